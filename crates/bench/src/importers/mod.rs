@@ -1,0 +1,281 @@
+//! Importers: turn the files people actually have (MedQA, MedMCQA, PubMedQA, MMLU CSV, MMLU-Pro,
+//! MMLU-Redux, generic CSV/JSONL) into Bedside items. Rows that cannot be mapped are counted and skipped
+//! with a reason instead of aborting; every source field that is not mapped is kept in `meta`.
+
+mod generic;
+mod medmcqa;
+mod medqa;
+mod mmlu_csv;
+mod mmlu_pro;
+mod mmlu_redux;
+mod pubmedqa;
+
+pub use generic::{AnswerFormat, FieldMap};
+
+use crate::item::Item;
+use crate::task::Task;
+use crate::writer::BenchmarkInfo;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// One input file: its name (used for ids, subjects, splits and messages) and its bytes.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl InputFile {
+    pub fn new(name: impl Into<String>, bytes: Vec<u8>) -> Self {
+        InputFile { name: name.into(), bytes }
+    }
+
+    /// File name without directories and without the extension.
+    pub fn stem(&self) -> &str {
+        let base = self.name.rsplit(['/', '\\']).next().unwrap_or(&self.name);
+        base.split_once('.').map_or(base, |(s, _)| s)
+    }
+
+    /// The split implied by the file name (`dev`, `train`, `validation`), `test` otherwise.
+    pub fn split_from_name(&self) -> &'static str {
+        let s = self.stem().to_ascii_lowercase();
+        let has = |w: &str| s.split(|c: char| !c.is_ascii_alphanumeric()).any(|t| t == w);
+        if has("dev") {
+            "dev"
+        } else if has("train") {
+            "train"
+        } else if has("val") || has("valid") || has("validation") {
+            "validation"
+        } else {
+            "test"
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Medqa,
+    Medmcqa,
+    Pubmedqa,
+    MmluCsv,
+    MmluPro,
+    MmluRedux,
+    Csv,
+    Jsonl,
+}
+
+impl Format {
+    pub const ALL: [(Format, &'static str); 8] = [
+        (Format::Medqa, "medqa"),
+        (Format::Medmcqa, "medmcqa"),
+        (Format::Pubmedqa, "pubmedqa"),
+        (Format::MmluCsv, "mmlu-csv"),
+        (Format::MmluPro, "mmlu-pro"),
+        (Format::MmluRedux, "mmlu-redux"),
+        (Format::Csv, "csv"),
+        (Format::Jsonl, "jsonl"),
+    ];
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = Format::ALL.iter().find(|(x, _)| x == self).map_or("?", |(_, n)| n);
+        f.write_str(name)
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Format::ALL.iter().find(|(_, n)| *n == s).map(|(f, _)| *f).ok_or_else(|| {
+            let names: Vec<_> = Format::ALL.iter().map(|(_, n)| *n).collect();
+            format!("unknown format `{s}`; expected one of: {}", names.join(", "))
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Put every item in this split instead of guessing it from file names.
+    pub split: Option<String>,
+    /// For `csv`/`jsonl`: which source column feeds which item field.
+    pub map: FieldMap,
+    /// For `csv`/`jsonl`: the task the items pose.
+    pub task: Option<Task>,
+}
+
+/// What an import produced.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    /// Defaults for the manifest (license, citation, source for known datasets).
+    pub info: BenchmarkInfo,
+    /// Items per split, in input order.
+    pub splits: Vec<(String, Vec<Item>)>,
+    pub skipped: Skips,
+    /// Things worth telling the user (e.g. how an ambiguous answer encoding was read).
+    pub notes: Vec<String>,
+}
+
+impl Imported {
+    pub fn converted(&self) -> usize {
+        self.splits.iter().map(|(_, v)| v.len()).sum()
+    }
+
+    fn new(info: BenchmarkInfo) -> Self {
+        Imported { info, splits: Vec::new(), skipped: Skips::default(), notes: Vec::new() }
+    }
+
+    fn push(&mut self, split: &str, item: Item, file: &str, line: usize) {
+        // Gate every item through the validator, so the written benchmark is valid by construction.
+        let (ok, problems) = Item::from_json(&item.to_json(), self.info.task, file, line);
+        if ok.is_none() {
+            let reason = problems.iter().find(|p| p.is_error()).map_or("invalid item".to_string(), |p| {
+                format!("{}{}", p.field.as_ref().map(|f| format!("{f}: ")).unwrap_or_default(), p.message)
+            });
+            self.skipped.skip(file, line, &generalize(&reason));
+            return;
+        }
+        if self.splits.iter().any(|(_, v)| v.iter().any(|i| i.id == item.id)) {
+            self.skipped.skip(file, line, "duplicate id");
+            return;
+        }
+        match self.splits.iter_mut().find(|(s, _)| s == split) {
+            Some((_, v)) => v.push(item),
+            None => self.splits.push((split.to_string(), vec![item])),
+        }
+    }
+}
+
+/// Turn a specific message into a reason that groups well ("answer 7 is out of range" -> "answer ... is out of range").
+fn generalize(reason: &str) -> String {
+    let mut out = String::new();
+    let mut in_quote = false;
+    for c in reason.chars() {
+        if c == '"' {
+            in_quote = !in_quote;
+            if in_quote {
+                out.push_str("\"…\"");
+            }
+            continue;
+        }
+        if !in_quote {
+            out.push(if c.is_ascii_digit() { '#' } else { c });
+        }
+    }
+    out
+}
+
+/// Counts of skipped rows by reason, with the first few locations kept as examples.
+#[derive(Debug, Clone, Default)]
+pub struct Skips {
+    pub by_reason: BTreeMap<String, usize>,
+    pub examples: Vec<String>,
+}
+
+impl Skips {
+    pub fn skip(&mut self, file: &str, line: usize, reason: &str) {
+        *self.by_reason.entry(reason.to_string()).or_default() += 1;
+        if self.examples.len() < 10 {
+            self.examples.push(format!("{file}:{line}: {reason}"));
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.by_reason.values().sum()
+    }
+}
+
+/// Convert `inputs` of the given format. Errors only when the input as a whole cannot be read in this format.
+pub fn import(format: Format, inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported, String> {
+    if inputs.is_empty() {
+        return Err("no input files given".into());
+    }
+    let mut imported = match format {
+        Format::Medqa => medqa::import(inputs, opts),
+        Format::Medmcqa => medmcqa::import(inputs, opts),
+        Format::Pubmedqa => pubmedqa::import(inputs, opts),
+        Format::MmluCsv => mmlu_csv::import(inputs, opts),
+        Format::MmluPro => mmlu_pro::import(inputs, opts),
+        Format::MmluRedux => mmlu_redux::import(inputs, opts),
+        Format::Csv => generic::import_csv(inputs, opts),
+        Format::Jsonl => generic::import_jsonl(inputs, opts),
+    }?;
+    // Put the scored split first, few-shot pools after.
+    imported.splits.sort_by_key(|(s, _)| crate::manifest::SPLITS.iter().position(|x| x == s));
+    Ok(imported)
+}
+
+/// Iterate the non-blank lines of a JSONL file as JSON objects; lines that are not objects are skipped with a reason.
+fn jsonl_objects<'a>(input: &'a InputFile, skips: &'a mut Skips) -> impl Iterator<Item = (usize, Map<String, Value>)> + 'a {
+    let text = String::from_utf8_lossy(crate::manifest::strip_bom(&input.bytes)).into_owned();
+    let lines: Vec<(usize, String)> =
+        text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(i, l)| (i + 1, l.to_string())).collect();
+    lines.into_iter().filter_map(move |(n, l)| match serde_json::from_str::<Value>(&l) {
+        Ok(Value::Object(o)) => Some((n, o)),
+        Ok(_) => {
+            skips.skip(&input.name, n, "line is not a JSON object");
+            None
+        }
+        Err(_) => {
+            skips.skip(&input.name, n, "invalid JSON");
+            None
+        }
+    })
+}
+
+/// The source fields not in `mapped`, for `meta`.
+fn unmapped(obj: &Map<String, Value>, mapped: &[&str]) -> Map<String, Value> {
+    obj.iter().filter(|(k, _)| !mapped.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// A string field, trimmed of surrounding whitespace; `None` when absent, not a string, or empty.
+fn str_field(obj: &Map<String, Value>, key: &str) -> Option<String> {
+    obj.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// A letter `A`..`J` (any case, optional surrounding whitespace/parentheses) as a 0-based index.
+fn letter_index(s: &str) -> Option<usize> {
+    let t = s.trim().trim_matches(|c| c == '(' || c == ')' || c == '.');
+    let mut cs = t.chars();
+    match (cs.next(), cs.next()) {
+        (Some(c), None) if c.is_ascii_alphabetic() => {
+            let i = (c.to_ascii_uppercase() as u8 - b'A') as usize;
+            (i < crate::task::MAX_OPTIONS).then_some(i)
+        }
+        _ => None,
+    }
+}
+
+fn split_for(input: &InputFile, opts: &ImportOptions) -> String {
+    opts.split.clone().unwrap_or_else(|| input.split_from_name().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_from_names() {
+        let f = |n: &str| InputFile::new(n, vec![]).split_from_name();
+        assert_eq!(f("data/anatomy_dev.csv"), "dev");
+        assert_eq!(f("phrases_no_exclude_test.jsonl"), "test");
+        assert_eq!(f("train.json"), "train");
+        assert_eq!(f("validation.jsonl"), "validation");
+        assert_eq!(f("developmental_biology.csv"), "test");
+    }
+
+    #[test]
+    fn letters() {
+        assert_eq!(letter_index("C"), Some(2));
+        assert_eq!(letter_index(" (b) "), Some(1));
+        assert_eq!(letter_index("AB"), None);
+        assert_eq!(letter_index("Z"), None);
+    }
+
+    #[test]
+    fn reasons_generalize() {
+        assert_eq!(generalize("answer 7 is out of range for 4 options"), "answer # is out of range for # options");
+    }
+}
