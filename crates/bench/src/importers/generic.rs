@@ -94,7 +94,8 @@ pub fn import_csv(inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported
         let delimiter = if input.name.ends_with(".tsv") { b'\t' } else { b',' };
         let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(crate::manifest::strip_bom(&input.bytes));
         let header: Vec<String> = rdr.headers().map_err(|e| format!("{}: cannot read the CSV header row: {e}", input.name))?.iter().map(str::to_string).collect();
-        for rec in rdr.records() {
+        for (row, rec) in rdr.records().enumerate() {
+            let row = row + 1;
             let rec = match rec {
                 Ok(r) => r,
                 Err(e) => {
@@ -103,8 +104,8 @@ pub fn import_csv(inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported
                 }
             };
             let line = rec.position().map_or(0, |p| p.line() as usize);
-            let row: Map<String, Value> = header.iter().cloned().zip(rec.iter().map(|v| Value::String(v.to_string()))).collect();
-            match row_to_item(&row, &opts.map, task, input, line) {
+            let fields: Map<String, Value> = header.iter().cloned().zip(rec.iter().map(|v| Value::String(v.to_string()))).collect();
+            match row_to_item(&fields, &opts.map, task, input, row) {
                 Ok(item) => out.push(&split, item, &input.name, line),
                 Err(reason) => out.skipped.skip(&input.name, line, &reason),
             }
@@ -144,7 +145,8 @@ fn number(v: &Value) -> Option<f64> {
     v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
-fn row_to_item(row: &Map<String, Value>, map: &FieldMap, task: Task, input: &InputFile, line: usize) -> Result<Item, String> {
+/// `row` numbers the record in its file (1-based) and makes the default id `<file stem>-<row>`.
+fn row_to_item(row: &Map<String, Value>, map: &FieldMap, task: Task, input: &InputFile, row_number: usize) -> Result<Item, String> {
     let mut used: Vec<String> = Vec::new();
     let mut one = |field: &str| -> Result<Option<&Value>, String> {
         let cols = map.cols(field, row);
@@ -161,7 +163,7 @@ fn row_to_item(row: &Map<String, Value>, map: &FieldMap, task: Task, input: &Inp
         }
     };
     let question = one("question")?.and_then(text).filter(|s| !s.is_empty()).ok_or("no question (map it with --map question=<column>)")?;
-    let id = one("id")?.and_then(text).filter(|s| !s.is_empty()).unwrap_or_else(|| format!("{}-{line}", input.stem()));
+    let id = one("id")?.and_then(text).filter(|s| !s.is_empty()).unwrap_or_else(|| format!("{}-{row_number}", input.stem()));
     let context = one("context")?.and_then(text).filter(|s| !s.is_empty());
     let subject = one("subject")?.and_then(text).filter(|s| !s.is_empty());
     let explanation = one("explanation")?.and_then(text).filter(|s| !s.is_empty());

@@ -29,7 +29,7 @@ pub fn import(inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported, St
     }
     // Decide how `cop` is numbered from all rows at once.
     let cops: Vec<i64> = files.iter().flat_map(|(_, rows)| rows.iter().filter_map(|(_, o)| o.get("cop").and_then(cop_value))).collect();
-    let one_based = match (cops.contains(&0), cops.contains(&4)) {
+    let detected = match (cops.contains(&0), cops.contains(&4)) {
         (false, true) => true,
         (true, false) => false,
         (true, true) => {
@@ -38,13 +38,18 @@ pub fn import(inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported, St
         }
         (false, false) => {
             if !cops.is_empty() {
-                out.notes.push("`cop` never takes 0 or 4, so its numbering is ambiguous: read as 0-based (Hugging Face convention); pass the original release to be sure".into());
+                out.notes.push("`cop` never takes 0 or 4, so its numbering is ambiguous: read as 0-based (Hugging Face convention); pass --cop-base 1 for the original 1-based release".into());
             }
             false
         }
     };
+    let one_based = match opts.cop_base {
+        Some(base) => base == 1,
+        None => detected,
+    };
     if !cops.is_empty() {
-        out.notes.push(format!("`cop` read as {}-based", if one_based { 1 } else { 0 }));
+        let how = if opts.cop_base.is_some() { "as told by --cop-base" } else { "detected" };
+        out.notes.push(format!("`cop` read as {}-based ({how})", if one_based { 1 } else { 0 }));
     }
 
     for (input, rows) in files {

@@ -18,6 +18,7 @@ pub fn import(inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported, St
         let split = split_for(input, opts);
         let subject = subject_from_name(input.stem());
         let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(crate::manifest::strip_bom(&input.bytes));
+        let mut row = 0usize; // data rows seen, so ids are the same with or without a header
         for (n, rec) in rdr.records().enumerate() {
             let line = rec.as_ref().ok().and_then(|r| r.position()).map_or(n + 1, |p| p.line() as usize);
             let rec = match rec {
@@ -31,6 +32,7 @@ pub fn import(inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported, St
             if n == 0 && fields.first().is_some_and(|f| f.trim().eq_ignore_ascii_case("question")) && fields.last().is_some_and(|f| f.trim().eq_ignore_ascii_case("answer")) {
                 continue; // the header of the 0-based copy
             }
+            row += 1;
             if fields.len() != 6 {
                 out.skipped.skip(&input.name, line, "expected 6 columns: question, 4 options, answer");
                 continue;
@@ -45,7 +47,7 @@ pub fn import(inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported, St
                 }
             };
             let options = fields[1..5].iter().map(|s| s.trim().to_string()).collect();
-            let mut item = Item::choice(format!("{subject}-{split}-{line}"), fields[0].trim(), options, answer);
+            let mut item = Item::choice(format!("{subject}-{split}-{row}"), fields[0].trim(), options, answer);
             item.subject = Some(subject.clone());
             out.push(&split, item, &input.name, line);
         }

@@ -20,16 +20,21 @@ pub fn import(inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported, St
         let split = split_for(input, opts);
         let stem = input.stem();
         let subject = stem.strip_prefix("mmlu_").unwrap_or(stem).to_string();
-        let mut rdr = csv::ReaderBuilder::new().delimiter(b';').flexible(true).from_reader(crate::manifest::strip_bom(&input.bytes));
+        // Most files are `;`-separated; some copies use `,`. The header line tells.
+        let bytes = crate::manifest::strip_bom(&input.bytes);
+        let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+        let delimiter = if first_line.starts_with(b"question;") { b';' } else { b',' };
+        let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(bytes);
         let header: Vec<String> = match rdr.headers() {
             Ok(h) => h.iter().map(str::to_string).collect(),
             Err(e) => return Err(format!("{}: cannot read the CSV header: {e}", input.name)),
         };
         let col = |name: &str| header.iter().position(|h| h == name);
         let (Some(qc), Some(cc), Some(ac)) = (col("question"), col("choices"), col("answer")) else {
-            return Err(format!("{}: expected columns question;choices;answer, found {}", input.name, header.join(";")));
+            return Err(format!("{}: expected columns question, choices, answer, found {}", input.name, header.join(", ")));
         };
-        for rec in rdr.records() {
+        for (row, rec) in rdr.records().enumerate() {
+            let row = row + 1;
             let rec = match rec {
                 Ok(r) => r,
                 Err(e) => {
@@ -47,7 +52,7 @@ pub fn import(inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported, St
                 out.skipped.skip(&input.name, line, "`answer` is not a 0-based index");
                 continue;
             };
-            let mut item = Item::choice(format!("{subject}-{line}"), rec.get(qc).unwrap_or_default().trim(), options, answer);
+            let mut item = Item::choice(format!("{subject}-{row}"), rec.get(qc).unwrap_or_default().trim(), options, answer);
             item.subject = Some(subject.clone());
             item.meta = header
                 .iter()

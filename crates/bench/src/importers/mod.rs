@@ -104,6 +104,8 @@ pub struct ImportOptions {
     pub map: FieldMap,
     /// For `csv`/`jsonl`: the task the items pose.
     pub task: Option<Task>,
+    /// For `medmcqa`: whether `cop` counts from 0 or 1 (detected from the data when not given).
+    pub cop_base: Option<u8>,
 }
 
 /// What an import produced.
