@@ -258,7 +258,7 @@ fn check_options(obj: &Map<String, Value>, task: Task, file: &str, line: usize, 
                         file,
                         Some(line),
                         Some(&field),
-                        format!("option duplicates options[{j}] ({s:?})"),
+                        format!("duplicate option: same text as options[{j}] ({s:?})"),
                         "make every option distinct; a duplicated option makes the item ambiguous",
                     ));
                     ok = false;

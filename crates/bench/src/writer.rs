@@ -57,6 +57,23 @@ impl BuiltBenchmark {
     }
 }
 
+/// A seeded random subset of `n` items that keeps their original order (all items if there are fewer).
+pub fn sample_in_order<T: Clone>(items: &[T], n: usize, seed: u64) -> Vec<T> {
+    if n >= items.len() {
+        return items.to_vec();
+    }
+    // Partial Fisher-Yates over indices, then restore order.
+    let mut rng = crate::metrics::rng::Rng::new(seed);
+    let mut idx: Vec<usize> = (0..items.len()).collect();
+    for i in 0..n {
+        let j = i + rng.below((items.len() - i) as u64) as usize;
+        idx.swap(i, j);
+    }
+    let mut chosen = idx[..n].to_vec();
+    chosen.sort_unstable();
+    chosen.into_iter().map(|i| items[i].clone()).collect()
+}
+
 /// Shard each split's items (`shard_size` per file, named `<split>-000.jsonl`, ...) and build the manifest.
 /// Fails on an unknown split name, a zero shard size, or duplicate item ids.
 pub fn build_benchmark(info: &BenchmarkInfo, splits: &[(&str, Vec<Item>)], shard_size: usize) -> Result<BuiltBenchmark, String> {
@@ -103,4 +120,29 @@ pub fn build_benchmark(info: &BenchmarkInfo, splits: &[(&str, Vec<Item>)], shard
         subjects: i.subjects,
     };
     Ok(BuiltBenchmark { manifest, shards })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampling_is_seeded_ordered_and_without_repeats() {
+        let v: Vec<u32> = (0..1000).collect();
+        let a = sample_in_order(&v, 100, 3);
+        assert_eq!(a, sample_in_order(&v, 100, 3));
+        assert_ne!(a, sample_in_order(&v, 100, 4));
+        assert_eq!(a.len(), 100);
+        assert!(a.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(sample_in_order(&v[..5], 100, 3), v[..5].to_vec());
+    }
+
+    #[test]
+    fn shards_are_bounded_and_named_by_split() {
+        let items: Vec<Item> = (0..5).map(|i| Item::choice(format!("{i}"), "q", vec!["a".into(), "b".into()], 0)).collect();
+        let b = build_benchmark(&BenchmarkInfo::new("x", Task::Mcq), &[("test", items[..3].to_vec()), ("dev", items[3..].to_vec())], 2).unwrap();
+        let names: Vec<_> = b.manifest.shards.iter().map(|s| (s.file.as_str(), s.items, s.split())).collect();
+        assert_eq!(names, vec![("test-000.jsonl", 2, "test"), ("test-001.jsonl", 1, "test"), ("dev-000.jsonl", 2, "dev")]);
+        assert!(build_benchmark(&BenchmarkInfo::new("x", Task::Mcq), &[("test", vec![items[0].clone(), items[0].clone()])], 2).unwrap_err().contains("duplicate"));
+    }
 }

@@ -1,1 +1,41 @@
-fn main() {}
+//! `bedside`: the native command line on the same engine as the web app.
+
+mod commands;
+mod files;
+mod table;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "bedside", version, about = "Evaluate small language models on medical benchmarks, on your own machine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a benchmark folder (manifest.json + *.jsonl) or a single shard file and report every problem.
+    Validate(commands::validate::Args),
+    /// Convert MedQA, MedMCQA, PubMedQA, MMLU, MMLU-Pro, MMLU-Redux or generic CSV/JSONL files into a benchmark folder.
+    Convert(commands::convert::Args),
+    /// Describe a benchmark: counts, option counts, answer positions, lengths, duplicates.
+    Stats(commands::stats::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate(a) => commands::validate::run(a),
+        Command::Convert(a) => commands::convert::run(a),
+        Command::Stats(a) => commands::stats::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

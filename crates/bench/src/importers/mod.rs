@@ -134,9 +134,10 @@ impl Imported {
         let (ok, problems) = Item::from_json(&item.to_json(), self.info.task, file, line);
         if ok.is_none() {
             let reason = problems.iter().find(|p| p.is_error()).map_or("invalid item".to_string(), |p| {
-                format!("{}{}", p.field.as_ref().map(|f| format!("{f}: ")).unwrap_or_default(), p.message)
+                let field = p.field.as_deref().map(|f| f.split('[').next().unwrap_or(f));
+                format!("{}{}", field.map(|f| format!("{f}: ")).unwrap_or_default(), generalize(&p.message))
             });
-            self.skipped.skip(file, line, &generalize(&reason));
+            self.skipped.skip(file, line, &reason);
             return;
         }
         if self.splits.iter().any(|(_, v)| v.iter().any(|i| i.id == item.id)) {
@@ -150,23 +151,23 @@ impl Imported {
     }
 }
 
-/// Turn a specific message into a reason that groups well ("answer 7 is out of range" -> "answer ... is out of range").
+/// Turn a specific message into a reason that groups well: quoted text and indices are dropped and
+/// numbers become `#` ("answer 7 is out of range" -> "answer # is out of range").
 fn generalize(reason: &str) -> String {
     let mut out = String::new();
     let mut in_quote = false;
+    let mut in_index = false;
     for c in reason.chars() {
-        if c == '"' {
-            in_quote = !in_quote;
-            if in_quote {
-                out.push_str("\"…\"");
-            }
-            continue;
-        }
-        if !in_quote {
-            out.push(if c.is_ascii_digit() { '#' } else { c });
+        match c {
+            '"' => in_quote = !in_quote,
+            '[' if !in_quote => in_index = true,
+            ']' if in_index => in_index = false,
+            _ if in_quote || in_index => {}
+            c if c.is_ascii_digit() => out.push('#'),
+            c => out.push(c),
         }
     }
-    out
+    out.replace("()", "").replace("##", "#").trim().trim_end_matches(':').trim().to_string()
 }
 
 /// Counts of skipped rows by reason, with the first few locations kept as examples.
@@ -278,6 +279,7 @@ mod tests {
 
     #[test]
     fn reasons_generalize() {
-        assert_eq!(generalize("answer 7 is out of range for 4 options"), "answer # is out of range for # options");
+        assert_eq!(generalize("answer 17 is out of range for 4 options"), "answer # is out of range for # options");
+        assert_eq!(generalize("duplicate option: same text as options[1] (\"x\")"), "duplicate option: same text as options");
     }
 }
