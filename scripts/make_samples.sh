@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 D=${BEDSIDE_SHARED:-../shared}/datasets
 BEDSIDE=${1:-"cargo run -q --release -p bedside-cli --"}
 OUT=data/samples
-rm -rf "$OUT"
+rm -rf "$OUT"/*/   # keep README.md
 mkdir -p "$OUT"
 conv() { $BEDSIDE convert --force "$@"; echo; }
 

@@ -25,6 +25,18 @@ pub enum AnswerFormat {
     Text,
 }
 
+impl std::fmt::Display for AnswerFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AnswerFormat::Auto => "a letter, a 0-based index or option text",
+            AnswerFormat::Letter => "a letter",
+            AnswerFormat::Index0 => "a 0-based index",
+            AnswerFormat::Index1 => "a 1-based index",
+            AnswerFormat::Text => "the text of an option",
+        })
+    }
+}
+
 impl FromStr for AnswerFormat {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -223,7 +235,7 @@ fn resolve_answer(v: &Value, options: &[String], fmt: AnswerFormat) -> Result<us
         AnswerFormat::Text => by_text(),
         AnswerFormat::Auto => by_text().or_else(|| letter_index(&s)).or_else(|| as_int.filter(|i| *i >= 0).map(|i| i as usize)),
     };
-    r.ok_or_else(|| format!("answer {s:?} cannot be read as {fmt:?}"))
+    r.ok_or_else(|| format!("answer {s:?} is not {fmt}"))
 }
 
 #[cfg(test)]

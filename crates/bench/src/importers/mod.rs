@@ -135,7 +135,7 @@ impl Imported {
         if ok.is_none() {
             let reason = problems.iter().find(|p| p.is_error()).map_or("invalid item".to_string(), |p| {
                 let field = p.field.as_deref().map(|f| f.split('[').next().unwrap_or(f));
-                format!("{}{}", field.map(|f| format!("{f}: ")).unwrap_or_default(), generalize(&p.message))
+                format!("{}{}", field.map(|f| format!("{f}: ")).unwrap_or_default(), p.message)
             });
             self.skipped.skip(file, line, &reason);
             return;
@@ -151,23 +151,33 @@ impl Imported {
     }
 }
 
-/// Turn a specific message into a reason that groups well: quoted text and indices are dropped and
-/// numbers become `#` ("answer 7 is out of range" -> "answer # is out of range").
+/// Turn a specific message into a reason that groups well: quoted text becomes `"…"`, indices are
+/// dropped and numbers become `#` ("answer 7 is out of range" -> "answer # is out of range").
 fn generalize(reason: &str) -> String {
     let mut out = String::new();
     let mut in_quote = false;
     let mut in_index = false;
     for c in reason.chars() {
         match c {
-            '"' => in_quote = !in_quote,
-            '[' if !in_quote => in_index = true,
+            '"' => {
+                if !in_quote {
+                    out.push_str("\"…\"");
+                }
+                in_quote = !in_quote;
+            }
+            _ if in_quote => {}
+            '[' => in_index = true,
             ']' if in_index => in_index = false,
-            _ if in_quote || in_index => {}
-            c if c.is_ascii_digit() => out.push('#'),
+            _ if in_index => {}
+            c if c.is_ascii_digit() => {
+                if !out.ends_with('#') {
+                    out.push('#');
+                }
+            }
             c => out.push(c),
         }
     }
-    out.replace("()", "").replace("##", "#").trim().trim_end_matches(':').trim().to_string()
+    out
 }
 
 /// Counts of skipped rows by reason, with the first few locations kept as examples.
@@ -178,8 +188,9 @@ pub struct Skips {
 }
 
 impl Skips {
+    /// Count a skipped row under its generalised reason; the first few keep the specific one as an example.
     pub fn skip(&mut self, file: &str, line: usize, reason: &str) {
-        *self.by_reason.entry(reason.to_string()).or_default() += 1;
+        *self.by_reason.entry(generalize(reason)).or_default() += 1;
         if self.examples.len() < 10 {
             self.examples.push(format!("{file}:{line}: {reason}"));
         }
@@ -280,6 +291,6 @@ mod tests {
     #[test]
     fn reasons_generalize() {
         assert_eq!(generalize("answer 17 is out of range for 4 options"), "answer # is out of range for # options");
-        assert_eq!(generalize("duplicate option: same text as options[1] (\"x\")"), "duplicate option: same text as options");
+        assert_eq!(generalize("duplicate option: same text as options[1] (\"x 2\")"), "duplicate option: same text as options (\"…\")");
     }
 }
