@@ -25,6 +25,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Piped into `head`: stop quietly when the reader goes away instead of failing to print.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate(a) => commands::validate::run(a),

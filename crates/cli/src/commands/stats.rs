@@ -15,6 +15,9 @@ pub struct Args {
     /// Print the statistics as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Only describe this split (test, dev, train, validation); all splits by default.
+    #[arg(long)]
+    pub split: Option<String>,
     /// How many duplicate groups / near-duplicate pairs to list.
     #[arg(long, default_value_t = 10)]
     pub show: usize,
@@ -27,10 +30,16 @@ fn summary(s: &Summary) -> String {
 pub fn run(a: Args) -> Result<ExitCode> {
     let files = read_benchmark(&a.path)?;
     let (bench, problems, _) = validate(&files, &ValidateOptions::default());
-    let Some(bench) = bench else {
+    let Some(mut bench) = bench else {
         eprint!("{problems}");
         bail!("{} is not a valid benchmark ({} error(s)); fix it first (see `bedside validate`)", a.path.display(), problems.errors);
     };
+    if let Some(split) = &a.split {
+        bench.shards.retain(|s| s.entry.split() == split);
+        if bench.shards.is_empty() {
+            bail!("{} has no `{split}` shards", a.path.display());
+        }
+    }
     let s = benchmark_stats(&bench);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&s)?);

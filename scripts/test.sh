@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Run every test: the Rust workspace (unit, property, reference-statistics and CLI end-to-end tests on the
+# real datasets in ../shared) and the wasm32 build of the pure crates.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+echo "== cargo test --workspace"
+cargo test --workspace --locked
+echo "== wasm32 build of bedside-bench"
+cargo build --locked --target wasm32-unknown-unknown -p bedside-bench
+echo "all tests passed"
