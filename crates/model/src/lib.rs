@@ -1,0 +1,8 @@
+//! `bedside-model`: Bedside's language-model runtime on Burn.
+
+pub mod error;
+pub mod gguf;
+pub mod quant;
+
+pub use error::{ModelError, Result};
+pub use gguf::Gguf;

@@ -1,0 +1,223 @@
+//! GGML tensor types and their block formats, dequantised exactly as ggml defines them
+//! (ggml-quants.c: `dequantize_row_q4_0`, `_q4_1`, `_q5_0`, `_q8_0`, `_q4_K`, `_q6_K`).
+
+use half::f16;
+
+/// The ggml tensor types Bedside reads. Numbers are ggml's `ggml_type` ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GgmlType {
+    F32,
+    F16,
+    Q4_0,
+    Q4_1,
+    Q5_0,
+    Q8_0,
+    Q4K,
+    Q6K,
+}
+
+impl GgmlType {
+    /// `Err(id)` for a type Bedside does not read (its name, when known, is in [`ggml_type_name`]).
+    pub fn from_id(id: u32) -> Result<Self, u32> {
+        Ok(match id {
+            0 => GgmlType::F32,
+            1 => GgmlType::F16,
+            2 => GgmlType::Q4_0,
+            3 => GgmlType::Q4_1,
+            6 => GgmlType::Q5_0,
+            8 => GgmlType::Q8_0,
+            12 => GgmlType::Q4K,
+            14 => GgmlType::Q6K,
+            other => return Err(other),
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            GgmlType::F32 => "F32",
+            GgmlType::F16 => "F16",
+            GgmlType::Q4_0 => "Q4_0",
+            GgmlType::Q4_1 => "Q4_1",
+            GgmlType::Q5_0 => "Q5_0",
+            GgmlType::Q8_0 => "Q8_0",
+            GgmlType::Q4K => "Q4_K",
+            GgmlType::Q6K => "Q6_K",
+        }
+    }
+
+    /// (elements per block, bytes per block).
+    pub fn block(self) -> (usize, usize) {
+        match self {
+            GgmlType::F32 => (1, 4),
+            GgmlType::F16 => (1, 2),
+            GgmlType::Q4_0 => (32, 18),
+            GgmlType::Q4_1 => (32, 20),
+            GgmlType::Q5_0 => (32, 22),
+            GgmlType::Q8_0 => (32, 34),
+            GgmlType::Q4K => (256, 144),
+            GgmlType::Q6K => (256, 210),
+        }
+    }
+
+    /// Bytes needed for `n` elements, or `None` when `n` is not a whole number of blocks.
+    pub fn bytes_for(self, n: usize) -> Option<usize> {
+        let (be, bb) = self.block();
+        (n % be == 0).then(|| n / be * bb)
+    }
+}
+
+/// Names of ggml types Bedside does not read, for error messages.
+pub fn ggml_type_name(id: u32) -> String {
+    let known = [
+        (7, "Q5_1"), (9, "Q8_1"), (10, "Q2_K"), (11, "Q3_K"), (13, "Q5_K"), (15, "Q8_K"), (16, "IQ2_XXS"), (17, "IQ2_XS"),
+        (18, "IQ3_XXS"), (19, "IQ1_S"), (20, "IQ4_NL"), (21, "IQ3_S"), (22, "IQ2_S"), (23, "IQ4_XS"), (24, "I8"), (25, "I16"),
+        (26, "I32"), (27, "I64"), (28, "F64"), (29, "IQ1_M"), (30, "BF16"), (34, "TQ1_0"), (35, "TQ2_0"), (39, "MXFP4"),
+    ];
+    known.iter().find(|(i, _)| *i == id).map_or_else(|| format!("type id {id}"), |(_, n)| n.to_string())
+}
+
+#[inline]
+fn h(b: &[u8], at: usize) -> f32 {
+    f16::from_le_bytes([b[at], b[at + 1]]).to_f32()
+}
+
+/// Dequantise `data` (a whole number of blocks of `ty`) into `out` (one f32 per element).
+/// Panics only if the caller passes mismatched lengths; [`crate::gguf`] checks them first.
+pub fn dequantize(ty: GgmlType, data: &[u8], out: &mut [f32]) {
+    let (be, bb) = ty.block();
+    assert_eq!(data.len() / bb * be, out.len(), "dequantize: length mismatch");
+    match ty {
+        GgmlType::F32 => {
+            for (o, c) in out.iter_mut().zip(data.chunks_exact(4)) {
+                *o = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            }
+        }
+        GgmlType::F16 => {
+            for (o, c) in out.iter_mut().zip(data.chunks_exact(2)) {
+                *o = f16::from_le_bytes([c[0], c[1]]).to_f32();
+            }
+        }
+        _ => {
+            for (b, y) in data.chunks_exact(bb).zip(out.chunks_exact_mut(be)) {
+                dequantize_block(ty, b, y);
+            }
+        }
+    }
+}
+
+/// Dequantise one block.
+pub fn dequantize_block(ty: GgmlType, b: &[u8], y: &mut [f32]) {
+    match ty {
+        GgmlType::Q4_0 => {
+            let d = h(b, 0);
+            let qs = &b[2..18];
+            for j in 0..16 {
+                y[j] = ((qs[j] & 0x0F) as i32 - 8) as f32 * d;
+                y[j + 16] = ((qs[j] >> 4) as i32 - 8) as f32 * d;
+            }
+        }
+        GgmlType::Q4_1 => {
+            let (d, m) = (h(b, 0), h(b, 2));
+            let qs = &b[4..20];
+            for j in 0..16 {
+                y[j] = (qs[j] & 0x0F) as f32 * d + m;
+                y[j + 16] = (qs[j] >> 4) as f32 * d + m;
+            }
+        }
+        GgmlType::Q5_0 => {
+            let d = h(b, 0);
+            let qh = u32::from_le_bytes([b[2], b[3], b[4], b[5]]);
+            let qs = &b[6..22];
+            for j in 0..16 {
+                let xh0 = (((qh >> j) << 4) & 0x10) as u8;
+                let xh1 = ((qh >> (j + 12)) & 0x10) as u8;
+                y[j] = (((qs[j] & 0x0F) | xh0) as i32 - 16) as f32 * d;
+                y[j + 16] = (((qs[j] >> 4) | xh1) as i32 - 16) as f32 * d;
+            }
+        }
+        GgmlType::Q8_0 => {
+            let d = h(b, 0);
+            for j in 0..32 {
+                y[j] = b[2 + j] as i8 as f32 * d;
+            }
+        }
+        GgmlType::Q4K => {
+            let (d, dmin) = (h(b, 0), h(b, 2));
+            let scales = &b[4..16];
+            let mut q = &b[16..144];
+            let mut is = 0;
+            let mut yi = 0;
+            for _ in 0..4 {
+                let (sc1, m1) = scale_min_k4(is, scales);
+                let (sc2, m2) = scale_min_k4(is + 1, scales);
+                let (d1, mm1) = (d * sc1 as f32, dmin * m1 as f32);
+                let (d2, mm2) = (d * sc2 as f32, dmin * m2 as f32);
+                for l in 0..32 {
+                    y[yi + l] = d1 * (q[l] & 0x0F) as f32 - mm1;
+                    y[yi + 32 + l] = d2 * (q[l] >> 4) as f32 - mm2;
+                }
+                q = &q[32..];
+                is += 2;
+                yi += 64;
+            }
+        }
+        GgmlType::Q6K => {
+            let d = h(b, 208);
+            let (mut ql, mut qh) = (&b[0..128], &b[128..192]);
+            let mut sc: &[u8] = &b[192..208];
+            for n in 0..2 {
+                let y = &mut y[n * 128..];
+                for l in 0..32 {
+                    let is = l / 16;
+                    let q1 = ((ql[l] & 0x0F) | ((qh[l] & 3) << 4)) as i32 - 32;
+                    let q2 = ((ql[l + 32] & 0x0F) | (((qh[l] >> 2) & 3) << 4)) as i32 - 32;
+                    let q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) as i32 - 32;
+                    let q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) as i32 - 32;
+                    y[l] = d * (sc[is] as i8) as f32 * q1 as f32;
+                    y[l + 32] = d * (sc[is + 2] as i8) as f32 * q2 as f32;
+                    y[l + 64] = d * (sc[is + 4] as i8) as f32 * q3 as f32;
+                    y[l + 96] = d * (sc[is + 6] as i8) as f32 * q4 as f32;
+                }
+                ql = &ql[64..];
+                qh = &qh[32..];
+                sc = &sc[8..];
+            }
+        }
+        GgmlType::F32 | GgmlType::F16 => dequantize(ty, b, y),
+    }
+}
+
+/// The 6-bit scale and min of sub-block `j` of a Q4_K block (ggml's `get_scale_min_k4`).
+#[inline]
+fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
+    if j < 4 {
+        (q[j] & 63, q[j + 4] & 63)
+    } else {
+        ((q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4), (q[j + 4] >> 4) | ((q[j] >> 6) << 4))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn q4_0_by_hand() {
+        // d = 1.0 (f16 0x3C00), nibbles: low = 9 (-> 1), high = 0 (-> -8)
+        let mut b = vec![0x00, 0x3C];
+        b.extend([0x09u8; 16]);
+        let mut y = [0f32; 32];
+        dequantize_block(GgmlType::Q4_0, &b, &mut y);
+        assert!(y[..16].iter().all(|&v| v == 1.0) && y[16..].iter().all(|&v| v == -8.0));
+    }
+
+    #[test]
+    fn q8_0_by_hand() {
+        let mut b = vec![0x00, 0x38]; // d = 0.5
+        b.extend((0..32).map(|i| (i as i8 - 16) as u8));
+        let mut y = [0f32; 32];
+        dequantize_block(GgmlType::Q8_0, &b, &mut y);
+        assert_eq!(y[0], -8.0);
+        assert_eq!(y[31], 7.5);
+    }
+}
