@@ -3,6 +3,7 @@
 pub mod error;
 pub mod gguf;
 pub mod quant;
+pub mod tokenizer;
 
 pub use error::{ModelError, Result};
 pub use gguf::Gguf;
