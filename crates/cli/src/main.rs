@@ -22,6 +22,11 @@ enum Command {
     Convert(commands::convert::Args),
     /// Describe a benchmark: counts, option counts, answer positions, lengths, duplicates.
     Stats(commands::stats::Args),
+    /// Inspect model files.
+    #[command(subcommand)]
+    Model(commands::model::ModelCommand),
+    /// Generate text with a model, printing prefill and decode speed.
+    Generate(commands::model::GenerateArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +41,8 @@ fn main() -> ExitCode {
         Command::Validate(a) => commands::validate::run(a),
         Command::Convert(a) => commands::convert::run(a),
         Command::Stats(a) => commands::stats::run(a),
+        Command::Model(commands::model::ModelCommand::Info { file, json }) => commands::model::info(file, json),
+        Command::Generate(a) => commands::model::generate(a),
     };
     match result {
         Ok(code) => code,

@@ -1,9 +1,18 @@
-//! `bedside-model`: Bedside's language-model runtime on Burn.
+//! `bedside-model`: Bedside's language-model runtime on Burn: GGUF from bytes, tokenizers, architectures
+//! (one file each under `models/`), KV cache.
 
+pub mod chat;
 pub mod error;
 pub mod gguf;
+pub mod layers;
+pub mod models;
 pub mod quant;
+pub mod registry;
+pub mod sampling;
+pub mod scoring;
 pub mod tokenizer;
 
 pub use error::{ModelError, Result};
 pub use gguf::Gguf;
+pub use layers::KvCache;
+pub use models::Model;

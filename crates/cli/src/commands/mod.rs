@@ -1,3 +1,4 @@
 pub mod convert;
+pub mod model;
 pub mod stats;
 pub mod validate;

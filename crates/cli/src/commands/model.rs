@@ -1,0 +1,194 @@
+//! `bedside model info` and `bedside generate`.
+
+use anyhow::{Context, Result};
+use bedside_bench::hash::sha256_hex;
+use bedside_model::chat::{render, Message};
+use bedside_model::gguf::MetaValue;
+use bedside_model::registry;
+use bedside_model::sampling::{sample, SplitMix};
+use bedside_model::scoring::rows;
+use bedside_model::{Gguf, Model};
+use burn::backend::{Flex, NdArray};
+use burn::tensor::backend::Backend;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+
+#[derive(clap::Subcommand)]
+pub enum ModelCommand {
+    /// Describe a GGUF model: architecture, parameters, tensor types, license, memory.
+    Info {
+        /// The .gguf file.
+        file: PathBuf,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct GenerateArgs {
+    /// The .gguf model file.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The prompt text.
+    #[arg(long)]
+    pub prompt: String,
+    /// Most tokens to generate.
+    #[arg(long, default_value_t = 64)]
+    pub max_tokens: usize,
+    /// Wrap the prompt in the model's chat template as a user turn.
+    #[arg(long)]
+    pub chat: bool,
+    /// 0 for greedy decoding.
+    #[arg(long, default_value_t = 0.0)]
+    pub temperature: f64,
+    #[arg(long, default_value_t = 0.95)]
+    pub top_p: f64,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// cpu (Burn's flex backend, the fastest CPU path measured) or ndarray. wgpu is not built into this binary yet.
+    #[arg(long, default_value = "cpu")]
+    pub backend: String,
+}
+
+fn read(file: &PathBuf) -> Result<(String, Vec<u8>)> {
+    let name = file.display().to_string();
+    let bytes = std::fs::read(file).with_context(|| format!("reading {name}"))?;
+    Ok((name, bytes))
+}
+
+/// Peak resident memory of this process so far (Linux), in bytes.
+pub fn peak_rss() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kb| kb * 1024)
+}
+
+fn mib(b: u64) -> String {
+    format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0))
+}
+
+pub fn info(file: PathBuf, json: bool) -> Result<ExitCode> {
+    let (name, bytes) = read(&file)?;
+    let g = Gguf::parse(&name, &bytes)?;
+    let sha = sha256_hex(&bytes);
+    let known = registry::by_sha256(&sha);
+    let params = g.parameter_count();
+    let mut types: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
+    for t in &g.tensors {
+        let e = types.entry(t.ty.name()).or_default();
+        e.0 += 1;
+        e.1 += t.elements();
+        e.2 += t.byte_len();
+    }
+    let s = |k: &str| g.get(k).and_then(MetaValue::as_str).map(str::to_string);
+    let tokenizer = bedside_model::tokenizer::Tokenizer::from_gguf(&g).ok();
+    let f32_bytes = params as u64 * 4;
+    let out = serde_json::json!({
+        "file": name,
+        "bytes": bytes.len(),
+        "sha256": sha,
+        "registry": known.map(|e| e.id),
+        "name": s("general.name"),
+        "architecture": g.architecture(),
+        "parameters": params,
+        "license": s("general.license").or_else(|| known.map(|e| e.license.to_string())),
+        "context_length": g.arch_get("context_length").and_then(MetaValue::as_u64),
+        "layers": g.arch_get("block_count").and_then(MetaValue::as_u64),
+        "hidden": g.arch_get("embedding_length").and_then(MetaValue::as_u64),
+        "vocab": tokenizer.as_ref().map(|t| t.vocab_size()),
+        "tokenizer": s("tokenizer.ggml.model"),
+        "chat_template": g.get("tokenizer.chat_template").is_some(),
+        "tensor_types": types.iter().map(|(k, v)| (k.to_string(), serde_json::json!({"tensors": v.0, "elements": v.1, "bytes": v.2}))).collect::<serde_json::Map<_, _>>(),
+        "memory": {"quantized_weights": bytes.len(), "f32_weights": f32_bytes},
+    });
+    if json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{name}");
+    println!("  name           {}", s("general.name").unwrap_or_default());
+    println!("  architecture   {}", g.architecture().unwrap_or("?"));
+    println!("  parameters     {:.1}M", params as f64 / 1e6);
+    for k in ["block_count", "embedding_length", "feed_forward_length", "attention.head_count", "attention.head_count_kv", "context_length", "rope.freq_base"] {
+        if let Some(v) = g.arch_get(k) {
+            println!("  {:<14} {}", k.rsplit('.').next().unwrap_or(k).replace("_count", "s").replace("_length", ""), v.summary());
+        }
+    }
+    println!("  tokenizer      {} ({} tokens){}", s("tokenizer.ggml.model").unwrap_or_default(), tokenizer.as_ref().map_or(0, |t| t.vocab_size()), if g.get("tokenizer.chat_template").is_some() { ", chat template" } else { "" });
+    println!("  license        {}", out["license"].as_str().unwrap_or("not stated in the file"));
+    println!("  sha256         {sha}{}", known.map(|e| format!(" (registry: {})", e.id)).unwrap_or_default());
+    println!("  tensor types");
+    for (t, (n, e, b)) in &types {
+        println!("    {t:<6} {n:>4} tensors  {:>7.1}M elements  {:>10}", *e as f64 / 1e6, mib(*b as u64));
+    }
+    println!("  memory         file {} (weights as stored); f32 dequantised weights {}", mib(bytes.len() as u64), mib(f32_bytes));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn generate(a: GenerateArgs) -> Result<ExitCode> {
+    match a.backend.as_str() {
+        "cpu" | "flex" => generate_on::<Flex<f32>>(a),
+        "ndarray" => generate_on::<NdArray<f32>>(a),
+        other => anyhow::bail!("backend `{other}` is not available in this build; use --backend cpu (or ndarray)"),
+    }
+}
+
+fn generate_on<B: Backend>(a: GenerateArgs) -> Result<ExitCode> {
+    let (name, bytes) = read(&a.model)?;
+    let device = Default::default();
+    let t0 = Instant::now();
+    let model = Model::<B>::from_gguf(&name, &bytes, &device)?;
+    drop(bytes);
+    let load = t0.elapsed();
+    let text = if a.chat {
+        let template = model.chat_template.as_deref().ok_or_else(|| anyhow::anyhow!("{name} has no chat template (a base model); run without --chat"))?;
+        let tok = &model.tokenizer;
+        let bos = tok.bos.map(|i| tok.decode(&[i], true)).unwrap_or_default();
+        let eos = tok.eos.map(|i| tok.decode(&[i], true)).unwrap_or_default();
+        render(template, &[Message::new("user", &a.prompt)], true, &bos, &eos).map_err(anyhow::Error::msg)?
+    } else {
+        a.prompt.clone()
+    };
+    let prompt = model.tokenizer.encode(&text, !a.chat || model.tokenizer.add_bos, a.chat);
+    let mut cache = model.new_cache();
+    let t1 = Instant::now();
+    let mut logits = rows(model.forward(&prompt, &mut cache, true)).remove(0);
+    let prefill = t1.elapsed();
+    let mut rng = SplitMix::new(a.seed);
+    let mut out = Vec::new();
+    let mut printed = 0;
+    let t2 = Instant::now();
+    print!("{}", if a.chat { "" } else { a.prompt.as_str() });
+    for _ in 0..a.max_tokens {
+        let next = sample(&logits, a.temperature, a.top_p, &mut rng);
+        if model.tokenizer.stop_tokens.contains(&next) {
+            break;
+        }
+        out.push(next);
+        let s = model.tokenizer.decode(&out, false);
+        // Print only whole characters (a multi-byte character may span tokens).
+        if !s.ends_with('\u{FFFD}') {
+            print!("{}", &s[printed..]);
+            printed = s.len();
+            std::io::stdout().flush().ok();
+        }
+        logits = rows(model.forward(&[next], &mut cache, true)).remove(0);
+    }
+    let decode = t2.elapsed();
+    println!();
+    eprintln!(
+        "load {:.2}s | prefill {} tokens {:.1} tok/s | decode {} tokens {:.1} tok/s | peak RSS {}",
+        load.as_secs_f64(),
+        prompt.len(),
+        prompt.len() as f64 / prefill.as_secs_f64(),
+        out.len(),
+        out.len() as f64 / decode.as_secs_f64().max(1e-9),
+        peak_rss().map_or("?".into(), mib)
+    );
+    Ok(ExitCode::SUCCESS)
+}

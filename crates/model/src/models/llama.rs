@@ -1,0 +1,162 @@
+//! Llama (SmolLM2 and friends): RMSNorm, rotary embeddings (base and linear scaling from the metadata),
+//! grouped-query attention, SwiGLU feed-forward, tied or untied output embeddings.
+
+use crate::error::{ModelError, Result};
+use crate::gguf::{Gguf, MetaValue};
+use crate::layers::{apply_rope, attention, rope_tables, KvCache, Linear, Loader, RmsNorm, RopeStyle};
+use burn::tensor::activation::silu;
+use burn::tensor::backend::Backend;
+use burn::tensor::{Int, Tensor, TensorData};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LlamaConfig {
+    pub vocab: usize,
+    pub hidden: usize,
+    pub ffn: usize,
+    pub layers: usize,
+    pub heads: usize,
+    pub kv_heads: usize,
+    pub head_dim: usize,
+    pub rope_base: f64,
+    /// Linear RoPE scaling factor (positions are divided by it); 1 when absent.
+    pub rope_scale: f64,
+    pub eps: f64,
+    pub context: usize,
+}
+
+pub(crate) fn meta_usize(g: &Gguf, key: &str) -> Result<usize> {
+    g.arch_get(key).and_then(MetaValue::as_u64).map(|x| x as usize).ok_or_else(|| ModelError::Format {
+        file: g.file.clone(),
+        message: format!("missing metadata `{}.{key}`; the file is incomplete", g.architecture().unwrap_or("?")),
+    })
+}
+
+pub(crate) fn meta_f64(g: &Gguf, key: &str, default: f64) -> f64 {
+    g.arch_get(key).and_then(MetaValue::as_f64).unwrap_or(default)
+}
+
+impl LlamaConfig {
+    pub fn from_gguf(g: &Gguf) -> Result<Self> {
+        let hidden = meta_usize(g, "embedding_length")?;
+        let heads = meta_usize(g, "attention.head_count")?;
+        let vocab = g.tensor("token_embd.weight").map(|t| t.shape()[0]).ok_or_else(|| ModelError::Tensor {
+            file: g.file.clone(),
+            tensor: "token_embd.weight".into(),
+            message: "missing from the file".into(),
+        })?;
+        let scale_type = g.arch_get("rope.scaling.type").and_then(MetaValue::as_str).unwrap_or("none");
+        let rope_scale = match scale_type {
+            "linear" => meta_f64(g, "rope.scaling.factor", 1.0),
+            "none" => 1.0,
+            other => {
+                return Err(ModelError::Unsupported { file: g.file.clone(), message: format!("RoPE scaling `{other}` is not supported (supported: none, linear)") });
+            }
+        };
+        Ok(LlamaConfig {
+            vocab,
+            hidden,
+            ffn: meta_usize(g, "feed_forward_length")?,
+            layers: meta_usize(g, "block_count")?,
+            heads,
+            kv_heads: meta_usize(g, "attention.head_count_kv").unwrap_or(heads),
+            head_dim: g.arch_get("rope.dimension_count").and_then(MetaValue::as_u64).map_or(hidden / heads, |x| x as usize),
+            rope_base: meta_f64(g, "rope.freq_base", 10_000.0),
+            rope_scale,
+            eps: meta_f64(g, "attention.layer_norm_rms_epsilon", 1e-5),
+            context: meta_usize(g, "context_length").unwrap_or(2048),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LlamaBlock<B: Backend> {
+    attn_norm: RmsNorm<B>,
+    q: Linear<B>,
+    k: Linear<B>,
+    v: Linear<B>,
+    o: Linear<B>,
+    ffn_norm: RmsNorm<B>,
+    gate: Linear<B>,
+    up: Linear<B>,
+    down: Linear<B>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Llama<B: Backend> {
+    pub config: LlamaConfig,
+    embed: Tensor<B, 2>,
+    blocks: Vec<LlamaBlock<B>>,
+    norm: RmsNorm<B>,
+    /// `[vocab, hidden]`: the embedding itself when tied.
+    output: Tensor<B, 2>,
+}
+
+impl<B: Backend> Llama<B> {
+    pub fn load(config: LlamaConfig, l: &Loader<'_, B>) -> Result<Self> {
+        let c = &config;
+        let kv = c.kv_heads * c.head_dim;
+        let blocks = (0..c.layers)
+            .map(|i| {
+                let p = |n: &str| format!("blk.{i}.{n}");
+                Ok(LlamaBlock {
+                    attn_norm: l.norm(&p("attn_norm.weight"), c.hidden, c.eps)?,
+                    q: l.linear(&p("attn_q.weight"), c.heads * c.head_dim, c.hidden)?,
+                    k: l.linear(&p("attn_k.weight"), kv, c.hidden)?,
+                    v: l.linear(&p("attn_v.weight"), kv, c.hidden)?,
+                    o: l.linear(&p("attn_output.weight"), c.hidden, c.heads * c.head_dim)?,
+                    ffn_norm: l.norm(&p("ffn_norm.weight"), c.hidden, c.eps)?,
+                    gate: l.linear(&p("ffn_gate.weight"), c.ffn, c.hidden)?,
+                    up: l.linear(&p("ffn_up.weight"), c.ffn, c.hidden)?,
+                    down: l.linear(&p("ffn_down.weight"), c.hidden, c.ffn)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let embed = l.matrix("token_embd.weight", c.vocab, c.hidden)?;
+        let output = if l.has("output.weight") { l.matrix("output.weight", c.vocab, c.hidden)? } else { embed.clone() };
+        Ok(Llama { norm: l.norm("output_norm.weight", c.hidden, c.eps)?, config, embed, blocks, output })
+    }
+
+    /// Run `ids` after what `cache` holds, extend the cache, and return logits `[seq, vocab]` for every new
+    /// position (or only the last one when `last_only`).
+    pub fn forward(&self, ids: &[u32], cache: &mut KvCache<B>, last_only: bool) -> Tensor<B, 2> {
+        let c = &self.config;
+        let device = self.embed.device();
+        let s = ids.len();
+        let past = cache.len;
+        let idx = Tensor::<B, 1, Int>::from_data(TensorData::new(ids.iter().map(|&i| i as i64).collect::<Vec<_>>(), [s]), &device);
+        let mut x = self.embed.clone().select(0, idx);
+        let (cos, sin) = rope_tables::<B>(past, s, c.head_dim, c.rope_base, &device);
+        let (cos, sin) = if c.rope_scale != 1.0 { scaled_tables(past, s, c, &device) } else { (cos, sin) };
+        let scale = 1.0 / (c.head_dim as f64).sqrt();
+        for (b, layer_cache) in self.blocks.iter().zip(cache.layers.iter_mut()) {
+            let y = b.attn_norm.forward(x.clone());
+            let q = b.q.forward(y.clone()).reshape([s, c.heads, c.head_dim]).swap_dims(0, 1);
+            let k = b.k.forward(y.clone()).reshape([s, c.kv_heads, c.head_dim]).swap_dims(0, 1);
+            let v = b.v.forward(y).reshape([s, c.kv_heads, c.head_dim]).swap_dims(0, 1);
+            let q = apply_rope(q, &cos, &sin, RopeStyle::Interleaved);
+            let k = apply_rope(k, &cos, &sin, RopeStyle::Interleaved);
+            let a = attention(q, k, v, layer_cache, past, scale, None);
+            x = x.add(b.o.forward(a));
+            let y = b.ffn_norm.forward(x.clone());
+            let f = silu(b.gate.forward(y.clone())).mul(b.up.forward(y));
+            x = x.add(b.down.forward(f));
+        }
+        cache.len += s;
+        let x = if last_only { x.narrow(0, s - 1, 1) } else { x };
+        crate::layers::project_out(self.norm.forward(x), &self.output)
+    }
+}
+
+fn scaled_tables<B: Backend>(past: usize, s: usize, c: &LlamaConfig, device: &B::Device) -> (Tensor<B, 2>, Tensor<B, 2>) {
+    // Linear scaling: position p is rotated as p / factor.
+    let half = c.head_dim / 2;
+    let (mut cs, mut sn) = (Vec::new(), Vec::new());
+    for p in past..past + s {
+        for i in 0..half {
+            let a = p as f64 / c.rope_scale * c.rope_base.powf(-((2 * i) as f64) / c.head_dim as f64);
+            cs.push(a.cos() as f32);
+            sn.push(a.sin() as f32);
+        }
+    }
+    (Tensor::from_data(TensorData::new(cs, [s, half]), device), Tensor::from_data(TensorData::new(sn, [s, half]), device))
+}

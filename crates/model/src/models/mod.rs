@@ -1,0 +1,82 @@
+//! The architectures, one file each, behind one [`Model`] type used by the CLI, the engine and the web app.
+
+pub mod gemma3;
+pub mod llama;
+
+use crate::error::{ModelError, Result};
+use crate::gguf::Gguf;
+use crate::layers::{KvCache, Loader};
+use crate::tokenizer::Tokenizer;
+use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
+
+#[derive(Debug, Clone)]
+pub enum Architecture<B: Backend> {
+    Llama(llama::Llama<B>),
+    Gemma3(gemma3::Gemma3<B>),
+}
+
+/// A loaded model: weights on a device plus its tokenizer and chat template.
+#[derive(Debug, Clone)]
+pub struct Model<B: Backend> {
+    pub arch: Architecture<B>,
+    pub tokenizer: Tokenizer,
+    pub chat_template: Option<String>,
+    pub name: String,
+}
+
+impl<B: Backend> Model<B> {
+    /// Load a model from the bytes of a GGUF file, dequantising weights to f32 on `device`.
+    pub fn from_gguf(file: &str, bytes: &[u8], device: &B::Device) -> Result<Self> {
+        let g = Gguf::parse(file, bytes)?;
+        let tokenizer = Tokenizer::from_gguf(&g)?;
+        let loader = Loader::<B> { gguf: &g, bytes, device };
+        let arch_name = g.architecture().unwrap_or("").to_string();
+        let (arch, vocab) = match arch_name.as_str() {
+            "llama" => {
+                let c = llama::LlamaConfig::from_gguf(&g)?;
+                let v = c.vocab;
+                (Architecture::Llama(llama::Llama::load(c, &loader)?), v)
+            }
+            "gemma3" => {
+                let c = gemma3::Gemma3Config::from_gguf(&g)?;
+                let v = c.vocab;
+                (Architecture::Gemma3(gemma3::Gemma3::load(c, &loader)?), v)
+            }
+            other => {
+                return Err(ModelError::Unsupported {
+                    file: file.into(),
+                    message: format!("architecture `{other}` is not supported (supported: llama, gemma3)"),
+                })
+            }
+        };
+        if tokenizer.vocab_size() > vocab {
+            return Err(ModelError::Tokenizer {
+                file: file.into(),
+                message: format!("the vocabulary has {} tokens but the embedding only {vocab} rows: tokenizer and weights do not match", tokenizer.vocab_size()),
+            });
+        }
+        let chat_template = g.get("tokenizer.chat_template").and_then(|v| v.as_str()).map(str::to_string);
+        let name = g.get("general.name").and_then(|v| v.as_str()).unwrap_or(file).to_string();
+        Ok(Model { arch, tokenizer, chat_template, name })
+    }
+
+    pub fn layers(&self) -> usize {
+        match &self.arch {
+            Architecture::Llama(m) => m.config.layers,
+            Architecture::Gemma3(m) => m.config.layers,
+        }
+    }
+
+    pub fn new_cache(&self) -> KvCache<B> {
+        KvCache::new(self.layers())
+    }
+
+    /// Logits `[seq, vocab]` of the positions of `ids`, continuing from `cache` (which is extended).
+    pub fn forward(&self, ids: &[u32], cache: &mut KvCache<B>, last_only: bool) -> Tensor<B, 2> {
+        match &self.arch {
+            Architecture::Llama(m) => m.forward(ids, cache, last_only),
+            Architecture::Gemma3(m) => m.forward(ids, cache, last_only),
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Scoring continuations: the log-probability of each continuation token given a prompt. The prompt is run
+//! once; every continuation is scored from a fork of its KV cache (prefix sharing). The naive path (each
+//! full sequence from scratch) is kept as the correctness oracle.
+
+use crate::layers::KvCache;
+use crate::models::Model;
+use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
+
+/// Rows of a `[rows, vocab]` logits tensor as vectors.
+pub fn rows<B: Backend>(t: Tensor<B, 2>) -> Vec<Vec<f32>> {
+    let [r, v] = t.dims();
+    let flat = t.into_data().into_vec::<f32>().expect("f32 logits");
+    (0..r).map(|i| flat[i * v..(i + 1) * v].to_vec()).collect()
+}
+
+/// log softmax(logits)[token], accumulated in f64.
+pub fn log_prob(logits: &[f32], token: u32) -> f64 {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+    let lse = logits.iter().map(|&x| (x as f64 - max).exp()).sum::<f64>().ln() + max;
+    logits[token as usize] as f64 - lse
+}
+
+/// A prompt run once, ready to score continuations.
+pub struct Prefix<B: Backend> {
+    pub cache: KvCache<B>,
+    /// Logits at the prompt's last position.
+    pub last_logits: Vec<f32>,
+}
+
+impl<B: Backend> Model<B> {
+    /// Run the prompt once.
+    pub fn prefix(&self, prompt: &[u32]) -> Prefix<B> {
+        let mut cache = self.new_cache();
+        let logits = rows(self.forward(prompt, &mut cache, true));
+        Prefix { cache, last_logits: logits.into_iter().next().unwrap_or_default() }
+    }
+
+    /// Per-token log-probabilities of `continuation` after `prefix`, from a fork of its cache.
+    pub fn score_continuation(&self, prefix: &Prefix<B>, continuation: &[u32]) -> Vec<f64> {
+        let Some((&first, rest)) = continuation.split_first() else { return Vec::new() };
+        let mut out = vec![log_prob(&prefix.last_logits, first)];
+        if !rest.is_empty() {
+            let mut cache = prefix.cache.fork();
+            let logits = rows(self.forward(&continuation[..continuation.len() - 1], &mut cache, false));
+            out.extend(logits.iter().zip(rest).map(|(l, &t)| log_prob(l, t)));
+        }
+        out
+    }
+
+    /// The oracle: run prompt + continuation from scratch and read the continuation's log-probabilities.
+    pub fn score_naive(&self, prompt: &[u32], continuation: &[u32]) -> Vec<f64> {
+        let all: Vec<u32> = prompt.iter().chain(continuation).copied().collect();
+        let mut cache = self.new_cache();
+        let logits = rows(self.forward(&all[..all.len() - 1], &mut cache, false));
+        continuation.iter().enumerate().map(|(i, &t)| log_prob(&logits[prompt.len() - 1 + i], t)).collect()
+    }
+
+    /// Greedy decoding of up to `max_tokens` after `prompt`, stopping at the tokenizer's stop tokens.
+    pub fn generate_greedy(&self, prompt: &[u32], max_tokens: usize) -> Vec<u32> {
+        let mut cache = self.new_cache();
+        let mut logits = rows(self.forward(prompt, &mut cache, true)).remove(0);
+        let mut out = Vec::new();
+        for _ in 0..max_tokens {
+            let next = crate::sampling::argmax(&logits);
+            out.push(next);
+            if self.tokenizer.stop_tokens.contains(&next) {
+                break;
+            }
+            logits = rows(self.forward(&[next], &mut cache, true)).remove(0);
+        }
+        out
+    }
+}
