@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "== cargo test --workspace"
 cargo test --workspace --locked
-echo "== wasm32 build of bedside-bench"
-cargo build --locked --target wasm32-unknown-unknown -p bedside-bench
+echo "== wasm32 build of bedside-bench and bedside-model"
+cargo build --locked --target wasm32-unknown-unknown -p bedside-bench -p bedside-model
 echo "all tests passed"

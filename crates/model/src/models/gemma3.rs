@@ -3,7 +3,7 @@
 //! sliding-window local layers (window from the metadata, RoPE base 10,000) interleaved with global layers
 //! (RoPE base from the metadata): every sixth layer is global, as in Gemma 3 and llama.cpp.
 
-use super::llama::{meta_f64, meta_usize};
+use super::llama::{check_dims, meta_f64, meta_usize};
 use crate::error::{ModelError, Result};
 use crate::gguf::Gguf;
 use crate::layers::{apply_rope, attention, rope_tables, KvCache, Linear, Loader, RmsNorm, RopeStyle};
@@ -39,14 +39,18 @@ impl Gemma3Config {
             tensor: "token_embd.weight".into(),
             message: "missing from the file".into(),
         })?;
+        let (hidden, layers) = (meta_usize(g, "embedding_length")?, meta_usize(g, "block_count")?);
+        let kv_heads = meta_usize(g, "attention.head_count_kv").unwrap_or(heads);
+        let head_dim = meta_usize(g, "attention.key_length")?;
+        check_dims(g, hidden, heads, kv_heads, head_dim, layers)?;
         Ok(Gemma3Config {
             vocab,
-            hidden: meta_usize(g, "embedding_length")?,
+            hidden,
             ffn: meta_usize(g, "feed_forward_length")?,
-            layers: meta_usize(g, "block_count")?,
+            layers,
             heads,
-            kv_heads: meta_usize(g, "attention.head_count_kv").unwrap_or(heads),
-            head_dim: meta_usize(g, "attention.key_length")?,
+            kv_heads,
+            head_dim,
             rope_base: meta_f64(g, "rope.freq_base", 1_000_000.0),
             window: meta_usize(g, "attention.sliding_window").unwrap_or(512),
             eps: meta_f64(g, "attention.layer_norm_rms_epsilon", 1e-6),

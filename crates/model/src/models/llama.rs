@@ -35,6 +35,19 @@ pub(crate) fn meta_f64(g: &Gguf, key: &str, default: f64) -> f64 {
     g.arch_get(key).and_then(MetaValue::as_f64).unwrap_or(default)
 }
 
+/// Reject hyper-parameters that would make the forward pass meaningless (or divide by zero).
+pub(crate) fn check_dims(g: &Gguf, hidden: usize, heads: usize, kv_heads: usize, head_dim: usize, layers: usize) -> Result<()> {
+    let ok = hidden > 0 && heads > 0 && kv_heads > 0 && heads % kv_heads == 0 && head_dim > 0 && head_dim % 2 == 0 && layers > 0 && layers < 1000;
+    if ok {
+        Ok(())
+    } else {
+        Err(ModelError::Format {
+            file: g.file.clone(),
+            message: format!("inconsistent hyper-parameters (hidden {hidden}, heads {heads}, kv heads {kv_heads}, head dim {head_dim}, layers {layers}); the metadata is corrupt"),
+        })
+    }
+}
+
 impl LlamaConfig {
     pub fn from_gguf(g: &Gguf) -> Result<Self> {
         let hidden = meta_usize(g, "embedding_length")?;
@@ -52,14 +65,18 @@ impl LlamaConfig {
                 return Err(ModelError::Unsupported { file: g.file.clone(), message: format!("RoPE scaling `{other}` is not supported (supported: none, linear)") });
             }
         };
+        let kv_heads = meta_usize(g, "attention.head_count_kv").unwrap_or(heads);
+        let layers = meta_usize(g, "block_count")?;
+        let head_dim = if heads == 0 { 0 } else { hidden / heads };
+        check_dims(g, hidden, heads, kv_heads, head_dim, layers)?;
         Ok(LlamaConfig {
             vocab,
             hidden,
             ffn: meta_usize(g, "feed_forward_length")?,
-            layers: meta_usize(g, "block_count")?,
+            layers,
             heads,
-            kv_heads: meta_usize(g, "attention.head_count_kv").unwrap_or(heads),
-            head_dim: g.arch_get("rope.dimension_count").and_then(MetaValue::as_u64).map_or(hidden / heads, |x| x as usize),
+            kv_heads,
+            head_dim,
             rope_base: meta_f64(g, "rope.freq_base", 10_000.0),
             rope_scale,
             eps: meta_f64(g, "attention.layer_norm_rms_epsilon", 1e-5),
