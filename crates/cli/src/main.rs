@@ -27,6 +27,9 @@ enum Command {
     Model(commands::model::ModelCommand),
     /// Generate text with a model, printing prefill and decode speed.
     Generate(commands::model::GenerateArgs),
+    /// Benchmarks against peers measured in the same run.
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Command::Stats(a) => commands::stats::run(a),
         Command::Model(commands::model::ModelCommand::Info { file, json }) => commands::model::info(file, json),
         Command::Generate(a) => commands::model::generate(a),
+        Command::Bench(c) => commands::bench::run(c),
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,7 @@
 //! (one file each under `models/`), KV cache.
 
 pub mod chat;
+pub mod device;
 pub mod error;
 pub mod gguf;
 pub mod layers;

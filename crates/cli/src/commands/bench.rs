@@ -1,0 +1,173 @@
+//! `bedside bench model`: load time, prefill and decode speed, and peak memory of each model on each CPU
+//! backend, next to llama.cpp (llama-cpp-python) on the same file, prompt and thread count, measured in the
+//! same run and reported as ratios. Each measurement runs in its own process so peak memory is its own.
+
+use super::model::peak_rss;
+use anyhow::{bail, Context, Result};
+use bedside_model::scoring::rows;
+use bedside_model::Model;
+use burn::backend::{Flex, NdArray};
+use burn::tensor::backend::Backend;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+#[derive(clap::Subcommand)]
+pub enum BenchCommand {
+    /// Speed and memory of the model runtime, against llama.cpp.
+    Model(ModelArgs),
+    /// (internal) One measurement, printed as JSON.
+    #[command(hide = true)]
+    ModelOne { model: PathBuf, backend: String, prompt_file: PathBuf, decode_tokens: usize },
+}
+
+#[derive(clap::Args)]
+pub struct ModelArgs {
+    /// GGUF files (default: the two registry models in models/).
+    pub models: Vec<PathBuf>,
+    /// Comma-separated CPU backends to measure.
+    #[arg(long, default_value = "flex,ndarray")]
+    pub backends: String,
+    /// Tokens to decode after the prompt.
+    #[arg(long, default_value_t = 32)]
+    pub decode_tokens: usize,
+    /// Threads for llama.cpp (Bedside's CPU backends use all cores).
+    #[arg(long, default_value_t = std::thread::available_parallelism().map_or(2, |n| n.get()))]
+    pub threads: usize,
+    /// Skip the llama.cpp peer.
+    #[arg(long)]
+    pub no_peer: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Measure {
+    load_s: f64,
+    prompt_tokens: usize,
+    prefill_tps: f64,
+    decode_tokens: usize,
+    decode_tps: f64,
+    peak_rss: u64,
+}
+
+/// The benchmark prompt: a real MedQA item from the bundled sample.
+fn prompt_text() -> Result<String> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/samples/medqa-4options/test-000.jsonl");
+    let line = std::fs::read_to_string(&root).with_context(|| format!("reading {}", root.display()))?;
+    let v: serde_json::Value = serde_json::from_str(line.lines().next().unwrap_or("{}"))?;
+    let mut s = format!("Question: {}\n", v["question"].as_str().unwrap_or_default());
+    for (i, o) in v["options"].as_array().into_iter().flatten().enumerate() {
+        s.push_str(&format!("{}. {}\n", (b'A' + i as u8) as char, o.as_str().unwrap_or_default()));
+    }
+    s.push_str("Answer:");
+    Ok(s)
+}
+
+fn one<B: Backend>(model: &PathBuf, text: &str, decode_tokens: usize) -> Result<Measure> {
+    let name = model.display().to_string();
+    let t0 = Instant::now();
+    let bytes = std::fs::read(model).with_context(|| format!("reading {name}"))?;
+    let m = Model::<B>::from_gguf(&name, &bytes, &Default::default())?;
+    drop(bytes);
+    let load_s = t0.elapsed().as_secs_f64();
+    let ids = m.tokenizer.encode(text, true, false);
+    let mut cache = m.new_cache();
+    let t1 = Instant::now();
+    let mut logits = rows(m.forward(&ids, &mut cache, true)).remove(0);
+    let prefill = t1.elapsed().as_secs_f64();
+    let t2 = Instant::now();
+    for _ in 0..decode_tokens {
+        let next = bedside_model::sampling::argmax(&logits);
+        logits = rows(m.forward(&[next], &mut cache, true)).remove(0);
+    }
+    let decode = t2.elapsed().as_secs_f64();
+    Ok(Measure {
+        load_s,
+        prompt_tokens: ids.len(),
+        prefill_tps: ids.len() as f64 / prefill,
+        decode_tokens,
+        decode_tps: decode_tokens as f64 / decode,
+        peak_rss: peak_rss().unwrap_or(0),
+    })
+}
+
+fn child(args: &[String]) -> Result<Measure> {
+    let out = Command::new(&args[0]).args(&args[1..]).output().with_context(|| format!("running {}", args[0]))?;
+    if !out.status.success() {
+        bail!("{}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("failed"));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.lines().last().unwrap_or("")).with_context(|| format!("unexpected output: {text}"))
+}
+
+pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
+    match cmd {
+        BenchCommand::ModelOne { model, backend, prompt_file, decode_tokens } => {
+            let text = std::fs::read_to_string(prompt_file)?;
+            let m = match backend.as_str() {
+                "flex" => one::<Flex<f32>>(&model, &text, decode_tokens)?,
+                "ndarray" => one::<NdArray<f32>>(&model, &text, decode_tokens)?,
+                other => bail!("unknown backend `{other}` (flex, ndarray)"),
+            };
+            println!("{}", serde_json::to_string(&m)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Model(a) => bench_models(a),
+    }
+}
+
+fn bench_models(a: ModelArgs) -> Result<ExitCode> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let models = if a.models.is_empty() {
+        bedside_model::registry::REGISTRY.iter().map(|e| root.join("models").join(e.file)).collect()
+    } else {
+        a.models.clone()
+    };
+    let prompt_file = std::env::temp_dir().join(format!("bedside-bench-prompt-{}.txt", std::process::id()));
+    std::fs::write(&prompt_file, prompt_text()?)?;
+    let exe = std::env::current_exe()?.display().to_string();
+    let pf = prompt_file.display().to_string();
+    println!("prompt: a real MedQA item ({} bytes); decode {} tokens greedily; llama.cpp threads {}", std::fs::metadata(&prompt_file)?.len(), a.decode_tokens, a.threads);
+    println!("{:<34} {:<10} {:>7} {:>8} {:>12} {:>11} {:>10}", "model", "runtime", "load s", "prompt", "prefill t/s", "decode t/s", "peak RSS");
+    let mib = |b: u64| format!("{:.0} MiB", b as f64 / 1048576.0);
+    for model in &models {
+        let short = model.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let peer = if a.no_peer {
+            None
+        } else {
+            let script = root.join("scripts/bench_llama_cpp.py").display().to_string();
+            let args = ["python3", &script, "--model", &model.display().to_string(), "--prompt-file", &pf, "--decode-tokens", &a.decode_tokens.to_string(), "--threads", &a.threads.to_string()];
+            match child(&args.map(String::from)) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    println!("{short:<34} llama.cpp  unavailable ({e}); pip install llama-cpp-python to compare");
+                    None
+                }
+            }
+        };
+        if let Some(p) = &peer {
+            println!("{short:<34} {:<10} {:>7.2} {:>8} {:>12.1} {:>11.1} {:>10}", "llama.cpp", p.load_s, p.prompt_tokens, p.prefill_tps, p.decode_tps, mib(p.peak_rss));
+        }
+        for backend in a.backends.split(',').map(str::trim).filter(|b| !b.is_empty()) {
+            let args = [exe.as_str(), "bench", "model-one", &model.display().to_string(), backend, &pf, &a.decode_tokens.to_string()];
+            match child(&args.map(String::from)) {
+                Ok(m) => {
+                    let ratio = |x: f64, y: Option<f64>| y.map_or(String::new(), |y| format!(" ({:.2}x)", x / y));
+                    println!(
+                        "{short:<34} {:<10} {:>7.2} {:>8} {:>12} {:>11} {:>10}",
+                        format!("bedside/{backend}"),
+                        m.load_s,
+                        m.prompt_tokens,
+                        format!("{:.1}{}", m.prefill_tps, ratio(m.prefill_tps, peer.as_ref().map(|p| p.prefill_tps))),
+                        format!("{:.1}{}", m.decode_tps, ratio(m.decode_tps, peer.as_ref().map(|p| p.decode_tps))),
+                        mib(m.peak_rss)
+                    );
+                }
+                Err(e) => println!("{short:<34} bedside/{backend} failed: {e}"),
+            }
+        }
+    }
+    println!("ratios are Bedside / llama.cpp throughput (1.00x = same speed; the goal is >= 0.50x on CPU)");
+    let _ = std::fs::remove_file(&prompt_file);
+    Ok(ExitCode::SUCCESS)
+}
