@@ -128,7 +128,7 @@ fn bench_models(a: ModelArgs) -> Result<ExitCode> {
     let exe = std::env::current_exe()?.display().to_string();
     let pf = prompt_file.display().to_string();
     println!("prompt: a real MedQA item ({} bytes); decode {} tokens greedily; llama.cpp threads {}", std::fs::metadata(&prompt_file)?.len(), a.decode_tokens, a.threads);
-    println!("{:<34} {:<10} {:>7} {:>8} {:>12} {:>11} {:>10}", "model", "runtime", "load s", "prompt", "prefill t/s", "decode t/s", "peak RSS");
+    println!("{:<34} {:<16} {:>7} {:>8} {:>15} {:>15} {:>10}", "model", "runtime", "load s", "prompt", "prefill t/s", "decode t/s", "peak RSS");
     let mib = |b: u64| format!("{:.0} MiB", b as f64 / 1048576.0);
     for model in &models {
         let short = model.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
@@ -140,13 +140,13 @@ fn bench_models(a: ModelArgs) -> Result<ExitCode> {
             match child(&args.map(String::from)) {
                 Ok(m) => Some(m),
                 Err(e) => {
-                    println!("{short:<34} llama.cpp  unavailable ({e}); pip install llama-cpp-python to compare");
+                    println!("{short:<34} llama.cpp        unavailable ({e}); pip install llama-cpp-python to compare");
                     None
                 }
             }
         };
         if let Some(p) = &peer {
-            println!("{short:<34} {:<10} {:>7.2} {:>8} {:>12.1} {:>11.1} {:>10}", "llama.cpp", p.load_s, p.prompt_tokens, p.prefill_tps, p.decode_tps, mib(p.peak_rss));
+            println!("{short:<34} {:<16} {:>7.2} {:>8} {:>15.1} {:>15.1} {:>10}", "llama.cpp", p.load_s, p.prompt_tokens, p.prefill_tps, p.decode_tps, mib(p.peak_rss));
         }
         for backend in a.backends.split(',').map(str::trim).filter(|b| !b.is_empty()) {
             let args = [exe.as_str(), "bench", "model-one", &model.display().to_string(), backend, &pf, &a.decode_tokens.to_string()];
@@ -154,7 +154,7 @@ fn bench_models(a: ModelArgs) -> Result<ExitCode> {
                 Ok(m) => {
                     let ratio = |x: f64, y: Option<f64>| y.map_or(String::new(), |y| format!(" ({:.2}x)", x / y));
                     println!(
-                        "{short:<34} {:<10} {:>7.2} {:>8} {:>12} {:>11} {:>10}",
+                        "{short:<34} {:<16} {:>7.2} {:>8} {:>15} {:>15} {:>10}",
                         format!("bedside/{backend}"),
                         m.load_s,
                         m.prompt_tokens,
