@@ -192,6 +192,13 @@ pub fn attention<B: Backend>(
     p.matmul(v).swap_dims(0, 1).reshape([s, h * hd])
 }
 
+/// Rows of the embedding matrix `[vocab, hidden]` for `ids`: `[seq, hidden]`.
+pub fn embed<B: Backend>(table: &Tensor<B, 2>, ids: &[u32]) -> Tensor<B, 2> {
+    let idx = ids.iter().map(|&i| i as i64).collect::<Vec<_>>();
+    let idx = Tensor::<B, 1, burn::tensor::Int>::from_data(TensorData::new(idx, [ids.len()]), &table.device());
+    table.clone().select(0, idx)
+}
+
 /// Logits `[seq, vocab]` of hidden states `x: [seq, hidden]` with an output matrix `w: [vocab, hidden]`,
 /// computed as `(w x^T)^T` so the large matrix is read in its stored, contiguous layout.
 pub fn project_out<B: Backend>(x: Tensor<B, 2>, w: &Tensor<B, 2>) -> Tensor<B, 2> {

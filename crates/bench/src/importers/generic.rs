@@ -131,9 +131,7 @@ pub fn import_jsonl(inputs: &[InputFile], opts: &ImportOptions) -> Result<Import
     let mut out = Imported::new(info(task, inputs));
     for input in inputs {
         let split = split_for(input, opts);
-        let mut skips = std::mem::take(&mut out.skipped);
-        let rows: Vec<_> = jsonl_objects(input, &mut skips).collect();
-        out.skipped = skips;
+        let rows = jsonl_objects(input, &mut out.skipped);
         for (line, row) in rows {
             match row_to_item(&row, &opts.map, task, input, line) {
                 Ok(item) => out.push(&split, item, &input.name, line),

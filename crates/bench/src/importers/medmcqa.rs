@@ -22,10 +22,7 @@ pub fn import(inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported, St
 
     let mut files = Vec::new();
     for input in inputs {
-        let mut skips = std::mem::take(&mut out.skipped);
-        let rows: Vec<_> = jsonl_objects(input, &mut skips).collect();
-        out.skipped = skips;
-        files.push((input, rows));
+        files.push((input, jsonl_objects(input, &mut out.skipped)));
     }
     // Decide how `cop` is numbered from all rows at once.
     let cops: Vec<i64> = files.iter().flat_map(|(_, rows)| rows.iter().filter_map(|(_, o)| o.get("cop").and_then(cop_value))).collect();

@@ -16,9 +16,7 @@ pub fn import(inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported, St
     let mut out = Imported::new(info);
     for input in inputs {
         let split = split_for(input, opts);
-        let mut skips = std::mem::take(&mut out.skipped);
-        let rows: Vec<_> = jsonl_objects(input, &mut skips).collect();
-        out.skipped = skips;
+        let rows = jsonl_objects(input, &mut out.skipped);
         for (line, obj) in rows {
             let Some(question) = str_field(&obj, "question") else {
                 out.skipped.skip(&input.name, line, "missing question");

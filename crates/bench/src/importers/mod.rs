@@ -221,22 +221,19 @@ pub fn import(format: Format, inputs: &[InputFile], opts: &ImportOptions) -> Res
     Ok(imported)
 }
 
-/// Iterate the non-blank lines of a JSONL file as JSON objects; lines that are not objects are skipped with a reason.
-fn jsonl_objects<'a>(input: &'a InputFile, skips: &'a mut Skips) -> impl Iterator<Item = (usize, Map<String, Value>)> + 'a {
-    let text = String::from_utf8_lossy(crate::manifest::strip_bom(&input.bytes)).into_owned();
-    let lines: Vec<(usize, String)> =
-        text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(i, l)| (i + 1, l.to_string())).collect();
-    lines.into_iter().filter_map(move |(n, l)| match serde_json::from_str::<Value>(&l) {
-        Ok(Value::Object(o)) => Some((n, o)),
-        Ok(_) => {
-            skips.skip(&input.name, n, "line is not a JSON object");
-            None
+/// The non-blank lines of a JSONL file as JSON objects (with their line numbers); lines that are not
+/// objects are skipped with a reason.
+fn jsonl_objects(input: &InputFile, skips: &mut Skips) -> Vec<(usize, Map<String, Value>)> {
+    let text = String::from_utf8_lossy(crate::manifest::strip_bom(&input.bytes));
+    let mut rows = Vec::new();
+    for (i, l) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        match serde_json::from_str::<Value>(l) {
+            Ok(Value::Object(o)) => rows.push((i + 1, o)),
+            Ok(_) => skips.skip(&input.name, i + 1, "line is not a JSON object"),
+            Err(_) => skips.skip(&input.name, i + 1, "invalid JSON"),
         }
-        Err(_) => {
-            skips.skip(&input.name, n, "invalid JSON");
-            None
-        }
-    })
+    }
+    rows
 }
 
 /// The source fields not in `mapped`, for `meta`.

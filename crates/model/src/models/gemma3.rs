@@ -6,10 +6,10 @@
 use super::llama::{check_dims, meta_f64, meta_usize};
 use crate::error::{ModelError, Result};
 use crate::gguf::Gguf;
-use crate::layers::{apply_rope, attention, rope_tables, KvCache, Linear, Loader, RmsNorm, RopeStyle};
+use crate::layers::{apply_rope, attention, embed, rope_tables, KvCache, Linear, Loader, RmsNorm, RopeStyle};
 use burn::tensor::activation::gelu_approximate;
 use burn::tensor::backend::Backend;
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::Tensor;
 
 /// One global layer after every five sliding-window layers.
 pub const GLOBAL_EVERY: usize = 6;
@@ -123,8 +123,7 @@ impl<B: Backend> Gemma3<B> {
         let device = self.embed.device();
         let s = ids.len();
         let past = cache.len;
-        let idx = Tensor::<B, 1, Int>::from_data(TensorData::new(ids.iter().map(|&i| i as i64).collect::<Vec<_>>(), [s]), &device);
-        let mut x = self.embed.clone().select(0, idx).mul_scalar((c.hidden as f64).sqrt() as f32);
+        let mut x = embed(&self.embed, ids).mul_scalar((c.hidden as f64).sqrt() as f32);
         let global = rope_tables::<B>(past, s, c.head_dim, c.rope_base, &device);
         let local = rope_tables::<B>(past, s, c.head_dim, LOCAL_ROPE_BASE, &device);
         let scale = 1.0 / (c.head_dim as f64).sqrt();

@@ -3,10 +3,10 @@
 
 use crate::error::{ModelError, Result};
 use crate::gguf::{Gguf, MetaValue};
-use crate::layers::{apply_rope, attention, rope_tables, KvCache, Linear, Loader, RmsNorm, RopeStyle};
+use crate::layers::{apply_rope, attention, embed, rope_tables, KvCache, Linear, Loader, RmsNorm, RopeStyle};
 use burn::tensor::activation::silu;
 use burn::tensor::backend::Backend;
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LlamaConfig {
@@ -140,8 +140,7 @@ impl<B: Backend> Llama<B> {
         let device = self.embed.device();
         let s = ids.len();
         let past = cache.len;
-        let idx = Tensor::<B, 1, Int>::from_data(TensorData::new(ids.iter().map(|&i| i as i64).collect::<Vec<_>>(), [s]), &device);
-        let mut x = self.embed.clone().select(0, idx);
+        let mut x = embed(&self.embed, ids);
         let (cos, sin) = rope_tables::<B>(past, s, c.head_dim, c.rope_base, &device);
         let (cos, sin) = if c.rope_scale != 1.0 { scaled_tables(past, s, c, &device) } else { (cos, sin) };
         let scale = 1.0 / (c.head_dim as f64).sqrt();
