@@ -3,7 +3,6 @@
 //! Works on bytes, not paths, so the browser (which has no filesystem) uses exactly the same checks.
 
 use crate::hash::sha256_hex;
-use crate::item::Item;
 use crate::manifest::{Manifest, ShardEntry, MANIFEST_FILE};
 use crate::problem::{Problem, Problems, DEFAULT_PROBLEM_CAP};
 use crate::shard::{parse_shard, LineItem};
@@ -204,14 +203,10 @@ fn check_loose_shards(files: &BenchmarkFiles, task: Task, problems: &mut Problem
     }
 }
 
-/// Items of a loaded benchmark without line numbers (convenience for callers that only need items).
-pub fn items_of(b: &Benchmark) -> Vec<&Item> {
-    b.all_items().map(|(_, li)| &li.item).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::item::Item;
     use crate::writer::{build_benchmark, BenchmarkInfo};
 
     fn sample() -> BenchmarkFiles {

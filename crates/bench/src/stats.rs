@@ -206,10 +206,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 fn mix(x: u64, seed: u64) -> u64 {
-    let mut z = x ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    crate::metrics::rng::splitmix64(x ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
 pub fn jaccard(a: &HashSet<u64>, b: &HashSet<u64>) -> f64 {

@@ -1,6 +1,13 @@
 //! A small, seeded, platform-independent random generator (xoshiro256** seeded by SplitMix64), so a
 //! bootstrap gives the same interval natively and in the browser for the same seed.
 
+/// The SplitMix64 finaliser: a bijective 64-bit mixer, also used for hashing.
+pub fn splitmix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 #[derive(Debug, Clone)]
 pub struct Rng {
     s: [u64; 4],
@@ -11,10 +18,7 @@ impl Rng {
         let mut x = seed;
         let mut next = || {
             x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = x;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
+            splitmix64(x)
         };
         Rng { s: [next(), next(), next(), next()] }
     }
