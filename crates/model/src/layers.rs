@@ -89,15 +89,16 @@ pub enum RopeStyle {
     Half,
 }
 
-/// cos and sin tables `[seq, head_dim/2]` for positions `start..start+seq`.
-pub fn rope_tables<B: Backend>(start: usize, seq: usize, head_dim: usize, base: f64, device: &B::Device) -> (Tensor<B, 2>, Tensor<B, 2>) {
+/// cos and sin tables `[seq, head_dim/2]` for positions `start..start+seq`; with linear RoPE scaling
+/// (`scale` > 1) position p is rotated as p / scale.
+pub fn rope_tables<B: Backend>(start: usize, seq: usize, head_dim: usize, base: f64, scale: f64, device: &B::Device) -> (Tensor<B, 2>, Tensor<B, 2>) {
     let half = head_dim / 2;
     let mut c = Vec::with_capacity(seq * half);
     let mut s = Vec::with_capacity(seq * half);
     for p in start..start + seq {
         for i in 0..half {
             let inv = base.powf(-((2 * i) as f64) / head_dim as f64);
-            let a = p as f64 * inv;
+            let a = p as f64 / scale * inv;
             c.push(a.cos() as f32);
             s.push(a.sin() as f32);
         }
@@ -155,29 +156,11 @@ impl<B: Backend> KvCache<B> {
     }
 }
 
-/// Causal (optionally sliding-window) attention of `q: [heads, s, hd]` over the cached keys plus the new
-/// `k`, `v: [kv_heads, s, hd]`, appending them to `cache`. Returns `[s, heads * hd]`.
-pub fn attention<B: Backend>(
-    q: Tensor<B, 3>,
-    k: Tensor<B, 3>,
-    v: Tensor<B, 3>,
-    cache: &mut Option<LayerCache<B>>,
-    past: usize,
-    scale: f64,
-    window: Option<usize>,
-) -> Tensor<B, 2> {
-    let [h, s, hd] = q.dims();
-    let kvh = k.dims()[0];
-    let (k, v) = match cache.take() {
-        Some(c) => (Tensor::cat(vec![c.k, k], 1), Tensor::cat(vec![c.v, v], 1)),
-        None => (k, v),
-    };
-    *cache = Some(LayerCache { k: k.clone(), v: v.clone() });
+/// Additive attention mask `[1, s, past + s]` for `s` new positions after `past` cached ones: 0 where a
+/// query may look, -1e30 where it may not (later positions, or beyond a sliding `window`). Built once per
+/// forward pass and shared by the layers that use it.
+pub fn causal_mask<B: Backend>(past: usize, s: usize, window: Option<usize>, device: &B::Device) -> Tensor<B, 3> {
     let total = past + s;
-    let rep = h / kvh;
-    let expand = |t: Tensor<B, 3>| if rep == 1 { t } else { t.reshape([kvh, 1, total, hd]).repeat_dim(1, rep).reshape([h, total, hd]) };
-    let (k, v) = (expand(k), expand(v));
-    let scores = q.matmul(k.swap_dims(1, 2)).mul_scalar(scale);
     let mut mask = vec![0f32; s * total];
     for i in 0..s {
         let qpos = past + i;
@@ -187,8 +170,25 @@ pub fn attention<B: Backend>(
             }
         }
     }
-    let mask: Tensor<B, 3> = Tensor::<B, 2>::from_data(TensorData::new(mask, [s, total]), &scores.device()).unsqueeze();
-    let p = softmax(scores.add(mask), 2);
+    Tensor::<B, 2>::from_data(TensorData::new(mask, [s, total]), device).unsqueeze()
+}
+
+/// Attention of `q: [heads, s, hd]` over the cached keys plus the new `k`, `v: [kv_heads, s, hd]`, under
+/// `mask` (from [`causal_mask`]), appending the new keys and values to `cache`. Returns `[s, heads * hd]`.
+pub fn attention<B: Backend>(q: Tensor<B, 3>, k: Tensor<B, 3>, v: Tensor<B, 3>, cache: &mut Option<LayerCache<B>>, scale: f64, mask: &Tensor<B, 3>) -> Tensor<B, 2> {
+    let [h, s, hd] = q.dims();
+    let kvh = k.dims()[0];
+    let (k, v) = match cache.take() {
+        Some(c) => (Tensor::cat(vec![c.k, k], 1), Tensor::cat(vec![c.v, v], 1)),
+        None => (k, v),
+    };
+    *cache = Some(LayerCache { k: k.clone(), v: v.clone() });
+    let total = k.dims()[1];
+    let rep = h / kvh;
+    let expand = |t: Tensor<B, 3>| if rep == 1 { t } else { t.reshape([kvh, 1, total, hd]).repeat_dim(1, rep).reshape([h, total, hd]) };
+    let (k, v) = (expand(k), expand(v));
+    let scores = q.matmul(k.swap_dims(1, 2)).mul_scalar(scale);
+    let p = softmax(scores.add(mask.clone()), 2);
     p.matmul(v).swap_dims(0, 1).reshape([s, h * hd])
 }
 

@@ -21,7 +21,8 @@ pub fn log_prob(logits: &[f32], token: u32) -> f64 {
     logits[token as usize] as f64 - lse
 }
 
-/// A prompt run once, ready to score continuations.
+/// A prompt run once: its KV cache and the logits at its last position. Continuations are scored from
+/// forks of it; [`Model::step`] extends it one token at a time for decoding.
 pub struct Prefix<B: Backend> {
     pub cache: KvCache<B>,
     /// Logits at the prompt's last position.
@@ -34,6 +35,11 @@ impl<B: Backend> Model<B> {
         let mut cache = self.new_cache();
         let logits = rows(self.forward(prompt, &mut cache, true));
         Prefix { cache, last_logits: logits.into_iter().next().unwrap_or_default() }
+    }
+
+    /// Append `token` to `state` and update its last-position logits (one decoding step).
+    pub fn step(&self, state: &mut Prefix<B>, token: u32) {
+        state.last_logits = rows(self.forward(&[token], &mut state.cache, true)).remove(0);
     }
 
     /// Per-token log-probabilities of `continuation` after `prefix`, from a fork of its cache.
@@ -58,16 +64,15 @@ impl<B: Backend> Model<B> {
 
     /// Greedy decoding of up to `max_tokens` after `prompt`, stopping at the tokenizer's stop tokens.
     pub fn generate_greedy(&self, prompt: &[u32], max_tokens: usize) -> Vec<u32> {
-        let mut cache = self.new_cache();
-        let mut logits = rows(self.forward(prompt, &mut cache, true)).remove(0);
+        let mut state = self.prefix(prompt);
         let mut out = Vec::new();
         for _ in 0..max_tokens {
-            let next = crate::sampling::argmax(&logits);
+            let next = crate::sampling::argmax(&state.last_logits);
             out.push(next);
             if self.tokenizer.stop_tokens.contains(&next) {
                 break;
             }
-            logits = rows(self.forward(&[next], &mut cache, true)).remove(0);
+            self.step(&mut state, next);
         }
         out
     }

@@ -4,7 +4,6 @@
 
 use super::model::peak_rss;
 use anyhow::{bail, Context, Result};
-use bedside_model::scoring::rows;
 use bedside_model::Model;
 use burn::backend::{Flex, NdArray};
 use burn::tensor::backend::Backend;
@@ -71,14 +70,13 @@ fn one<B: Backend>(model: &PathBuf, text: &str, decode_tokens: usize) -> Result<
     drop(bytes);
     let load_s = t0.elapsed().as_secs_f64();
     let ids = m.tokenizer.encode(text, true, false);
-    let mut cache = m.new_cache();
     let t1 = Instant::now();
-    let mut logits = rows(m.forward(&ids, &mut cache, true)).remove(0);
+    let mut state = m.prefix(&ids);
     let prefill = t1.elapsed().as_secs_f64();
     let t2 = Instant::now();
     for _ in 0..decode_tokens {
-        let next = bedside_model::sampling::argmax(&logits);
-        logits = rows(m.forward(&[next], &mut cache, true)).remove(0);
+        let next = bedside_model::sampling::argmax(&state.last_logits);
+        m.step(&mut state, next);
     }
     let decode = t2.elapsed().as_secs_f64();
     Ok(Measure {

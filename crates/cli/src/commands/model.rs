@@ -6,7 +6,6 @@ use bedside_model::chat::{render, Message};
 use bedside_model::gguf::MetaValue;
 use bedside_model::registry;
 use bedside_model::sampling::{sample, SplitMix};
-use bedside_model::scoring::rows;
 use bedside_model::{Gguf, Model};
 use burn::backend::{Flex, NdArray};
 use burn::tensor::backend::Backend;
@@ -168,9 +167,8 @@ fn generate_on<B: Backend>(a: GenerateArgs, device: B::Device) -> Result<ExitCod
         a.prompt.clone()
     };
     let prompt = model.tokenizer.encode(&text, !a.chat || model.tokenizer.add_bos, a.chat);
-    let mut cache = model.new_cache();
     let t1 = Instant::now();
-    let mut logits = rows(model.forward(&prompt, &mut cache, true)).remove(0);
+    let mut state = model.prefix(&prompt);
     let prefill = t1.elapsed();
     let mut rng = SplitMix::new(a.seed);
     let mut out = Vec::new();
@@ -178,7 +176,7 @@ fn generate_on<B: Backend>(a: GenerateArgs, device: B::Device) -> Result<ExitCod
     let t2 = Instant::now();
     print!("{}", if a.chat { "" } else { a.prompt.as_str() });
     for _ in 0..a.max_tokens {
-        let next = sample(&logits, a.temperature, a.top_p, &mut rng);
+        let next = sample(&state.last_logits, a.temperature, a.top_p, &mut rng);
         if model.tokenizer.stop_tokens.contains(&next) {
             break;
         }
@@ -190,7 +188,7 @@ fn generate_on<B: Backend>(a: GenerateArgs, device: B::Device) -> Result<ExitCod
             printed = s.len();
             std::io::stdout().flush().ok();
         }
-        logits = rows(model.forward(&[next], &mut cache, true)).remove(0);
+        model.step(&mut state, next);
     }
     let decode = t2.elapsed();
     println!();

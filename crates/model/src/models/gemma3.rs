@@ -6,7 +6,7 @@
 use super::llama::{check_dims, meta_f64, meta_usize};
 use crate::error::{ModelError, Result};
 use crate::gguf::Gguf;
-use crate::layers::{apply_rope, attention, embed, rope_tables, KvCache, Linear, Loader, RmsNorm, RopeStyle};
+use crate::layers::{apply_rope, attention, causal_mask, embed, rope_tables, KvCache, Linear, Loader, RmsNorm, RopeStyle};
 use burn::tensor::activation::gelu_approximate;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
@@ -124,19 +124,21 @@ impl<B: Backend> Gemma3<B> {
         let s = ids.len();
         let past = cache.len;
         let mut x = embed(&self.embed, ids).mul_scalar((c.hidden as f64).sqrt() as f32);
-        let global = rope_tables::<B>(past, s, c.head_dim, c.rope_base, &device);
-        let local = rope_tables::<B>(past, s, c.head_dim, LOCAL_ROPE_BASE, &device);
+        let global = rope_tables::<B>(past, s, c.head_dim, c.rope_base, 1.0, &device);
+        let local = rope_tables::<B>(past, s, c.head_dim, LOCAL_ROPE_BASE, 1.0, &device);
+        let global_mask = causal_mask::<B>(past, s, None, &device);
+        let local_mask = causal_mask::<B>(past, s, Some(c.window), &device);
         let scale = 1.0 / (c.head_dim as f64).sqrt();
         for (i, (b, layer_cache)) in self.blocks.iter().zip(cache.layers.iter_mut()).enumerate() {
             let is_global = c.is_global(i);
-            let (cos, sin) = if is_global { &global } else { &local };
+            let ((cos, sin), mask) = if is_global { (&global, &global_mask) } else { (&local, &local_mask) };
             let y = b.attn_norm.forward(x.clone());
             let q = b.q_norm.forward(b.q.forward(y.clone()).reshape([s, c.heads, c.head_dim])).swap_dims(0, 1);
             let k = b.k_norm.forward(b.k.forward(y.clone()).reshape([s, c.kv_heads, c.head_dim])).swap_dims(0, 1);
             let v = b.v.forward(y).reshape([s, c.kv_heads, c.head_dim]).swap_dims(0, 1);
             let q = apply_rope(q, cos, sin, RopeStyle::Half);
             let k = apply_rope(k, cos, sin, RopeStyle::Half);
-            let a = attention(q, k, v, layer_cache, past, scale, (!is_global).then_some(c.window));
+            let a = attention(q, k, v, layer_cache, scale, mask);
             x = x.add(b.post_attn_norm.forward(b.o.forward(a)));
             let y = b.ffn_norm.forward(x.clone());
             let f = gelu_approximate(b.gate.forward(y.clone())).mul(b.up.forward(y));

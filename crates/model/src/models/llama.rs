@@ -3,10 +3,10 @@
 
 use crate::error::{ModelError, Result};
 use crate::gguf::{Gguf, MetaValue};
-use crate::layers::{apply_rope, attention, embed, rope_tables, KvCache, Linear, Loader, RmsNorm, RopeStyle};
+use crate::layers::{apply_rope, attention, causal_mask, embed, rope_tables, KvCache, Linear, Loader, RmsNorm, RopeStyle};
 use burn::tensor::activation::silu;
 use burn::tensor::backend::Backend;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LlamaConfig {
@@ -141,8 +141,8 @@ impl<B: Backend> Llama<B> {
         let s = ids.len();
         let past = cache.len;
         let mut x = embed(&self.embed, ids);
-        let (cos, sin) = rope_tables::<B>(past, s, c.head_dim, c.rope_base, &device);
-        let (cos, sin) = if c.rope_scale != 1.0 { scaled_tables(past, s, c, &device) } else { (cos, sin) };
+        let (cos, sin) = rope_tables::<B>(past, s, c.head_dim, c.rope_base, c.rope_scale, &device);
+        let mask = causal_mask::<B>(past, s, None, &device);
         let scale = 1.0 / (c.head_dim as f64).sqrt();
         for (b, layer_cache) in self.blocks.iter().zip(cache.layers.iter_mut()) {
             let y = b.attn_norm.forward(x.clone());
@@ -151,7 +151,7 @@ impl<B: Backend> Llama<B> {
             let v = b.v.forward(y).reshape([s, c.kv_heads, c.head_dim]).swap_dims(0, 1);
             let q = apply_rope(q, &cos, &sin, RopeStyle::Interleaved);
             let k = apply_rope(k, &cos, &sin, RopeStyle::Interleaved);
-            let a = attention(q, k, v, layer_cache, past, scale, None);
+            let a = attention(q, k, v, layer_cache, scale, &mask);
             x = x.add(b.o.forward(a));
             let y = b.ffn_norm.forward(x.clone());
             let f = silu(b.gate.forward(y.clone())).mul(b.up.forward(y));
@@ -161,18 +161,4 @@ impl<B: Backend> Llama<B> {
         let x = if last_only { x.narrow(0, s - 1, 1) } else { x };
         crate::layers::project_out(self.norm.forward(x), &self.output)
     }
-}
-
-fn scaled_tables<B: Backend>(past: usize, s: usize, c: &LlamaConfig, device: &B::Device) -> (Tensor<B, 2>, Tensor<B, 2>) {
-    // Linear scaling: position p is rotated as p / factor.
-    let half = c.head_dim / 2;
-    let (mut cs, mut sn) = (Vec::new(), Vec::new());
-    for p in past..past + s {
-        for i in 0..half {
-            let a = p as f64 / c.rope_scale * c.rope_base.powf(-((2 * i) as f64) / c.head_dim as f64);
-            cs.push(a.cos() as f32);
-            sn.push(a.sin() as f32);
-        }
-    }
-    (Tensor::from_data(TensorData::new(cs, [s, half]), device), Tensor::from_data(TensorData::new(sn, [s, half]), device))
 }
