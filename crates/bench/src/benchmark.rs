@@ -26,7 +26,10 @@ pub struct ValidateOptions {
 
 impl Default for ValidateOptions {
     fn default() -> Self {
-        ValidateOptions { max_problems: DEFAULT_PROBLEM_CAP, task_without_manifest: Task::Mcq }
+        ValidateOptions {
+            max_problems: DEFAULT_PROBLEM_CAP,
+            task_without_manifest: Task::Mcq,
+        }
     }
 }
 
@@ -45,12 +48,20 @@ pub struct Benchmark {
 
 impl Benchmark {
     /// All items of the given split (e.g. `test`), in shard order.
-    pub fn items_in_split<'a>(&'a self, split: &'a str) -> impl Iterator<Item = (&'a Shard, &'a LineItem)> + 'a {
-        self.shards.iter().filter(move |s| s.entry.split() == split).flat_map(|s| s.items.iter().map(move |i| (s, i)))
+    pub fn items_in_split<'a>(
+        &'a self,
+        split: &'a str,
+    ) -> impl Iterator<Item = (&'a Shard, &'a LineItem)> + 'a {
+        self.shards
+            .iter()
+            .filter(move |s| s.entry.split() == split)
+            .flat_map(|s| s.items.iter().map(move |i| (s, i)))
     }
 
     pub fn all_items(&self) -> impl Iterator<Item = (&Shard, &LineItem)> {
-        self.shards.iter().flat_map(|s| s.items.iter().map(move |i| (s, i)))
+        self.shards
+            .iter()
+            .flat_map(|s| s.items.iter().map(move |i| (s, i)))
     }
 
     pub fn len(&self) -> usize {
@@ -71,7 +82,10 @@ pub struct Checked {
 }
 
 /// Validate every file and cross-file rule; returns the benchmark only when there is no error.
-pub fn validate(files: &BenchmarkFiles, opts: &ValidateOptions) -> (Option<Benchmark>, Problems, Checked) {
+pub fn validate(
+    files: &BenchmarkFiles,
+    opts: &ValidateOptions,
+) -> (Option<Benchmark>, Problems, Checked) {
     let mut problems = Problems::with_cap(opts.max_problems);
     let mut checked = Checked::default();
 
@@ -81,7 +95,12 @@ pub fn validate(files: &BenchmarkFiles, opts: &ValidateOptions) -> (Option<Bench
             problems.extend(ps);
             if m.is_none() {
                 // Still check the shards we can see, so the user gets every problem in one pass.
-                check_loose_shards(files, opts.task_without_manifest, &mut problems, &mut checked);
+                check_loose_shards(
+                    files,
+                    opts.task_without_manifest,
+                    &mut problems,
+                    &mut checked,
+                );
                 return (None, problems, checked);
             }
             m
@@ -102,12 +121,22 @@ pub fn validate(files: &BenchmarkFiles, opts: &ValidateOptions) -> (Option<Bench
             files
                 .shards
                 .iter()
-                .map(|(f, b)| ShardEntry { file: f.clone(), items: 0, sha256: sha256_hex(b), split: None })
+                .map(|(f, b)| ShardEntry {
+                    file: f.clone(),
+                    items: 0,
+                    sha256: sha256_hex(b),
+                    split: None,
+                })
                 .collect()
         }
     };
-    let task = manifest.as_ref().map_or(opts.task_without_manifest, |m| m.task);
-    let taxonomy: Vec<String> = manifest.as_ref().map(|m| m.subject_names().into_iter().map(str::to_string).collect()).unwrap_or_default();
+    let task = manifest
+        .as_ref()
+        .map_or(opts.task_without_manifest, |m| m.task);
+    let taxonomy: Vec<String> = manifest
+        .as_ref()
+        .map(|m| m.subject_names().into_iter().map(str::to_string).collect())
+        .unwrap_or_default();
 
     let mut seen_ids: HashMap<String, (String, usize)> = HashMap::new();
     let mut shards = Vec::new();
@@ -164,11 +193,17 @@ pub fn validate(files: &BenchmarkFiles, opts: &ValidateOptions) -> (Option<Bench
             }
             if let Some(s) = &li.item.subject {
                 if !taxonomy.is_empty() && !taxonomy.iter().any(|t| t == s) {
-                    unknown_subjects.entry(s.clone()).or_insert((entry.file.clone(), li.line, 0)).2 += 1;
+                    unknown_subjects
+                        .entry(s.clone())
+                        .or_insert((entry.file.clone(), li.line, 0))
+                        .2 += 1;
                 }
             }
         }
-        shards.push(Shard { entry: entry.clone(), items: parsed.items });
+        shards.push(Shard {
+            entry: entry.clone(),
+            items: parsed.items,
+        });
     }
     for (s, (file, line, n)) in unknown_subjects {
         problems.push(Problem::warning(
@@ -182,18 +217,31 @@ pub fn validate(files: &BenchmarkFiles, opts: &ValidateOptions) -> (Option<Bench
     if manifest.is_some() {
         for name in files.shards.keys() {
             if !entries.iter().any(|e| &e.file == name) {
-                problems.push(Problem::warning(name, None, None, "shard file is not listed in the manifest and was not checked", "add it to `shards` in manifest.json, or remove it"));
+                problems.push(Problem::warning(
+                    name,
+                    None,
+                    None,
+                    "shard file is not listed in the manifest and was not checked",
+                    "add it to `shards` in manifest.json, or remove it",
+                ));
             }
         }
     }
 
     match manifest {
-        Some(manifest) if !problems.has_errors() => (Some(Benchmark { manifest, shards }), problems, checked),
+        Some(manifest) if !problems.has_errors() => {
+            (Some(Benchmark { manifest, shards }), problems, checked)
+        }
         _ => (None, problems, checked),
     }
 }
 
-fn check_loose_shards(files: &BenchmarkFiles, task: Task, problems: &mut Problems, checked: &mut Checked) {
+fn check_loose_shards(
+    files: &BenchmarkFiles,
+    task: Task,
+    problems: &mut Problems,
+    checked: &mut Checked,
+) {
     for (name, bytes) in &files.shards {
         let p = parse_shard(name, bytes, task);
         checked.shards += 1;
@@ -211,7 +259,14 @@ mod tests {
 
     fn sample() -> BenchmarkFiles {
         let items: Vec<Item> = (0..5)
-            .map(|i| Item::choice(format!("q{i}"), format!("Question {i}?"), vec!["a".into(), "b".into(), "c".into()], i % 3))
+            .map(|i| {
+                Item::choice(
+                    format!("q{i}"),
+                    format!("Question {i}?"),
+                    vec!["a".into(), "b".into(), "c".into()],
+                    i % 3,
+                )
+            })
             .collect();
         let info = BenchmarkInfo::new("t", Task::Mcq);
         let out = build_benchmark(&info, &[("test", items)], 2).unwrap();
@@ -237,7 +292,12 @@ mod tests {
         assert!(b.is_none());
         let fields: Vec<_> = ps.problems.iter().filter_map(|p| p.field.clone()).collect();
         assert!(fields.contains(&"shards[0].sha256".to_string()), "{ps}");
-        assert!(ps.problems.iter().any(|p| p.file == name && p.line == Some(2) && p.message.contains("invalid JSON")), "{ps}");
+        assert!(
+            ps.problems
+                .iter()
+                .any(|p| p.file == name && p.line == Some(2) && p.message.contains("invalid JSON")),
+            "{ps}"
+        );
     }
 
     #[test]
@@ -247,7 +307,12 @@ mod tests {
         let first = f.shards[&names[0]].clone();
         f.shards.insert(names[1].clone(), first);
         let (_, ps, _) = validate(&f, &ValidateOptions::default());
-        assert!(ps.problems.iter().any(|p| p.message.contains("duplicate id \"q0\"")), "{ps}");
+        assert!(
+            ps.problems
+                .iter()
+                .any(|p| p.message.contains("duplicate id \"q0\"")),
+            "{ps}"
+        );
     }
 
     #[test]
@@ -256,14 +321,24 @@ mod tests {
         let k = f.shards.keys().last().unwrap().clone();
         f.shards.remove(&k);
         let (_, ps, _) = validate(&f, &ValidateOptions::default());
-        assert!(ps.problems.iter().any(|p| p.message.contains("listed but not found")));
+        assert!(ps
+            .problems
+            .iter()
+            .any(|p| p.message.contains("listed but not found")));
     }
 
     #[test]
     fn problem_cap_counts_the_rest() {
         let mut f = BenchmarkFiles::default();
-        f.shards.insert("x.jsonl".into(), "garbage\n".repeat(50).into_bytes());
-        let (_, ps, _) = validate(&f, &ValidateOptions { max_problems: 10, ..Default::default() });
+        f.shards
+            .insert("x.jsonl".into(), "garbage\n".repeat(50).into_bytes());
+        let (_, ps, _) = validate(
+            &f,
+            &ValidateOptions {
+                max_problems: 10,
+                ..Default::default()
+            },
+        );
         assert_eq!(ps.problems.len(), 10);
         assert_eq!(ps.errors, 50);
         assert_eq!(ps.omitted, 41); // 50 errors + 1 no-manifest warning, 10 kept

@@ -30,8 +30,14 @@ impl Answer {
     /// Whether a numeric prediction is accepted (always false for choice answers).
     pub fn accepts_number(&self, x: f64) -> bool {
         match *self {
-            Answer::Numeric { value, accept: Acceptance::Tolerance(t) } => (x - value).abs() <= t,
-            Answer::Numeric { accept: Acceptance::Range(lo, hi), .. } => lo <= x && x <= hi,
+            Answer::Numeric {
+                value,
+                accept: Acceptance::Tolerance(t),
+            } => (x - value).abs() <= t,
+            Answer::Numeric {
+                accept: Acceptance::Range(lo, hi),
+                ..
+            } => lo <= x && x <= hi,
             Answer::Index(_) => false,
         }
     }
@@ -50,12 +56,27 @@ pub struct Item {
 }
 
 /// Fields an item may carry at top level.
-pub const ITEM_FIELDS: [&str; 10] =
-    ["id", "question", "options", "answer", "tolerance", "range", "context", "subject", "explanation", "meta"];
+pub const ITEM_FIELDS: [&str; 10] = [
+    "id",
+    "question",
+    "options",
+    "answer",
+    "tolerance",
+    "range",
+    "context",
+    "subject",
+    "explanation",
+    "meta",
+];
 
 impl Item {
     /// A choice item (mcq or yes_no_maybe) with no optional fields.
-    pub fn choice(id: impl Into<String>, question: impl Into<String>, options: Vec<String>, answer: usize) -> Self {
+    pub fn choice(
+        id: impl Into<String>,
+        question: impl Into<String>,
+        options: Vec<String>,
+        answer: usize,
+    ) -> Self {
         Item {
             id: id.into(),
             question: question.into(),
@@ -84,11 +105,17 @@ impl Item {
                 m.insert("answer".into(), num(*value));
                 match accept {
                     Acceptance::Tolerance(t) => m.insert("tolerance".into(), num(*t)),
-                    Acceptance::Range(lo, hi) => m.insert("range".into(), Value::Array(vec![num(*lo), num(*hi)])),
+                    Acceptance::Range(lo, hi) => {
+                        m.insert("range".into(), Value::Array(vec![num(*lo), num(*hi)]))
+                    }
                 };
             }
         }
-        for (k, v) in [("context", &self.context), ("subject", &self.subject), ("explanation", &self.explanation)] {
+        for (k, v) in [
+            ("context", &self.context),
+            ("subject", &self.subject),
+            ("explanation", &self.explanation),
+        ] {
             if let Some(v) = v {
                 m.insert(k.into(), Value::String(v.clone()));
             }
@@ -106,7 +133,12 @@ impl Item {
 
     /// Parse and check one item. Every problem found is reported (not just the first); the item is
     /// returned only when there is no error. `file`/`line` locate the problems.
-    pub fn from_json(v: &Value, task: Task, file: &str, line: usize) -> (Option<Item>, Vec<Problem>) {
+    pub fn from_json(
+        v: &Value,
+        task: Task,
+        file: &str,
+        line: usize,
+    ) -> (Option<Item>, Vec<Problem>) {
         let mut ps = Vec::new();
         let err = |ps: &mut Vec<Problem>, field: &str, msg: String, fix: &str| {
             ps.push(Problem::error(file, Some(line), Some(field), msg, fix));
@@ -137,17 +169,32 @@ impl Item {
         let string_field = |ps: &mut Vec<Problem>, name: &str, required: bool| -> Option<String> {
             match obj.get(name) {
                 None | Some(Value::Null) if required => {
-                    err(ps, name, format!("missing required field `{name}`"), "add it as a non-empty string");
+                    err(
+                        ps,
+                        name,
+                        format!("missing required field `{name}`"),
+                        "add it as a non-empty string",
+                    );
                     None
                 }
                 None | Some(Value::Null) => None,
                 Some(Value::String(s)) if required && s.trim().is_empty() => {
-                    err(ps, name, format!("`{name}` is empty"), "give it a non-empty string");
+                    err(
+                        ps,
+                        name,
+                        format!("`{name}` is empty"),
+                        "give it a non-empty string",
+                    );
                     None
                 }
                 Some(Value::String(s)) => Some(s.clone()),
                 Some(other) => {
-                    err(ps, name, format!("`{name}` must be a string, found {}", kind(other)), "write it as a JSON string (quote numbers)");
+                    err(
+                        ps,
+                        name,
+                        format!("`{name}` must be a string, found {}", kind(other)),
+                        "write it as a JSON string (quote numbers)",
+                    );
                     None
                 }
             }
@@ -162,35 +209,66 @@ impl Item {
             None | Some(Value::Null) => Some(Map::new()),
             Some(Value::Object(m)) => Some(m.clone()),
             Some(other) => {
-                err(&mut ps, "meta", format!("`meta` must be an object, found {}", kind(other)), "wrap the value: \"meta\": {\"note\": ...}");
+                err(
+                    &mut ps,
+                    "meta",
+                    format!("`meta` must be an object, found {}", kind(other)),
+                    "wrap the value: \"meta\": {\"note\": ...}",
+                );
                 None
             }
         };
 
-        let options = if task.has_options() { check_options(obj, task, file, line, &mut ps) } else {
+        let options = if task.has_options() {
+            check_options(obj, task, file, line, &mut ps)
+        } else {
             if let Some(o) = obj.get("options") {
                 if !matches!(o, Value::Null) && !o.as_array().is_some_and(|a| a.is_empty()) {
-                    err(&mut ps, "options", "a `numeric` item has no options".into(), "remove `options`, or declare the benchmark task as `mcq`");
+                    err(
+                        &mut ps,
+                        "options",
+                        "a `numeric` item has no options".into(),
+                        "remove `options`, or declare the benchmark task as `mcq`",
+                    );
                 }
             }
             Some(Vec::new())
         };
 
         let answer = match task {
-            Task::Mcq | Task::YesNoMaybe => check_index_answer(obj, options.as_deref(), file, line, &mut ps),
+            Task::Mcq | Task::YesNoMaybe => {
+                check_index_answer(obj, options.as_deref(), file, line, &mut ps)
+            }
             Task::Numeric => check_numeric_answer(obj, file, line, &mut ps),
         };
         if task.has_options() {
             for f in ["tolerance", "range"] {
                 if obj.contains_key(f) {
-                    ps.push(Problem::warning(file, Some(line), Some(f), format!("`{f}` only applies to `numeric` items and is ignored"), "remove it"));
+                    ps.push(Problem::warning(
+                        file,
+                        Some(line),
+                        Some(f),
+                        format!("`{f}` only applies to `numeric` items and is ignored"),
+                        "remove it",
+                    ));
                 }
             }
         }
 
         let item = match (id, question, options, answer, meta) {
-            (Some(id), Some(question), Some(options), Some(answer), Some(meta)) if !ps.iter().any(Problem::is_error) => {
-                Some(Item { id, question, options, answer, context, subject, explanation, meta })
+            (Some(id), Some(question), Some(options), Some(answer), Some(meta))
+                if !ps.iter().any(Problem::is_error) =>
+            {
+                Some(Item {
+                    id,
+                    question,
+                    options,
+                    answer,
+                    context,
+                    subject,
+                    explanation,
+                    meta,
+                })
             }
             _ => None,
         };
@@ -199,7 +277,9 @@ impl Item {
 }
 
 fn num(x: f64) -> Value {
-    serde_json::Number::from_f64(x).map(Value::Number).unwrap_or(Value::Null)
+    serde_json::Number::from_f64(x)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
 }
 
 /// A short human name of a JSON value's type.
@@ -216,17 +296,32 @@ pub fn kind(v: &Value) -> &'static str {
 
 /// Normalised option text used to detect duplicates: trimmed, lower-cased, inner whitespace collapsed.
 pub fn normalize_text(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
-fn check_options(obj: &Map<String, Value>, task: Task, file: &str, line: usize, ps: &mut Vec<Problem>) -> Option<Vec<String>> {
+fn check_options(
+    obj: &Map<String, Value>,
+    task: Task,
+    file: &str,
+    line: usize,
+    ps: &mut Vec<Problem>,
+) -> Option<Vec<String>> {
     let raw = match obj.get("options") {
         None | Some(Value::Null) => {
             let fix = match task {
                 Task::YesNoMaybe => "add \"options\": [\"yes\", \"no\", \"maybe\"]",
                 _ => "add \"options\": a list of 2-10 answer strings",
             };
-            ps.push(Problem::error(file, Some(line), Some("options"), "missing required field `options`", fix));
+            ps.push(Problem::error(
+                file,
+                Some(line),
+                Some("options"),
+                "missing required field `options`",
+                fix,
+            ));
             return None;
         }
         Some(Value::Array(a)) => a,
@@ -248,7 +343,13 @@ fn check_options(obj: &Map<String, Value>, task: Task, file: &str, line: usize, 
         let field = format!("options[{i}]");
         match o {
             Value::String(s) if s.trim().is_empty() => {
-                ps.push(Problem::error(file, Some(line), Some(&field), "option is empty", "remove the empty option or fill in its text"));
+                ps.push(Problem::error(
+                    file,
+                    Some(line),
+                    Some(&field),
+                    "option is empty",
+                    "remove the empty option or fill in its text",
+                ));
                 ok = false;
             }
             Value::String(s) => {
@@ -267,7 +368,13 @@ fn check_options(obj: &Map<String, Value>, task: Task, file: &str, line: usize, 
                 out.push(s.clone());
             }
             other => {
-                ps.push(Problem::error(file, Some(line), Some(&field), format!("option must be a string, found {}", kind(other)), "quote the option text"));
+                ps.push(Problem::error(
+                    file,
+                    Some(line),
+                    Some(&field),
+                    format!("option must be a string, found {}", kind(other)),
+                    "quote the option text",
+                ));
                 ok = false;
             }
         }
@@ -291,7 +398,10 @@ fn check_options(obj: &Map<String, Value>, task: Task, file: &str, line: usize, 
                     file,
                     Some(line),
                     Some("options"),
-                    format!("found {} option(s); an `mcq` item needs {MIN_OPTIONS} to {MAX_OPTIONS}", raw.len()),
+                    format!(
+                        "found {} option(s); an `mcq` item needs {MIN_OPTIONS} to {MAX_OPTIONS}",
+                        raw.len()
+                    ),
                     "give between 2 and 10 options",
                 ));
                 ok = false;
@@ -301,7 +411,13 @@ fn check_options(obj: &Map<String, Value>, task: Task, file: &str, line: usize, 
     ok.then_some(out)
 }
 
-fn check_index_answer(obj: &Map<String, Value>, options: Option<&[String]>, file: &str, line: usize, ps: &mut Vec<Problem>) -> Option<Answer> {
+fn check_index_answer(
+    obj: &Map<String, Value>,
+    options: Option<&[String]>,
+    file: &str,
+    line: usize,
+    ps: &mut Vec<Problem>,
+) -> Option<Answer> {
     let n = options.map(<[String]>::len);
     let range_hint = |n: Option<usize>| match n {
         Some(n) if n > 0 => format!("use a 0-based option index between 0 and {}", n - 1),
@@ -309,7 +425,13 @@ fn check_index_answer(obj: &Map<String, Value>, options: Option<&[String]>, file
     };
     match obj.get("answer") {
         None | Some(Value::Null) => {
-            ps.push(Problem::error(file, Some(line), Some("answer"), "missing required field `answer`", range_hint(n)));
+            ps.push(Problem::error(
+                file,
+                Some(line),
+                Some("answer"),
+                "missing required field `answer`",
+                range_hint(n),
+            ));
             None
         }
         Some(Value::Number(x)) => match x.as_u64() {
@@ -330,36 +452,74 @@ fn check_index_answer(obj: &Map<String, Value>, options: Option<&[String]>, file
                 }
             }
             None => {
-                ps.push(Problem::error(file, Some(line), Some("answer"), format!("answer {x} is not a non-negative integer"), range_hint(n)));
+                ps.push(Problem::error(
+                    file,
+                    Some(line),
+                    Some("answer"),
+                    format!("answer {x} is not a non-negative integer"),
+                    range_hint(n),
+                ));
                 None
             }
         },
         Some(Value::String(s)) => {
             let hint = match s.trim().chars().next() {
                 Some(c) if s.trim().len() == 1 && c.is_ascii_alphabetic() => {
-                    format!("write the index instead of the letter: \"answer\": {}", (c.to_ascii_uppercase() as u8 - b'A'))
+                    format!(
+                        "write the index instead of the letter: \"answer\": {}",
+                        (c.to_ascii_uppercase() as u8 - b'A')
+                    )
                 }
                 _ => range_hint(n),
             };
-            ps.push(Problem::error(file, Some(line), Some("answer"), format!("answer must be a 0-based index, found the string {s:?}"), hint));
+            ps.push(Problem::error(
+                file,
+                Some(line),
+                Some("answer"),
+                format!("answer must be a 0-based index, found the string {s:?}"),
+                hint,
+            ));
             None
         }
         Some(other) => {
-            ps.push(Problem::error(file, Some(line), Some("answer"), format!("answer must be a 0-based index, found {}", kind(other)), range_hint(n)));
+            ps.push(Problem::error(
+                file,
+                Some(line),
+                Some("answer"),
+                format!("answer must be a 0-based index, found {}", kind(other)),
+                range_hint(n),
+            ));
             None
         }
     }
 }
 
-fn check_numeric_answer(obj: &Map<String, Value>, file: &str, line: usize, ps: &mut Vec<Problem>) -> Option<Answer> {
+fn check_numeric_answer(
+    obj: &Map<String, Value>,
+    file: &str,
+    line: usize,
+    ps: &mut Vec<Problem>,
+) -> Option<Answer> {
     let value = match obj.get("answer") {
         Some(Value::Number(x)) => x.as_f64(),
         None | Some(Value::Null) => {
-            ps.push(Problem::error(file, Some(line), Some("answer"), "missing required field `answer`", "give the numeric answer as a JSON number"));
+            ps.push(Problem::error(
+                file,
+                Some(line),
+                Some("answer"),
+                "missing required field `answer`",
+                "give the numeric answer as a JSON number",
+            ));
             return None;
         }
         Some(other) => {
-            ps.push(Problem::error(file, Some(line), Some("answer"), format!("a numeric answer must be a number, found {}", kind(other)), "write it as a JSON number, e.g. 12.5"));
+            ps.push(Problem::error(
+                file,
+                Some(line),
+                Some("answer"),
+                format!("a numeric answer must be a number, found {}", kind(other)),
+                "write it as a JSON number, e.g. 12.5",
+            ));
             return None;
         }
     }?;
@@ -367,7 +527,13 @@ fn check_numeric_answer(obj: &Map<String, Value>, file: &str, line: usize, ps: &
     let range = obj.get("range").filter(|v| !v.is_null());
     let accept = match (tol, range) {
         (Some(_), Some(_)) => {
-            ps.push(Problem::error(file, Some(line), Some("tolerance"), "both `tolerance` and `range` are given", "keep exactly one of them"));
+            ps.push(Problem::error(
+                file,
+                Some(line),
+                Some("tolerance"),
+                "both `tolerance` and `range` are given",
+                "keep exactly one of them",
+            ));
             return None;
         }
         (None, None) => {
@@ -383,11 +549,20 @@ fn check_numeric_answer(obj: &Map<String, Value>, file: &str, line: usize, ps: &
         (Some(t), None) => match t.as_f64() {
             Some(t) if t >= 0.0 && t.is_finite() => Acceptance::Tolerance(t),
             _ => {
-                ps.push(Problem::error(file, Some(line), Some("tolerance"), format!("`tolerance` must be a non-negative number, found {t}"), "write e.g. \"tolerance\": 0.5"));
+                ps.push(Problem::error(
+                    file,
+                    Some(line),
+                    Some("tolerance"),
+                    format!("`tolerance` must be a non-negative number, found {t}"),
+                    "write e.g. \"tolerance\": 0.5",
+                ));
                 return None;
             }
         },
-        (None, Some(r)) => match r.as_array().map(|a| a.iter().map(Value::as_f64).collect::<Vec<_>>()) {
+        (None, Some(r)) => match r
+            .as_array()
+            .map(|a| a.iter().map(Value::as_f64).collect::<Vec<_>>())
+        {
             Some(v) if v.len() == 2 && v.iter().all(Option::is_some) => {
                 let (lo, hi) = (v[0].unwrap_or_default(), v[1].unwrap_or_default());
                 if lo > hi || !(lo <= value && value <= hi) {
@@ -403,7 +578,13 @@ fn check_numeric_answer(obj: &Map<String, Value>, file: &str, line: usize, ps: &
                 Acceptance::Range(lo, hi)
             }
             _ => {
-                ps.push(Problem::error(file, Some(line), Some("range"), format!("`range` must be [low, high], found {r}"), "write e.g. \"range\": [4.5, 5.5]"));
+                ps.push(Problem::error(
+                    file,
+                    Some(line),
+                    Some("range"),
+                    format!("`range` must be [low, high], found {r}"),
+                    "write e.g. \"range\": [4.5, 5.5]",
+                ));
                 return None;
             }
         },
@@ -435,7 +616,10 @@ mod tests {
         let v = json!({"id": 5, "question": "", "options": ["a", " A ", ""], "answer": 9, "colour": "red"});
         let (item, ps) = parse(v, Task::Mcq);
         assert!(item.is_none());
-        let fields: Vec<_> = ps.iter().map(|p| p.field.clone().unwrap_or_default()).collect();
+        let fields: Vec<_> = ps
+            .iter()
+            .map(|p| p.field.clone().unwrap_or_default())
+            .collect();
         for f in ["id", "question", "options[1]", "options[2]", "colour"] {
             assert!(fields.contains(&f.to_string()), "missing {f} in {fields:?}");
         }
@@ -444,7 +628,10 @@ mod tests {
 
     #[test]
     fn answer_out_of_range_names_valid_range() {
-        let (_, ps) = parse(json!({"id": "a", "question": "q", "options": ["x", "y"], "answer": 2}), Task::Mcq);
+        let (_, ps) = parse(
+            json!({"id": "a", "question": "q", "options": ["x", "y"], "answer": 2}),
+            Task::Mcq,
+        );
         assert_eq!(ps.len(), 1);
         assert!(ps[0].message.contains("out of range for 2 options"));
         assert!(ps[0].fix.contains("between 0 and 1"));
@@ -452,7 +639,10 @@ mod tests {
 
     #[test]
     fn letter_answer_suggests_index() {
-        let (_, ps) = parse(json!({"id": "a", "question": "q", "options": ["x", "y", "z"], "answer": "C"}), Task::Mcq);
+        let (_, ps) = parse(
+            json!({"id": "a", "question": "q", "options": ["x", "y", "z"], "answer": "C"}),
+            Task::Mcq,
+        );
         assert!(ps[0].fix.contains("\"answer\": 2"), "{}", ps[0].fix);
     }
 
@@ -461,24 +651,60 @@ mod tests {
         let one = json!({"id": "a", "question": "q", "options": ["x"], "answer": 0});
         assert!(parse(one, Task::Mcq).0.is_none());
         let eleven: Vec<String> = (0..11).map(|i| format!("o{i}")).collect();
-        assert!(parse(json!({"id": "a", "question": "q", "options": eleven, "answer": 0}), Task::Mcq).0.is_none());
+        assert!(parse(
+            json!({"id": "a", "question": "q", "options": eleven, "answer": 0}),
+            Task::Mcq
+        )
+        .0
+        .is_none());
     }
 
     #[test]
     fn yes_no_maybe_options_are_fixed() {
-        assert!(parse(json!({"id": "a", "question": "q", "options": ["yes", "no", "maybe"], "answer": 1}), Task::YesNoMaybe).0.is_some());
-        assert!(parse(json!({"id": "a", "question": "q", "options": ["no", "yes", "maybe"], "answer": 1}), Task::YesNoMaybe).0.is_none());
+        assert!(parse(
+            json!({"id": "a", "question": "q", "options": ["yes", "no", "maybe"], "answer": 1}),
+            Task::YesNoMaybe
+        )
+        .0
+        .is_some());
+        assert!(parse(
+            json!({"id": "a", "question": "q", "options": ["no", "yes", "maybe"], "answer": 1}),
+            Task::YesNoMaybe
+        )
+        .0
+        .is_none());
     }
 
     #[test]
     fn numeric_answers() {
-        let (item, _) = parse(json!({"id": "a", "question": "q", "answer": 5.0, "tolerance": 0.5}), Task::Numeric);
+        let (item, _) = parse(
+            json!({"id": "a", "question": "q", "answer": 5.0, "tolerance": 0.5}),
+            Task::Numeric,
+        );
         let item = item.unwrap();
         assert!(item.answer.accepts_number(5.4) && !item.answer.accepts_number(5.6));
-        let (item, _) = parse(json!({"id": "a", "question": "q", "answer": 5.0, "range": [4.0, 7.0]}), Task::Numeric);
+        let (item, _) = parse(
+            json!({"id": "a", "question": "q", "answer": 5.0, "range": [4.0, 7.0]}),
+            Task::Numeric,
+        );
         assert!(item.unwrap().answer.accepts_number(6.9));
-        assert!(parse(json!({"id": "a", "question": "q", "answer": 5.0}), Task::Numeric).0.is_none());
-        assert!(parse(json!({"id": "a", "question": "q", "answer": 9.0, "range": [4.0, 7.0]}), Task::Numeric).0.is_none());
-        assert!(parse(json!({"id": "a", "question": "q", "answer": "5"}), Task::Numeric).0.is_none());
+        assert!(parse(
+            json!({"id": "a", "question": "q", "answer": 5.0}),
+            Task::Numeric
+        )
+        .0
+        .is_none());
+        assert!(parse(
+            json!({"id": "a", "question": "q", "answer": 9.0, "range": [4.0, 7.0]}),
+            Task::Numeric
+        )
+        .0
+        .is_none());
+        assert!(parse(
+            json!({"id": "a", "question": "q", "answer": "5"}),
+            Task::Numeric
+        )
+        .0
+        .is_none());
     }
 }

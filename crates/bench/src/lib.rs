@@ -8,6 +8,7 @@ pub mod importers;
 pub mod item;
 pub mod manifest;
 pub mod metrics;
+pub mod probes;
 pub mod problem;
 pub mod shard;
 pub mod stats;

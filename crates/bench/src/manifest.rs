@@ -63,8 +63,27 @@ impl SubjectNode {
 }
 
 pub const SPLITS: [&str; 4] = ["test", "dev", "train", "validation"];
-const REQUIRED_STRINGS: [&str; 7] = ["name", "version", "description", "license", "citation", "source", "language"];
-const MANIFEST_FIELDS: [&str; 10] = ["name", "version", "description", "license", "citation", "source", "language", "task", "shards", "subjects"];
+const REQUIRED_STRINGS: [&str; 7] = [
+    "name",
+    "version",
+    "description",
+    "license",
+    "citation",
+    "source",
+    "language",
+];
+const MANIFEST_FIELDS: [&str; 10] = [
+    "name",
+    "version",
+    "description",
+    "license",
+    "citation",
+    "source",
+    "language",
+    "task",
+    "shards",
+    "subjects",
+];
 
 impl Manifest {
     pub fn to_json_pretty(&self) -> String {
@@ -96,12 +115,24 @@ impl Manifest {
             }
         };
         let Some(obj) = v.as_object() else {
-            ps.push(Problem::error(file, None, None, format!("the manifest must be a JSON object, found {}", kind(&v)), "see docs/shard-format.md for the fields"));
+            ps.push(Problem::error(
+                file,
+                None,
+                None,
+                format!("the manifest must be a JSON object, found {}", kind(&v)),
+                "see docs/shard-format.md for the fields",
+            ));
             return (None, ps);
         };
         for k in obj.keys() {
             if !MANIFEST_FIELDS.contains(&k.as_str()) {
-                ps.push(Problem::warning(file, None, Some(k), format!("unknown manifest field `{k}` is ignored"), "remove it or check its spelling"));
+                ps.push(Problem::warning(
+                    file,
+                    None,
+                    Some(k),
+                    format!("unknown manifest field `{k}` is ignored"),
+                    "remove it or check its spelling",
+                ));
             }
         }
         let mut strings = Vec::new();
@@ -109,26 +140,62 @@ impl Manifest {
             match obj.get(f) {
                 Some(Value::String(s)) if !s.trim().is_empty() => strings.push(s.clone()),
                 Some(Value::String(_)) => {
-                    ps.push(Problem::error(file, None, Some(f), format!("`{f}` is empty"), field_fix(f)));
+                    ps.push(Problem::error(
+                        file,
+                        None,
+                        Some(f),
+                        format!("`{f}` is empty"),
+                        field_fix(f),
+                    ));
                 }
-                None | Some(Value::Null) => ps.push(Problem::error(file, None, Some(f), format!("missing required field `{f}`"), field_fix(f))),
-                Some(other) => ps.push(Problem::error(file, None, Some(f), format!("`{f}` must be a string, found {}", kind(other)), field_fix(f))),
+                None | Some(Value::Null) => ps.push(Problem::error(
+                    file,
+                    None,
+                    Some(f),
+                    format!("missing required field `{f}`"),
+                    field_fix(f),
+                )),
+                Some(other) => ps.push(Problem::error(
+                    file,
+                    None,
+                    Some(f),
+                    format!("`{f}` must be a string, found {}", kind(other)),
+                    field_fix(f),
+                )),
             }
         }
         let task = match obj.get("task") {
             Some(Value::String(s)) => match s.parse::<Task>() {
                 Ok(t) => Some(t),
                 Err(msg) => {
-                    ps.push(Problem::error(file, None, Some("task"), msg, "set \"task\" to \"mcq\", \"yes_no_maybe\" or \"numeric\""));
+                    ps.push(Problem::error(
+                        file,
+                        None,
+                        Some("task"),
+                        msg,
+                        "set \"task\" to \"mcq\", \"yes_no_maybe\" or \"numeric\"",
+                    ));
                     None
                 }
             },
             None => {
-                ps.push(Problem::error(file, None, Some("task"), "missing required field `task`", "set \"task\" to \"mcq\", \"yes_no_maybe\" or \"numeric\""));
+                ps.push(Problem::error(
+                    file,
+                    None,
+                    Some("task"),
+                    "missing required field `task`",
+                    "set \"task\" to \"mcq\", \"yes_no_maybe\" or \"numeric\"",
+                ));
                 None
             }
             Some(other) => {
-                ps.push(Problem::error(file, None, Some("task"), format!("`task` must be a string, found {}", kind(other)), "set \"task\" to \"mcq\", \"yes_no_maybe\" or \"numeric\""));
+                ps.push(Problem::error(
+                    file,
+                    None,
+                    Some("task"),
+                    format!("`task` must be a string, found {}", kind(other)),
+                    "set \"task\" to \"mcq\", \"yes_no_maybe\" or \"numeric\"",
+                ));
                 None
             }
         };
@@ -140,12 +207,26 @@ impl Manifest {
         if ps.iter().any(Problem::is_error) {
             return (None, ps);
         }
-        let (Some(task), Some(shards), Some(subjects)) = (task, shards, subjects) else { return (None, ps) };
-        let [name, version, description, license, citation, source, language]: [String; 7] = match strings.try_into() {
-            Ok(a) => a,
-            Err(_) => return (None, ps),
+        let (Some(task), Some(shards), Some(subjects)) = (task, shards, subjects) else {
+            return (None, ps);
         };
-        let m = Manifest { name, version, description, license, citation, source, language, task, shards, subjects };
+        let [name, version, description, license, citation, source, language]: [String; 7] =
+            match strings.try_into() {
+                Ok(a) => a,
+                Err(_) => return (None, ps),
+            };
+        let m = Manifest {
+            name,
+            version,
+            description,
+            license,
+            citation,
+            source,
+            language,
+            task,
+            shards,
+            subjects,
+        };
         (Some(m), ps)
     }
 }
@@ -165,19 +246,41 @@ fn field_fix(f: &str) -> &'static str {
     }
 }
 
-fn parse_shards(obj: &Map<String, Value>, file: &str, ps: &mut Vec<Problem>) -> Option<Vec<ShardEntry>> {
+fn parse_shards(
+    obj: &Map<String, Value>,
+    file: &str,
+    ps: &mut Vec<Problem>,
+) -> Option<Vec<ShardEntry>> {
     let arr = match obj.get("shards") {
         Some(Value::Array(a)) if !a.is_empty() => a,
         Some(Value::Array(_)) => {
-            ps.push(Problem::error(file, None, Some("shards"), "`shards` is empty", "list at least one shard: {\"file\": ..., \"items\": N, \"sha256\": ...}"));
+            ps.push(Problem::error(
+                file,
+                None,
+                Some("shards"),
+                "`shards` is empty",
+                "list at least one shard: {\"file\": ..., \"items\": N, \"sha256\": ...}",
+            ));
             return None;
         }
         None => {
-            ps.push(Problem::error(file, None, Some("shards"), "missing required field `shards`", "list the shard files: [{\"file\": ..., \"items\": N, \"sha256\": ...}]"));
+            ps.push(Problem::error(
+                file,
+                None,
+                Some("shards"),
+                "missing required field `shards`",
+                "list the shard files: [{\"file\": ..., \"items\": N, \"sha256\": ...}]",
+            ));
             return None;
         }
         Some(other) => {
-            ps.push(Problem::error(file, None, Some("shards"), format!("`shards` must be a list, found {}", kind(other)), "list the shard files: [{\"file\": ..., \"items\": N, \"sha256\": ...}]"));
+            ps.push(Problem::error(
+                file,
+                None,
+                Some("shards"),
+                format!("`shards` must be a list, found {}", kind(other)),
+                "list the shard files: [{\"file\": ..., \"items\": N, \"sha256\": ...}]",
+            ));
             return None;
         }
     };
@@ -186,7 +289,13 @@ fn parse_shards(obj: &Map<String, Value>, file: &str, ps: &mut Vec<Problem>) -> 
     for (i, s) in arr.iter().enumerate() {
         let at = |f: &str| format!("shards[{i}].{f}");
         let Some(o) = s.as_object() else {
-            ps.push(Problem::error(file, None, Some(&format!("shards[{i}]")), format!("expected an object, found {}", kind(s)), "write {\"file\": ..., \"items\": N, \"sha256\": ...}"));
+            ps.push(Problem::error(
+                file,
+                None,
+                Some(&format!("shards[{i}]")),
+                format!("expected an object, found {}", kind(s)),
+                "write {\"file\": ..., \"items\": N, \"sha256\": ...}",
+            ));
             ok = false;
             continue;
         };
@@ -197,21 +306,41 @@ fn parse_shards(obj: &Map<String, Value>, file: &str, ps: &mut Vec<Problem>) -> 
                 None
             }
             _ => {
-                ps.push(Problem::error(file, None, Some(&at("file")), "missing or non-string `file`", "give the shard's file name, e.g. \"test-000.jsonl\""));
+                ps.push(Problem::error(
+                    file,
+                    None,
+                    Some(&at("file")),
+                    "missing or non-string `file`",
+                    "give the shard's file name, e.g. \"test-000.jsonl\"",
+                ));
                 None
             }
         };
         let items = match o.get("items").and_then(Value::as_u64) {
             Some(n) => Some(n as usize),
             None => {
-                ps.push(Problem::error(file, None, Some(&at("items")), "missing or invalid `items` (must be a non-negative integer)", "give the number of items (lines) in the shard"));
+                ps.push(Problem::error(
+                    file,
+                    None,
+                    Some(&at("items")),
+                    "missing or invalid `items` (must be a non-negative integer)",
+                    "give the number of items (lines) in the shard",
+                ));
                 None
             }
         };
         let sha = match o.get("sha256") {
-            Some(Value::String(h)) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => Some(h.to_ascii_lowercase()),
+            Some(Value::String(h)) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                Some(h.to_ascii_lowercase())
+            }
             _ => {
-                ps.push(Problem::error(file, None, Some(&at("sha256")), "missing or malformed `sha256` (64 hex digits)", "compute it with `sha256sum <shard>`"));
+                ps.push(Problem::error(
+                    file,
+                    None,
+                    Some(&at("sha256")),
+                    "missing or malformed `sha256` (64 hex digits)",
+                    "compute it with `sha256sum <shard>`",
+                ));
                 None
             }
         };
@@ -219,7 +348,13 @@ fn parse_shards(obj: &Map<String, Value>, file: &str, ps: &mut Vec<Problem>) -> 
             None | Some(Value::Null) => None,
             Some(Value::String(s)) if SPLITS.contains(&s.as_str()) => Some(s.clone()),
             Some(other) => {
-                ps.push(Problem::error(file, None, Some(&at("split")), format!("unknown split {other}"), "use one of: test, dev, train, validation"));
+                ps.push(Problem::error(
+                    file,
+                    None,
+                    Some(&at("split")),
+                    format!("unknown split {other}"),
+                    "use one of: test, dev, train, validation",
+                ));
                 ok = false;
                 None
             }
@@ -227,10 +362,21 @@ fn parse_shards(obj: &Map<String, Value>, file: &str, ps: &mut Vec<Problem>) -> 
         match (f, items, sha) {
             (Some(file), Some(items), Some(sha256)) => {
                 if out.iter().any(|e: &ShardEntry| e.file == file) {
-                    ps.push(Problem::error(MANIFEST_FILE, None, Some(&at("file")), format!("shard {file:?} is listed twice"), "list each shard once"));
+                    ps.push(Problem::error(
+                        MANIFEST_FILE,
+                        None,
+                        Some(&at("file")),
+                        format!("shard {file:?} is listed twice"),
+                        "list each shard once",
+                    ));
                     ok = false;
                 }
-                out.push(ShardEntry { file, items, sha256, split })
+                out.push(ShardEntry {
+                    file,
+                    items,
+                    sha256,
+                    split,
+                })
             }
             _ => ok = false,
         }
@@ -240,12 +386,30 @@ fn parse_shards(obj: &Map<String, Value>, file: &str, ps: &mut Vec<Problem>) -> 
 
 /// A shard file name must not escape the benchmark folder.
 pub fn is_safe_file_name(f: &str) -> bool {
-    !f.is_empty() && f.ends_with(".jsonl") && !f.contains('/') && !f.contains('\\') && !f.starts_with('.')
+    !f.is_empty()
+        && f.ends_with(".jsonl")
+        && !f.contains('/')
+        && !f.contains('\\')
+        && !f.starts_with('.')
 }
 
-fn parse_subjects(v: &Value, path: &str, file: &str, ps: &mut Vec<Problem>) -> Option<Vec<SubjectNode>> {
+fn parse_subjects(
+    v: &Value,
+    path: &str,
+    file: &str,
+    ps: &mut Vec<Problem>,
+) -> Option<Vec<SubjectNode>> {
     let Some(arr) = v.as_array() else {
-        ps.push(Problem::error(file, None, Some(path), format!("must be a list of {{\"name\", \"children\"}} nodes, found {}", kind(v)), "see docs/shard-format.md, section subjects"));
+        ps.push(Problem::error(
+            file,
+            None,
+            Some(path),
+            format!(
+                "must be a list of {{\"name\", \"children\"}} nodes, found {}",
+                kind(v)
+            ),
+            "see docs/shard-format.md, section subjects",
+        ));
         return None;
     };
     let mut out = Vec::new();
@@ -253,14 +417,23 @@ fn parse_subjects(v: &Value, path: &str, file: &str, ps: &mut Vec<Problem>) -> O
         let here = format!("{path}[{i}]");
         let name = n.get("name").and_then(Value::as_str);
         let Some(name) = name.filter(|s| !s.trim().is_empty()) else {
-            ps.push(Problem::error(file, None, Some(&here), "subject node needs a non-empty `name`", "write {\"name\": \"Cardiology\", \"children\": [...]}"));
+            ps.push(Problem::error(
+                file,
+                None,
+                Some(&here),
+                "subject node needs a non-empty `name`",
+                "write {\"name\": \"Cardiology\", \"children\": [...]}",
+            ));
             return None;
         };
         let children = match n.get("children") {
             None | Some(Value::Null) => Vec::new(),
             Some(c) => parse_subjects(c, &format!("{here}.children"), file, ps)?,
         };
-        out.push(SubjectNode { name: name.to_string(), children });
+        out.push(SubjectNode {
+            name: name.to_string(),
+            children,
+        });
     }
     Some(out)
 }
@@ -296,7 +469,9 @@ mod tests {
         v.as_object_mut().unwrap().remove("license");
         let (m, ps) = Manifest::parse(v.to_string().as_bytes(), MANIFEST_FILE);
         assert!(m.is_none());
-        assert!(ps.iter().any(|p| p.field.as_deref() == Some("task") && p.message.contains("essay")));
+        assert!(ps
+            .iter()
+            .any(|p| p.field.as_deref() == Some("task") && p.message.contains("essay")));
         assert!(ps.iter().any(|p| p.field.as_deref() == Some("license")));
     }
 
@@ -305,8 +480,12 @@ mod tests {
         let mut v = good();
         v["shards"] = json!([{"file": "../etc/passwd.jsonl", "items": 1, "sha256": "zz"}]);
         let (_, ps) = Manifest::parse(v.to_string().as_bytes(), MANIFEST_FILE);
-        assert!(ps.iter().any(|p| p.field.as_deref() == Some("shards[0].file")));
-        assert!(ps.iter().any(|p| p.field.as_deref() == Some("shards[0].sha256")));
+        assert!(ps
+            .iter()
+            .any(|p| p.field.as_deref() == Some("shards[0].file")));
+        assert!(ps
+            .iter()
+            .any(|p| p.field.as_deref() == Some("shards[0].sha256")));
     }
 
     #[test]

@@ -27,7 +27,13 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn error(file: &str, line: Option<usize>, field: Option<&str>, message: impl Into<String>, fix: impl Into<String>) -> Self {
+    pub fn error(
+        file: &str,
+        line: Option<usize>,
+        field: Option<&str>,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
         Problem {
             severity: Severity::Error,
             file: file.to_string(),
@@ -38,8 +44,17 @@ impl Problem {
         }
     }
 
-    pub fn warning(file: &str, line: Option<usize>, field: Option<&str>, message: impl Into<String>, fix: impl Into<String>) -> Self {
-        Problem { severity: Severity::Warning, ..Problem::error(file, line, field, message, fix) }
+    pub fn warning(
+        file: &str,
+        line: Option<usize>,
+        field: Option<&str>,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Problem {
+            severity: Severity::Warning,
+            ..Problem::error(file, line, field, message, fix)
+        }
     }
 
     pub fn is_error(&self) -> bool {
@@ -90,7 +105,13 @@ pub const DEFAULT_PROBLEM_CAP: usize = 200;
 
 impl Problems {
     pub fn with_cap(cap: usize) -> Self {
-        Problems { problems: Vec::new(), errors: 0, warnings: 0, omitted: 0, cap }
+        Problems {
+            problems: Vec::new(),
+            errors: 0,
+            warnings: 0,
+            omitted: 0,
+            cap,
+        }
     }
 
     pub fn push(&mut self, p: Problem) {
@@ -126,7 +147,11 @@ impl fmt::Display for Problems {
             writeln!(f, "{p}")?;
         }
         if self.omitted > 0 {
-            writeln!(f, "... and {} more problem(s) not shown (raise the cap to see them)", self.omitted)?;
+            writeln!(
+                f,
+                "... and {} more problem(s) not shown (raise the cap to see them)",
+                self.omitted
+            )?;
         }
         Ok(())
     }

@@ -45,7 +45,10 @@ pub fn parse_shard(file: &str, bytes: &[u8], task: Task) -> ParsedShard {
                     file,
                     Some(line),
                     None,
-                    format!("line is not valid UTF-8 (bad byte at column {})", e.valid_up_to() + 1),
+                    format!(
+                        "line is not valid UTF-8 (bad byte at column {})",
+                        e.valid_up_to() + 1
+                    ),
                     "re-save the file as UTF-8",
                 ));
                 continue;
@@ -76,7 +79,12 @@ pub fn parse_shard(file: &str, bytes: &[u8], task: Task) -> ParsedShard {
             file,
             Some(blank_inside[0]),
             None,
-            format!("{} blank line(s) ignored (lines {}{})", blank_inside.len(), shown.join(", "), if blank_inside.len() > 5 { ", ..." } else { "" }),
+            format!(
+                "{} blank line(s) ignored (lines {}{})",
+                blank_inside.len(),
+                shown.join(", "),
+                if blank_inside.len() > 5 { ", ..." } else { "" }
+            ),
             "remove blank lines so line numbers match item positions",
         ));
     }
@@ -119,7 +127,10 @@ mod tests {
     fn write_then_parse_is_identity() {
         let items = vec![Item::choice("1", "q", vec!["a".into(), "b".into()], 1)];
         let p = parse_shard("t.jsonl", &write_shard(&items), Task::Mcq);
-        assert_eq!(p.items.into_iter().map(|l| l.item).collect::<Vec<_>>(), items);
+        assert_eq!(
+            p.items.into_iter().map(|l| l.item).collect::<Vec<_>>(),
+            items
+        );
         assert!(p.problems.is_empty());
     }
 }

@@ -53,8 +53,17 @@ impl Summary {
         }
         v.sort_by(f64::total_cmp);
         let n = v.len();
-        let median = if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 };
-        Some(Summary { min: v[0], median, mean: v.iter().sum::<f64>() / n as f64, max: v[n - 1] })
+        let median = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        Some(Summary {
+            min: v[0],
+            median,
+            mean: v.iter().sum::<f64>() / n as f64,
+            max: v[n - 1],
+        })
     }
 }
 
@@ -104,20 +113,49 @@ pub const NEAR_DUPLICATE_THRESHOLD: f64 = 0.8;
 
 pub fn benchmark_stats(b: &Benchmark) -> BenchmarkStats {
     let items: Vec<&Item> = b.all_items().map(|(_, li)| &li.item).collect();
-    let shards = b.shards.iter().map(|s| ShardCount { file: s.entry.file.clone(), split: s.entry.split().to_string(), items: s.items.len() }).collect();
+    let shards = b
+        .shards
+        .iter()
+        .map(|s| ShardCount {
+            file: s.entry.file.clone(),
+            split: s.entry.split().to_string(),
+            items: s.items.len(),
+        })
+        .collect();
     let mut subj: BTreeMap<String, usize> = BTreeMap::new();
     for it in &items {
-        *subj.entry(it.subject.clone().unwrap_or_else(|| crate::metrics::subjects::NO_SUBJECT.into())).or_default() += 1;
+        *subj
+            .entry(
+                it.subject
+                    .clone()
+                    .unwrap_or_else(|| crate::metrics::subjects::NO_SUBJECT.into()),
+            )
+            .or_default() += 1;
     }
     let mut option_counts = BTreeMap::new();
     for it in items.iter().filter(|i| !i.options.is_empty()) {
         *option_counts.entry(it.options.len()).or_default() += 1;
     }
-    let choice: Vec<(usize, usize)> = items.iter().filter_map(|i| i.answer.index().map(|a| (i.options.len(), a))).collect();
+    let choice: Vec<(usize, usize)> = items
+        .iter()
+        .filter_map(|i| i.answer.index().map(|a| (i.options.len(), a)))
+        .collect();
     let counts: Vec<usize> = choice.iter().map(|c| c.0).collect();
-    let option_chars: Vec<f64> = items.iter().flat_map(|i| i.options.iter().map(|o| o.chars().count() as f64)).collect();
-    let contexts: Vec<f64> = items.iter().filter_map(|i| i.context.as_ref()).map(|c| c.split_whitespace().count() as f64).collect();
-    let zero = Summary { min: 0.0, median: 0.0, mean: 0.0, max: 0.0 };
+    let option_chars: Vec<f64> = items
+        .iter()
+        .flat_map(|i| i.options.iter().map(|o| o.chars().count() as f64))
+        .collect();
+    let contexts: Vec<f64> = items
+        .iter()
+        .filter_map(|i| i.context.as_ref())
+        .map(|c| c.split_whitespace().count() as f64)
+        .collect();
+    let zero = Summary {
+        min: 0.0,
+        median: 0.0,
+        mean: 0.0,
+        max: 0.0,
+    };
     BenchmarkStats {
         name: b.manifest.name.clone(),
         task: b.manifest.task.to_string(),
@@ -127,8 +165,20 @@ pub fn benchmark_stats(b: &Benchmark) -> BenchmarkStats {
         option_counts,
         answer_positions: answer_positions(&choice),
         chance_accuracy: chance_baseline(&counts, 0, DEFAULT_LEVEL).map(|c| c.expected_accuracy),
-        question_chars: Summary::of(items.iter().map(|i| i.question.chars().count() as f64).collect()).unwrap_or(zero),
-        question_words: Summary::of(items.iter().map(|i| i.question.split_whitespace().count() as f64).collect()).unwrap_or(zero),
+        question_chars: Summary::of(
+            items
+                .iter()
+                .map(|i| i.question.chars().count() as f64)
+                .collect(),
+        )
+        .unwrap_or(zero),
+        question_words: Summary::of(
+            items
+                .iter()
+                .map(|i| i.question.split_whitespace().count() as f64)
+                .collect(),
+        )
+        .unwrap_or(zero),
         option_chars: Summary::of(option_chars),
         context_words: Summary::of(contexts),
         longest_option_cue: longest_option_cue(&items),
@@ -147,9 +197,22 @@ pub fn answer_positions(items: &[(usize, usize)]) -> Option<AnswerPositions> {
             *e += 1.0 / k as f64;
         }
     }
-    let chi2: f64 = counts.iter().zip(&expected).filter(|(_, e)| **e > 0.0).map(|(&o, &e)| (o as f64 - e).powi(2) / e).sum();
-    let df = expected.iter().filter(|e| **e > 0.0).count().saturating_sub(1);
-    let p_value = if df == 0 { 1.0 } else { chi2_sf(chi2, df as f64) };
+    let chi2: f64 = counts
+        .iter()
+        .zip(&expected)
+        .filter(|(_, e)| **e > 0.0)
+        .map(|(&o, &e)| (o as f64 - e).powi(2) / e)
+        .sum();
+    let df = expected
+        .iter()
+        .filter(|e| **e > 0.0)
+        .count()
+        .saturating_sub(1);
+    let p_value = if df == 0 {
+        1.0
+    } else {
+        chi2_sf(chi2, df as f64)
+    };
     let majority = *counts.iter().max().unwrap_or(&0);
     Some(AnswerPositions {
         letters: (0..width).map(option_letter).collect(),
@@ -167,7 +230,9 @@ fn longest_option_cue(items: &[&Item]) -> Option<LongestOptionCue> {
     let mut hit = 0usize;
     let mut expected = 0.0;
     for it in items {
-        let (Some(gold), true) = (it.answer.index(), it.options.len() >= 2) else { continue };
+        let (Some(gold), true) = (it.answer.index(), it.options.len() >= 2) else {
+            continue;
+        };
         let lens: Vec<usize> = it.options.iter().map(|o| o.chars().count()).collect();
         let max = *lens.iter().max().unwrap_or(&0);
         if lens.iter().filter(|&&l| l == max).count() != 1 {
@@ -177,7 +242,11 @@ fn longest_option_cue(items: &[&Item]) -> Option<LongestOptionCue> {
         expected += 1.0 / lens.len() as f64;
         hit += usize::from(lens[gold] == max);
     }
-    (n > 0).then(|| LongestOptionCue { items: n, rate: hit as f64 / n as f64, expected: expected / n as f64 })
+    (n > 0).then(|| LongestOptionCue {
+        items: n,
+        rate: hit as f64 / n as f64,
+        expected: expected / n as f64,
+    })
 }
 
 fn item_text(it: &Item) -> String {
@@ -193,7 +262,10 @@ fn shingles(text: &str) -> HashSet<u64> {
         .map(str::to_lowercase)
         .collect();
     let k = 3.min(words.len().max(1));
-    words.windows(k).map(|w| fnv1a(w.join(" ").as_bytes())).collect()
+    words
+        .windows(k)
+        .map(|w| fnv1a(w.join(" ").as_bytes()))
+        .collect()
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -226,7 +298,11 @@ pub fn duplicates(items: &[&Item], threshold: f64) -> Duplicates {
     }
     let mut exact_groups: Vec<Vec<usize>> = groups.into_values().filter(|g| g.len() > 1).collect();
     exact_groups.sort();
-    let exact_of: HashMap<usize, usize> = exact_groups.iter().enumerate().flat_map(|(g, v)| v.iter().map(move |&i| (i, g))).collect();
+    let exact_of: HashMap<usize, usize> = exact_groups
+        .iter()
+        .enumerate()
+        .flat_map(|(g, v)| v.iter().map(move |&i| (i, g)))
+        .collect();
 
     const BANDS: usize = 32;
     const ROWS: usize = 4;
@@ -236,9 +312,13 @@ pub fn duplicates(items: &[&Item], threshold: f64) -> Duplicates {
         if s.is_empty() {
             continue;
         }
-        let sig: Vec<u64> = (0..BANDS * ROWS).map(|h| s.iter().map(|&x| mix(x, h as u64 + 1)).min().unwrap_or(0)).collect();
+        let sig: Vec<u64> = (0..BANDS * ROWS)
+            .map(|h| s.iter().map(|&x| mix(x, h as u64 + 1)).min().unwrap_or(0))
+            .collect();
         for band in 0..BANDS {
-            let key = sig[band * ROWS..(band + 1) * ROWS].iter().fold(0u64, |acc, &v| mix(acc ^ v, band as u64));
+            let key = sig[band * ROWS..(band + 1) * ROWS]
+                .iter()
+                .fold(0u64, |acc, &v| mix(acc ^ v, band as u64));
             buckets.entry((band, key)).or_default().push(i);
         }
     }
@@ -247,7 +327,8 @@ pub fn duplicates(items: &[&Item], threshold: f64) -> Duplicates {
     for v in buckets.values().filter(|v| v.len() > 1) {
         for (x, &i) in v.iter().enumerate() {
             for &j in &v[x + 1..] {
-                let same_group = matches!((exact_of.get(&i), exact_of.get(&j)), (Some(a), Some(b)) if a == b);
+                let same_group =
+                    matches!((exact_of.get(&i), exact_of.get(&j)), (Some(a), Some(b)) if a == b);
                 if same_group || !seen.insert((i.min(j), i.max(j))) {
                     continue;
                 }
@@ -260,8 +341,18 @@ pub fn duplicates(items: &[&Item], threshold: f64) -> Duplicates {
     }
     near.sort_by(|a, b| b.2.total_cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
     Duplicates {
-        exact_groups: exact_groups.into_iter().map(|g| g.into_iter().map(|i| items[i].id.clone()).collect()).collect(),
-        near_pairs: near.into_iter().map(|(i, j, s)| NearPair { a: items[i].id.clone(), b: items[j].id.clone(), jaccard: s }).collect(),
+        exact_groups: exact_groups
+            .into_iter()
+            .map(|g| g.into_iter().map(|i| items[i].id.clone()).collect())
+            .collect(),
+        near_pairs: near
+            .into_iter()
+            .map(|(i, j, s)| NearPair {
+                a: items[i].id.clone(),
+                b: items[j].id.clone(),
+                jaccard: s,
+            })
+            .collect(),
         near_threshold: threshold,
     }
 }
@@ -294,11 +385,26 @@ mod tests {
         let a = item("a", q, &["MI", "GERD", "PE"], 0);
         let b = item("b", &q.to_uppercase(), &["PE", "MI", "GERD"], 1); // same after normalisation and option sort
         let c = item("c", &format!("{q} today"), &["MI", "GERD", "PE"], 0);
-        let d = item("d", "Which vitamin deficiency causes scurvy in sailors on long voyages", &["C", "D"], 0);
+        let d = item(
+            "d",
+            "Which vitamin deficiency causes scurvy in sailors on long voyages",
+            &["C", "D"],
+            0,
+        );
         let dups = duplicates(&[&a, &b, &c, &d], 0.8);
-        assert_eq!(dups.exact_groups, vec![vec!["a".to_string(), "b".to_string()]]);
-        let pairs: Vec<_> = dups.near_pairs.iter().map(|p| (p.a.as_str(), p.b.as_str())).collect();
-        assert!(pairs.contains(&("a", "c")) && pairs.contains(&("b", "c")), "{pairs:?}");
+        assert_eq!(
+            dups.exact_groups,
+            vec![vec!["a".to_string(), "b".to_string()]]
+        );
+        let pairs: Vec<_> = dups
+            .near_pairs
+            .iter()
+            .map(|p| (p.a.as_str(), p.b.as_str()))
+            .collect();
+        assert!(
+            pairs.contains(&("a", "c")) && pairs.contains(&("b", "c")),
+            "{pairs:?}"
+        );
         assert!(!pairs.iter().any(|p| p.0 == "d" || p.1 == "d"));
     }
 

@@ -51,7 +51,9 @@ impl FromStr for Task {
         Task::ALL
             .into_iter()
             .find(|t| t.as_str() == s)
-            .ok_or_else(|| format!("unknown task kind `{s}`; expected one of: mcq, yes_no_maybe, numeric"))
+            .ok_or_else(|| {
+                format!("unknown task kind `{s}`; expected one of: mcq, yes_no_maybe, numeric")
+            })
     }
 }
 

@@ -76,7 +76,11 @@ pub fn sample_in_order<T: Clone>(items: &[T], n: usize, seed: u64) -> Vec<T> {
 
 /// Shard each split's items (`shard_size` per file, named `<split>-000.jsonl`, ...) and build the manifest.
 /// Fails on an unknown split name, a zero shard size, or duplicate item ids.
-pub fn build_benchmark(info: &BenchmarkInfo, splits: &[(&str, Vec<Item>)], shard_size: usize) -> Result<BuiltBenchmark, String> {
+pub fn build_benchmark(
+    info: &BenchmarkInfo,
+    splits: &[(&str, Vec<Item>)],
+    shard_size: usize,
+) -> Result<BuiltBenchmark, String> {
     if shard_size == 0 {
         return Err("shard size must be at least 1".into());
     }
@@ -87,7 +91,10 @@ pub fn build_benchmark(info: &BenchmarkInfo, splits: &[(&str, Vec<Item>)], shard
         }
         for it in items {
             if !seen.insert(it.id.as_str()) {
-                return Err(format!("duplicate item id {:?}: ids must be unique across the benchmark", it.id));
+                return Err(format!(
+                    "duplicate item id {:?}: ids must be unique across the benchmark",
+                    it.id
+                ));
             }
         }
     }
@@ -139,10 +146,35 @@ mod tests {
 
     #[test]
     fn shards_are_bounded_and_named_by_split() {
-        let items: Vec<Item> = (0..5).map(|i| Item::choice(format!("{i}"), "q", vec!["a".into(), "b".into()], 0)).collect();
-        let b = build_benchmark(&BenchmarkInfo::new("x", Task::Mcq), &[("test", items[..3].to_vec()), ("dev", items[3..].to_vec())], 2).unwrap();
-        let names: Vec<_> = b.manifest.shards.iter().map(|s| (s.file.as_str(), s.items, s.split())).collect();
-        assert_eq!(names, vec![("test-000.jsonl", 2, "test"), ("test-001.jsonl", 1, "test"), ("dev-000.jsonl", 2, "dev")]);
-        assert!(build_benchmark(&BenchmarkInfo::new("x", Task::Mcq), &[("test", vec![items[0].clone(), items[0].clone()])], 2).unwrap_err().contains("duplicate"));
+        let items: Vec<Item> = (0..5)
+            .map(|i| Item::choice(format!("{i}"), "q", vec!["a".into(), "b".into()], 0))
+            .collect();
+        let b = build_benchmark(
+            &BenchmarkInfo::new("x", Task::Mcq),
+            &[("test", items[..3].to_vec()), ("dev", items[3..].to_vec())],
+            2,
+        )
+        .unwrap();
+        let names: Vec<_> = b
+            .manifest
+            .shards
+            .iter()
+            .map(|s| (s.file.as_str(), s.items, s.split()))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("test-000.jsonl", 2, "test"),
+                ("test-001.jsonl", 1, "test"),
+                ("dev-000.jsonl", 2, "dev")
+            ]
+        );
+        assert!(build_benchmark(
+            &BenchmarkInfo::new("x", Task::Mcq),
+            &[("test", vec![items[0].clone(), items[0].clone()])],
+            2
+        )
+        .unwrap_err()
+        .contains("duplicate"));
     }
 }

@@ -11,12 +11,24 @@ use proptest::prelude::*;
 fn valid_benchmark_files() -> bedside_bench::BenchmarkFiles {
     let items: Vec<Item> = (0..6)
         .map(|i| {
-            let mut it = Item::choice(format!("id{i}"), format!("Which drug {i}?"), vec!["Aspirin 81 mg".into(), "Heparin".into(), "Warfarin".into(), "None".into()], i % 4);
+            let mut it = Item::choice(
+                format!("id{i}"),
+                format!("Which drug {i}?"),
+                vec![
+                    "Aspirin 81 mg".into(),
+                    "Heparin".into(),
+                    "Warfarin".into(),
+                    "None".into(),
+                ],
+                i % 4,
+            );
             it.subject = Some("pharmacology".into());
             it
         })
         .collect();
-    build_benchmark(&BenchmarkInfo::new("t", Task::Mcq), &[("test", items)], 4).unwrap().to_files()
+    build_benchmark(&BenchmarkInfo::new("t", Task::Mcq), &[("test", items)], 4)
+        .unwrap()
+        .to_files()
 }
 
 #[derive(Debug, Clone)]
@@ -52,13 +64,27 @@ fn mutate(mut bytes: Vec<u8>, muts: &[Mutation]) -> Vec<u8> {
 
 fn mutation() -> impl Strategy<Value = Mutation> {
     let tokens = prop::sample::select(vec![
-        b"\n".to_vec(), b"\"".to_vec(), b"{".to_vec(), b"}".to_vec(), b",".to_vec(), b"null".to_vec(), b"-1".to_vec(),
-        b"1e400".to_vec(), b"\xff\xfe".to_vec(), b"[]".to_vec(), b"\"answer\":99,".to_vec(), b"\\u0000".to_vec(),
+        b"\n".to_vec(),
+        b"\"".to_vec(),
+        b"{".to_vec(),
+        b"}".to_vec(),
+        b",".to_vec(),
+        b"null".to_vec(),
+        b"-1".to_vec(),
+        b"1e400".to_vec(),
+        b"\xff\xfe".to_vec(),
+        b"[]".to_vec(),
+        b"\"answer\":99,".to_vec(),
+        b"\\u0000".to_vec(),
     ]);
     prop_oneof![
         (any::<usize>(), any::<u8>()).prop_map(|(i, x)| Mutation::Flip(i, x)),
         (any::<usize>(), 1usize..40).prop_map(|(i, l)| Mutation::Delete(i, l)),
-        (any::<usize>(), prop_oneof![tokens, prop::collection::vec(any::<u8>(), 0..8)]).prop_map(|(i, v)| Mutation::Insert(i, v)),
+        (
+            any::<usize>(),
+            prop_oneof![tokens, prop::collection::vec(any::<u8>(), 0..8)]
+        )
+            .prop_map(|(i, v)| Mutation::Insert(i, v)),
     ]
 }
 

@@ -16,23 +16,40 @@ pub fn read_benchmark(path: &Path) -> Result<BenchmarkFiles> {
         if path.file_name().is_some_and(|n| n == MANIFEST_FILE) {
             return read_benchmark(path.parent().unwrap_or(Path::new(".")));
         }
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        files.shards.insert(name, std::fs::read(path).with_context(|| format!("reading {}", path.display()))?);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        files.shards.insert(
+            name,
+            std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+        );
         return Ok(files);
     }
     let manifest = path.join(MANIFEST_FILE);
     if manifest.exists() {
-        files.manifest = Some(std::fs::read(&manifest).with_context(|| format!("reading {}", manifest.display()))?);
+        files.manifest = Some(
+            std::fs::read(&manifest).with_context(|| format!("reading {}", manifest.display()))?,
+        );
     }
     for entry in std::fs::read_dir(path).with_context(|| format!("listing {}", path.display()))? {
         let p = entry?.path();
         if p.is_file() && p.extension().is_some_and(|e| e == "jsonl") {
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            files.shards.insert(name, std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?);
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            files.shards.insert(
+                name,
+                std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?,
+            );
         }
     }
     if files.manifest.is_none() && files.shards.is_empty() {
-        bail!("{} holds no manifest.json and no .jsonl shard", path.display());
+        bail!(
+            "{} holds no manifest.json and no .jsonl shard",
+            path.display()
+        );
     }
     Ok(files)
 }
@@ -49,10 +66,16 @@ pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<InputFile>> {
                 bail!("{} holds no .json/.jsonl/.csv/.tsv files", p.display());
             }
             for f in found {
-                out.push(InputFile::new(f.display().to_string(), std::fs::read(&f).with_context(|| format!("reading {}", f.display()))?));
+                out.push(InputFile::new(
+                    f.display().to_string(),
+                    std::fs::read(&f).with_context(|| format!("reading {}", f.display()))?,
+                ));
             }
         } else {
-            out.push(InputFile::new(p.display().to_string(), std::fs::read(p).with_context(|| format!("reading {}", p.display()))?));
+            out.push(InputFile::new(
+                p.display().to_string(),
+                std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
+            ));
         }
     }
     Ok(out)
@@ -63,7 +86,10 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         let p = entry?.path();
         if p.is_dir() {
             collect(&p, out)?;
-        } else if p.extension().is_some_and(|e| ["json", "jsonl", "csv", "tsv"].iter().any(|x| e == *x)) {
+        } else if p
+            .extension()
+            .is_some_and(|e| ["json", "jsonl", "csv", "tsv"].iter().any(|x| e == *x))
+        {
             out.push(p);
         }
     }

@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "bedside", version, about = "Evaluate small language models on medical benchmarks, on your own machine")]
+#[command(
+    name = "bedside",
+    version,
+    about = "Evaluate small language models on medical benchmarks, on your own machine"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -27,6 +31,12 @@ enum Command {
     Model(commands::model::ModelCommand),
     /// Generate text with a model, printing prefill and decode speed.
     Generate(commands::model::GenerateArgs),
+    /// Evaluate a model on a benchmark, writing per-item records to a resumable run file.
+    Eval(commands::eval::EvalArgs),
+    /// Report a run: accuracy with intervals, chance baseline, subjects, calibration, answer positions.
+    Report(commands::eval::ReportArgs),
+    /// Merge the run files of the slices of one evaluation.
+    Merge(commands::eval::MergeArgs),
     /// Benchmarks against peers measured in the same run.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -44,8 +54,13 @@ fn main() -> ExitCode {
         Command::Validate(a) => commands::validate::run(a),
         Command::Convert(a) => commands::convert::run(a),
         Command::Stats(a) => commands::stats::run(a),
-        Command::Model(commands::model::ModelCommand::Info { file, json }) => commands::model::info(file, json),
+        Command::Model(commands::model::ModelCommand::Info { file, json }) => {
+            commands::model::info(file, json)
+        }
         Command::Generate(a) => commands::model::generate(a),
+        Command::Eval(a) => commands::eval::eval(a),
+        Command::Report(a) => commands::eval::report_cmd(a),
+        Command::Merge(a) => commands::eval::merge_cmd(a),
         Command::Bench(c) => commands::bench::run(c),
     };
     match result {

@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn bedside(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bedside")).args(args).output().expect("run bedside")
+    Command::new(env!("CARGO_BIN_EXE_bedside"))
+        .args(args)
+        .output()
+        .expect("run bedside")
 }
 
 fn stdout(o: &Output) -> String {
@@ -24,14 +27,24 @@ fn sample(name: &str) -> String {
 }
 
 fn samples() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("data/samples")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("data/samples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     v.sort();
     v
 }
 
 fn shared() -> PathBuf {
-    let p = std::env::var_os("BEDSIDE_SHARED").map(PathBuf::from).unwrap_or_else(|| root().join("../shared"));
-    assert!(p.join("datasets").is_dir(), "real datasets not found at {}; set BEDSIDE_SHARED", p.display());
+    let p = std::env::var_os("BEDSIDE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared"));
+    assert!(
+        p.join("datasets").is_dir(),
+        "real datasets not found at {}; set BEDSIDE_SHARED",
+        p.display()
+    );
     p.join("datasets")
 }
 
@@ -46,15 +59,31 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn every_bundled_sample_validates_and_has_a_license() {
     let s = samples();
-    assert!(s.len() >= 6, "expected the six bundled samples, found {s:?}");
+    assert!(
+        s.len() >= 6,
+        "expected the six bundled samples, found {s:?}"
+    );
     for dir in s {
         let o = bedside(&["validate", dir.to_str().unwrap()]);
         assert!(o.status.success(), "{}: {}", dir.display(), stdout(&o));
-        assert!(stdout(&o).contains("0 error(s), 0 warning(s)"), "{}", stdout(&o));
-        assert!(dir.join("LICENSE").is_file(), "{} has no LICENSE", dir.display());
-        let m: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+        assert!(
+            stdout(&o).contains("0 error(s), 0 warning(s)"),
+            "{}",
+            stdout(&o)
+        );
+        assert!(
+            dir.join("LICENSE").is_file(),
+            "{} has no LICENSE",
+            dir.display()
+        );
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
         for f in ["license", "citation", "source"] {
-            assert!(m[f].as_str().is_some_and(|s| s.len() > 2 && s != "unknown"), "{}: {f}", dir.display());
+            assert!(
+                m[f].as_str().is_some_and(|s| s.len() > 2 && s != "unknown"),
+                "{}: {f}",
+                dir.display()
+            );
         }
     }
 }
@@ -73,11 +102,19 @@ fn samples_are_reproducible_from_the_real_data() {
         "--license-file", d.join("mmlu_medical/LICENSE").to_str().unwrap(), "--out", out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
-    assert!(stdout(&o).contains("converted 1119, skipped 0"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("converted 1119, skipped 0"),
+        "{}",
+        stdout(&o)
+    );
     assert!(stdout(&o).contains("kept 150 (--sample)"), "{}", stdout(&o));
     for f in ["manifest.json", "test-000.jsonl", "dev-000.jsonl"] {
         let want = std::fs::read(root().join("data/samples/mmlu-medical").join(f)).unwrap();
-        assert_eq!(std::fs::read(out.join(f)).unwrap(), want, "{f} differs from the bundled sample");
+        assert_eq!(
+            std::fs::read(out.join(f)).unwrap(),
+            want,
+            "{f} differs from the bundled sample"
+        );
     }
 }
 
@@ -99,10 +136,24 @@ fn malformed_shard_gets_line_numbered_errors_and_exit_1() {
     let o = bedside(&["validate", dir.to_str().unwrap()]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
-    assert!(out.contains("error: test-000.jsonl:3: invalid JSON"), "{out}");
-    assert!(out.contains("error: test-000.jsonl:5: field `answer`: answer 9 is out of range for 4 options"), "{out}");
-    assert!(out.contains("fix: use a 0-based option index between 0 and 3"), "{out}");
-    assert!(out.contains("error: test-000.jsonl:7: field `id`: duplicate id"), "{out}");
+    assert!(
+        out.contains("error: test-000.jsonl:3: invalid JSON"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "error: test-000.jsonl:5: field `answer`: answer 9 is out of range for 4 options"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("fix: use a 0-based option index between 0 and 3"),
+        "{out}"
+    );
+    assert!(
+        out.contains("error: test-000.jsonl:7: field `id`: duplicate id"),
+        "{out}"
+    );
     assert!(out.contains("(first used at test-000.jsonl:1)"), "{out}");
     assert!(out.contains("field `shards[0].sha256`"), "{out}");
     assert!(out.starts_with("error") && out.contains("INVALID"), "{out}");
@@ -111,7 +162,11 @@ fn malformed_shard_gets_line_numbered_errors_and_exit_1() {
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["valid"], false);
     assert_eq!(j["errors"], 4);
-    assert!(j["problems"].as_array().unwrap().iter().any(|p| p["line"] == 5 && p["field"] == "answer"));
+    assert!(j["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["line"] == 5 && p["field"] == "answer"));
 
     // stats refuses an invalid benchmark and points to validate.
     let o = bedside(&["stats", dir.to_str().unwrap()]);
@@ -124,17 +179,34 @@ fn bad_manifest_and_bad_arguments() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("b");
     copy_dir(Path::new(&sample("pubmedqa")), &dir);
-    let m = std::fs::read_to_string(dir.join("manifest.json")).unwrap().replace("\"yes_no_maybe\"", "\"essay\"");
+    let m = std::fs::read_to_string(dir.join("manifest.json"))
+        .unwrap()
+        .replace("\"yes_no_maybe\"", "\"essay\"");
     std::fs::write(dir.join("manifest.json"), m).unwrap();
     let o = bedside(&["validate", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).contains("field `task`: unknown task kind `essay`"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("field `task`: unknown task kind `essay`"),
+        "{}",
+        stdout(&o)
+    );
 
     let o = bedside(&["convert", "--from", "medxa", "x.jsonl", "--out", "y"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unknown format `medxa`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown format `medxa`"),
+        "{}",
+        stderr(&o)
+    );
 
-    let o = bedside(&["convert", "--from", "medqa", "x.jsonl", "--out", dir.to_str().unwrap()]);
+    let o = bedside(&[
+        "convert",
+        "--from",
+        "medqa",
+        "x.jsonl",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("is not empty"), "{}", stderr(&o));
 
@@ -160,17 +232,39 @@ fn stats_json_describes_the_benchmark() {
     assert!(o.status.success());
     let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(s["items"], 100);
-    assert!(s["option_counts"].as_object().unwrap().len() > 2, "MMLU-Pro has mixed option counts");
+    assert!(
+        s["option_counts"].as_object().unwrap().len() > 2,
+        "MMLU-Pro has mixed option counts"
+    );
     let pos = &s["answer_positions"];
-    assert_eq!(pos["counts"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).sum::<u64>(), 100);
-    let expected: f64 = pos["expected"].as_array().unwrap().iter().map(|c| c.as_f64().unwrap()).sum();
+    assert_eq!(
+        pos["counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_u64().unwrap())
+            .sum::<u64>(),
+        100
+    );
+    let expected: f64 = pos["expected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_f64().unwrap())
+        .sum();
     assert!((expected - 100.0).abs() < 1e-9);
     let chance = s["chance_accuracy"].as_f64().unwrap();
     assert!(chance > 0.1 && chance < 0.34, "{chance}");
 
     let o = bedside(&["stats", &sample("medqa-4options")]);
     let t = stdout(&o);
-    for want in ["Answer positions", "chi-square", "Subjects", "Duplicates", "longest option"] {
+    for want in [
+        "Answer positions",
+        "chi-square",
+        "Subjects",
+        "Duplicates",
+        "longest option",
+    ] {
         assert!(t.contains(want), "missing {want}:\n{t}");
     }
 }
@@ -186,8 +280,17 @@ fn generic_csv_convert_reports_skips_with_reasons() {
         "convert", "--from", "csv", src.to_str().unwrap(), "--out", out.to_str().unwrap(),
         "--map", "options=choice0,choice1,choice2,choice3", "--answer-format", "letter", "--license", "MIT",
     ]);
-    assert_eq!(o.status.code(), Some(1), "nothing converted must fail: {}", stdout(&o));
-    assert!(stdout(&o).contains("converted 0, skipped 100 (100 × answer \"…\" is not a letter)"), "{}", stdout(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "nothing converted must fail: {}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).contains("converted 0, skipped 100 (100 × answer \"…\" is not a letter)"),
+        "{}",
+        stdout(&o)
+    );
 
     #[rustfmt::skip]
     let o = bedside(&[
@@ -195,7 +298,17 @@ fn generic_csv_convert_reports_skips_with_reasons() {
         "--map", "options=choice0,choice1,choice2,choice3", "--answer-format", "index0", "--license", "MIT", "--shard-size", "40",
     ]);
     assert!(o.status.success(), "{}", stdout(&o));
-    assert!(stdout(&o).contains("converted 100, skipped 0"), "{}", stdout(&o));
-    assert!(stdout(&o).contains("3 shard(s) of up to 40 items"), "{}", stdout(&o));
-    assert!(bedside(&["validate", out.to_str().unwrap()]).status.success());
+    assert!(
+        stdout(&o).contains("converted 100, skipped 0"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).contains("3 shard(s) of up to 40 items"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(bedside(&["validate", out.to_str().unwrap()])
+        .status
+        .success());
 }

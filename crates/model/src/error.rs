@@ -7,7 +7,11 @@ pub enum ModelError {
     /// The bytes are not a GGUF file we can read.
     Format { file: String, message: String },
     /// A tensor is missing, has the wrong shape, or an unsupported type.
-    Tensor { file: String, tensor: String, message: String },
+    Tensor {
+        file: String,
+        tensor: String,
+        message: String,
+    },
     /// The model declares an architecture we do not implement.
     Unsupported { file: String, message: String },
     /// Tokenizer problems (missing vocabulary, mismatch with the embedding).
@@ -18,7 +22,11 @@ impl fmt::Display for ModelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ModelError::Format { file, message } => write!(f, "{file}: {message}"),
-            ModelError::Tensor { file, tensor, message } => write!(f, "{file}: tensor `{tensor}`: {message}"),
+            ModelError::Tensor {
+                file,
+                tensor,
+                message,
+            } => write!(f, "{file}: tensor `{tensor}`: {message}"),
             ModelError::Unsupported { file, message } => write!(f, "{file}: {message}"),
             ModelError::Tokenizer { file, message } => write!(f, "{file}: tokenizer: {message}"),
         }

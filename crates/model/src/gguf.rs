@@ -75,13 +75,19 @@ impl MetaValue {
     /// A short rendering for `model info` (arrays are summarised).
     pub fn summary(&self) -> String {
         match self {
-            MetaValue::Str(s) if s.chars().count() > 60 => format!("{:?}… ({} chars)", s.chars().take(60).collect::<String>(), s.chars().count()),
+            MetaValue::Str(s) if s.chars().count() > 60 => format!(
+                "{:?}… ({} chars)",
+                s.chars().take(60).collect::<String>(),
+                s.chars().count()
+            ),
             MetaValue::Str(s) => format!("{s:?}"),
             MetaValue::Array(a) => format!("[{} values]", a.len()),
             MetaValue::Bool(b) => b.to_string(),
             MetaValue::F32(x) => x.to_string(),
             MetaValue::F64(x) => x.to_string(),
-            other => other.as_u64().map_or_else(|| format!("{other:?}"), |x| x.to_string()),
+            other => other
+                .as_u64()
+                .map_or_else(|| format!("{other:?}"), |x| x.to_string()),
         }
     }
 }
@@ -139,7 +145,11 @@ impl<'a> Cursor<'a> {
     }
 
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.b.len()).ok_or_else(|| self.err(what))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.b.len())
+            .ok_or_else(|| self.err(what))?;
         let s = &self.b[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -149,13 +159,19 @@ impl<'a> Cursor<'a> {
         Ok(self.take(1, w)?[0])
     }
     fn u16(&mut self, w: &str) -> Result<u16> {
-        Ok(u16::from_le_bytes(self.take(2, w)?.try_into().unwrap_or_default()))
+        Ok(u16::from_le_bytes(
+            self.take(2, w)?.try_into().unwrap_or_default(),
+        ))
     }
     fn u32(&mut self, w: &str) -> Result<u32> {
-        Ok(u32::from_le_bytes(self.take(4, w)?.try_into().unwrap_or_default()))
+        Ok(u32::from_le_bytes(
+            self.take(4, w)?.try_into().unwrap_or_default(),
+        ))
     }
     fn u64(&mut self, w: &str) -> Result<u64> {
-        Ok(u64::from_le_bytes(self.take(8, w)?.try_into().unwrap_or_default()))
+        Ok(u64::from_le_bytes(
+            self.take(8, w)?.try_into().unwrap_or_default(),
+        ))
     }
 
     /// A count that must fit in what is left of the file (each element needs at least `min_size` bytes).
@@ -206,11 +222,18 @@ impl<'a> Cursor<'a> {
 impl Gguf {
     /// Parse the header, metadata and tensor index. Checks that every tensor's data lies inside the file.
     pub fn parse(file: &str, bytes: &[u8]) -> Result<Gguf> {
-        let fmt = |message: String| ModelError::Format { file: file.to_string(), message };
+        let fmt = |message: String| ModelError::Format {
+            file: file.to_string(),
+            message,
+        };
         if bytes.len() < 4 || &bytes[..4] != MAGIC {
             return Err(fmt("not a GGUF file (it does not start with the bytes `GGUF`); Bedside reads .gguf models".into()));
         }
-        let mut c = Cursor { b: bytes, pos: 4, file };
+        let mut c = Cursor {
+            b: bytes,
+            pos: 4,
+            file,
+        };
         let version = c.u32("version")?;
         if !(2..=3).contains(&version) {
             return Err(fmt(format!("GGUF version {version} is not supported (Bedside reads versions 2 and 3); convert the model with a current llama.cpp")));
@@ -229,7 +252,11 @@ impl Gguf {
             let name = c.string("tensor name")?;
             let nd = c.u32("tensor dimension count")? as usize;
             if nd == 0 || nd > 4 {
-                return Err(ModelError::Tensor { file: file.into(), tensor: name, message: format!("{nd} dimensions (expected 1 to 4)") });
+                return Err(ModelError::Tensor {
+                    file: file.into(),
+                    tensor: name,
+                    message: format!("{nd} dimensions (expected 1 to 4)"),
+                });
             }
             let mut dims = Vec::with_capacity(nd);
             for _ in 0..nd {
@@ -242,22 +269,48 @@ impl Gguf {
                 tensor: name.clone(),
                 message: format!("tensor type {} is not supported (Bedside reads F32, F16, Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q6_K); re-quantize the model to one of these", ggml_type_name(id)),
             })?;
-            tensors.push(TensorInfo { name, dims, ty, offset });
+            tensors.push(TensorInfo {
+                name,
+                dims,
+                ty,
+                offset,
+            });
         }
-        let alignment = metadata.get("general.alignment").and_then(MetaValue::as_u64).unwrap_or(32).max(1) as usize;
+        let alignment = metadata
+            .get("general.alignment")
+            .and_then(MetaValue::as_u64)
+            .unwrap_or(32)
+            .max(1) as usize;
         let data_offset = c.pos.div_ceil(alignment) * alignment;
-        let g = Gguf { file: file.to_string(), version, metadata, tensors, data_offset, file_len: bytes.len() };
+        let g = Gguf {
+            file: file.to_string(),
+            version,
+            metadata,
+            tensors,
+            data_offset,
+            file_len: bytes.len(),
+        };
         for t in &g.tensors {
-            let n = t.dims.iter().try_fold(1u64, |a, &d| a.checked_mul(d)).filter(|&n| n < (1 << 40));
+            let n = t
+                .dims
+                .iter()
+                .try_fold(1u64, |a, &d| a.checked_mul(d))
+                .filter(|&n| n < (1 << 40));
             let bytes_needed = n.and_then(|n| t.ty.bytes_for(n as usize));
             let Some(len) = bytes_needed else {
                 return Err(ModelError::Tensor {
                     file: file.into(),
                     tensor: t.name.clone(),
-                    message: format!("shape {:?} is not a whole number of {} blocks", t.dims, t.ty.name()),
+                    message: format!(
+                        "shape {:?} is not a whole number of {} blocks",
+                        t.dims,
+                        t.ty.name()
+                    ),
                 });
             };
-            let end = (g.data_offset as u64).checked_add(t.offset).and_then(|s| s.checked_add(len as u64));
+            let end = (g.data_offset as u64)
+                .checked_add(t.offset)
+                .and_then(|s| s.checked_add(len as u64));
             if end.is_none_or(|e| e > bytes.len() as u64) {
                 return Err(ModelError::Tensor {
                     file: file.into(),
@@ -293,11 +346,17 @@ impl Gguf {
     }
 
     /// A tensor dequantised to f32, checked against the expected row-major shape (`None`: any shape).
-    pub fn dequantize(&self, bytes: &[u8], name: &str, expect: Option<&[usize]>) -> Result<(Vec<f32>, Vec<usize>)> {
+    pub fn dequantize(
+        &self,
+        bytes: &[u8],
+        name: &str,
+        expect: Option<&[usize]>,
+    ) -> Result<(Vec<f32>, Vec<usize>)> {
         let t = self.tensor(name).ok_or_else(|| ModelError::Tensor {
             file: self.file.clone(),
             tensor: name.into(),
-            message: "missing from the file; the file is incomplete or for another architecture".into(),
+            message: "missing from the file; the file is incomplete or for another architecture"
+                .into(),
         })?;
         let shape = t.shape();
         if let Some(e) = expect {
@@ -305,7 +364,9 @@ impl Gguf {
                 return Err(ModelError::Tensor {
                     file: self.file.clone(),
                     tensor: name.into(),
-                    message: format!("shape {shape:?} does not match the {e:?} the model's metadata implies"),
+                    message: format!(
+                        "shape {shape:?} does not match the {e:?} the model's metadata implies"
+                    ),
                 });
             }
         }
@@ -355,9 +416,20 @@ mod tests {
         let b = tiny();
         let g = Gguf::parse("t.gguf", &b).unwrap();
         assert_eq!(g.architecture(), Some("llama"));
-        assert_eq!(g.dequantize(&b, "w", Some(&[2])).unwrap().0, vec![1.5, -2.0]);
-        assert!(g.dequantize(&b, "w", Some(&[3])).unwrap_err().to_string().contains("does not match"));
-        assert!(g.dequantize(&b, "nope", None).unwrap_err().to_string().contains("tensor `nope`"));
+        assert_eq!(
+            g.dequantize(&b, "w", Some(&[2])).unwrap().0,
+            vec![1.5, -2.0]
+        );
+        assert!(g
+            .dequantize(&b, "w", Some(&[3]))
+            .unwrap_err()
+            .to_string()
+            .contains("does not match"));
+        assert!(g
+            .dequantize(&b, "nope", None)
+            .unwrap_err()
+            .to_string()
+            .contains("tensor `nope`"));
     }
 
     #[test]
@@ -371,9 +443,15 @@ mod tests {
 
     #[test]
     fn not_gguf_and_bad_version() {
-        assert!(Gguf::parse("x.bin", b"PK\x03\x04....").unwrap_err().to_string().contains("not a GGUF file"));
+        assert!(Gguf::parse("x.bin", b"PK\x03\x04....")
+            .unwrap_err()
+            .to_string()
+            .contains("not a GGUF file"));
         let mut b = tiny();
         b[4] = 9;
-        assert!(Gguf::parse("x.gguf", &b).unwrap_err().to_string().contains("version 9"));
+        assert!(Gguf::parse("x.gguf", &b)
+            .unwrap_err()
+            .to_string()
+            .contains("version 9"));
     }
 }

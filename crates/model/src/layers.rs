@@ -51,12 +51,18 @@ impl<B: Backend> Loader<'_, B> {
     }
 
     pub fn vector(&self, name: &str, n: usize) -> Result<Tensor<B, 1>> {
-        Ok(Tensor::from_data(TensorData::new(self.data(name, &[n])?, [n]), self.device))
+        Ok(Tensor::from_data(
+            TensorData::new(self.data(name, &[n])?, [n]),
+            self.device,
+        ))
     }
 
     /// A `[rows, cols]` matrix as stored (row-major).
     pub fn matrix(&self, name: &str, rows: usize, cols: usize) -> Result<Tensor<B, 2>> {
-        Ok(Tensor::from_data(TensorData::new(self.data(name, &[rows, cols])?, [rows, cols]), self.device))
+        Ok(Tensor::from_data(
+            TensorData::new(self.data(name, &[rows, cols])?, [rows, cols]),
+            self.device,
+        ))
     }
 
     /// A linear layer `out x in`, stored transposed.
@@ -68,15 +74,24 @@ impl<B: Backend> Loader<'_, B> {
                 t[i * out + o] = w[o * inp + i];
             }
         }
-        Ok(Linear { wt: Tensor::from_data(TensorData::new(t, [inp, out]), self.device) })
+        Ok(Linear {
+            wt: Tensor::from_data(TensorData::new(t, [inp, out]), self.device),
+        })
     }
 
     pub fn norm(&self, name: &str, n: usize, eps: f64) -> Result<RmsNorm<B>> {
-        Ok(RmsNorm { weight: self.vector(name, n)?, eps })
+        Ok(RmsNorm {
+            weight: self.vector(name, n)?,
+            eps,
+        })
     }
 
     pub fn missing(&self, name: &str, message: &str) -> ModelError {
-        ModelError::Tensor { file: self.gguf.file.clone(), tensor: name.into(), message: message.into() }
+        ModelError::Tensor {
+            file: self.gguf.file.clone(),
+            tensor: name.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -91,7 +106,14 @@ pub enum RopeStyle {
 
 /// cos and sin tables `[seq, head_dim/2]` for positions `start..start+seq`; with linear RoPE scaling
 /// (`scale` > 1) position p is rotated as p / scale.
-pub fn rope_tables<B: Backend>(start: usize, seq: usize, head_dim: usize, base: f64, scale: f64, device: &B::Device) -> (Tensor<B, 2>, Tensor<B, 2>) {
+pub fn rope_tables<B: Backend>(
+    start: usize,
+    seq: usize,
+    head_dim: usize,
+    base: f64,
+    scale: f64,
+    device: &B::Device,
+) -> (Tensor<B, 2>, Tensor<B, 2>) {
     let half = head_dim / 2;
     let mut c = Vec::with_capacity(seq * half);
     let mut s = Vec::with_capacity(seq * half);
@@ -103,11 +125,19 @@ pub fn rope_tables<B: Backend>(start: usize, seq: usize, head_dim: usize, base: 
             s.push(a.sin() as f32);
         }
     }
-    (Tensor::from_data(TensorData::new(c, [seq, half]), device), Tensor::from_data(TensorData::new(s, [seq, half]), device))
+    (
+        Tensor::from_data(TensorData::new(c, [seq, half]), device),
+        Tensor::from_data(TensorData::new(s, [seq, half]), device),
+    )
 }
 
 /// Apply rotary embeddings to `x: [heads, seq, head_dim]`.
-pub fn apply_rope<B: Backend>(x: Tensor<B, 3>, cos: &Tensor<B, 2>, sin: &Tensor<B, 2>, style: RopeStyle) -> Tensor<B, 3> {
+pub fn apply_rope<B: Backend>(
+    x: Tensor<B, 3>,
+    cos: &Tensor<B, 2>,
+    sin: &Tensor<B, 2>,
+    style: RopeStyle,
+) -> Tensor<B, 3> {
     let [h, s, d] = x.dims();
     let c: Tensor<B, 3> = cos.clone().unsqueeze();
     let sn: Tensor<B, 3> = sin.clone().unsqueeze();
@@ -147,7 +177,10 @@ pub struct KvCache<B: Backend> {
 
 impl<B: Backend> KvCache<B> {
     pub fn new(n_layers: usize) -> Self {
-        KvCache { layers: vec![None; n_layers], len: 0 }
+        KvCache {
+            layers: vec![None; n_layers],
+            len: 0,
+        }
     }
 
     /// An independent copy that shares the prefix.
@@ -159,7 +192,12 @@ impl<B: Backend> KvCache<B> {
 /// Additive attention mask `[1, s, past + s]` for `s` new positions after `past` cached ones: 0 where a
 /// query may look, -1e30 where it may not (later positions, or beyond a sliding `window`). Built once per
 /// forward pass and shared by the layers that use it.
-pub fn causal_mask<B: Backend>(past: usize, s: usize, window: Option<usize>, device: &B::Device) -> Tensor<B, 3> {
+pub fn causal_mask<B: Backend>(
+    past: usize,
+    s: usize,
+    window: Option<usize>,
+    device: &B::Device,
+) -> Tensor<B, 3> {
     let total = past + s;
     let mut mask = vec![0f32; s * total];
     for i in 0..s {
@@ -175,17 +213,35 @@ pub fn causal_mask<B: Backend>(past: usize, s: usize, window: Option<usize>, dev
 
 /// Attention of `q: [heads, s, hd]` over the cached keys plus the new `k`, `v: [kv_heads, s, hd]`, under
 /// `mask` (from [`causal_mask`]), appending the new keys and values to `cache`. Returns `[s, heads * hd]`.
-pub fn attention<B: Backend>(q: Tensor<B, 3>, k: Tensor<B, 3>, v: Tensor<B, 3>, cache: &mut Option<LayerCache<B>>, scale: f64, mask: &Tensor<B, 3>) -> Tensor<B, 2> {
+pub fn attention<B: Backend>(
+    q: Tensor<B, 3>,
+    k: Tensor<B, 3>,
+    v: Tensor<B, 3>,
+    cache: &mut Option<LayerCache<B>>,
+    scale: f64,
+    mask: &Tensor<B, 3>,
+) -> Tensor<B, 2> {
     let [h, s, hd] = q.dims();
     let kvh = k.dims()[0];
     let (k, v) = match cache.take() {
         Some(c) => (Tensor::cat(vec![c.k, k], 1), Tensor::cat(vec![c.v, v], 1)),
         None => (k, v),
     };
-    *cache = Some(LayerCache { k: k.clone(), v: v.clone() });
+    *cache = Some(LayerCache {
+        k: k.clone(),
+        v: v.clone(),
+    });
     let total = k.dims()[1];
     let rep = h / kvh;
-    let expand = |t: Tensor<B, 3>| if rep == 1 { t } else { t.reshape([kvh, 1, total, hd]).repeat_dim(1, rep).reshape([h, total, hd]) };
+    let expand = |t: Tensor<B, 3>| {
+        if rep == 1 {
+            t
+        } else {
+            t.reshape([kvh, 1, total, hd])
+                .repeat_dim(1, rep)
+                .reshape([h, total, hd])
+        }
+    };
     let (k, v) = (expand(k), expand(v));
     let scores = q.matmul(k.swap_dims(1, 2)).mul_scalar(scale);
     let p = softmax(scores.add(mask.clone()), 2);
@@ -195,7 +251,10 @@ pub fn attention<B: Backend>(q: Tensor<B, 3>, k: Tensor<B, 3>, v: Tensor<B, 3>, 
 /// Rows of the embedding matrix `[vocab, hidden]` for `ids`: `[seq, hidden]`.
 pub fn embed<B: Backend>(table: &Tensor<B, 2>, ids: &[u32]) -> Tensor<B, 2> {
     let idx = ids.iter().map(|&i| i as i64).collect::<Vec<_>>();
-    let idx = Tensor::<B, 1, burn::tensor::Int>::from_data(TensorData::new(idx, [ids.len()]), &table.device());
+    let idx = Tensor::<B, 1, burn::tensor::Int>::from_data(
+        TensorData::new(idx, [ids.len()]),
+        &table.device(),
+    );
     table.clone().select(0, idx)
 }
 

@@ -69,11 +69,35 @@ impl GgmlType {
 /// Names of ggml types Bedside does not read, for error messages.
 pub fn ggml_type_name(id: u32) -> String {
     let known = [
-        (7, "Q5_1"), (9, "Q8_1"), (10, "Q2_K"), (11, "Q3_K"), (13, "Q5_K"), (15, "Q8_K"), (16, "IQ2_XXS"), (17, "IQ2_XS"),
-        (18, "IQ3_XXS"), (19, "IQ1_S"), (20, "IQ4_NL"), (21, "IQ3_S"), (22, "IQ2_S"), (23, "IQ4_XS"), (24, "I8"), (25, "I16"),
-        (26, "I32"), (27, "I64"), (28, "F64"), (29, "IQ1_M"), (30, "BF16"), (34, "TQ1_0"), (35, "TQ2_0"), (39, "MXFP4"),
+        (7, "Q5_1"),
+        (9, "Q8_1"),
+        (10, "Q2_K"),
+        (11, "Q3_K"),
+        (13, "Q5_K"),
+        (15, "Q8_K"),
+        (16, "IQ2_XXS"),
+        (17, "IQ2_XS"),
+        (18, "IQ3_XXS"),
+        (19, "IQ1_S"),
+        (20, "IQ4_NL"),
+        (21, "IQ3_S"),
+        (22, "IQ2_S"),
+        (23, "IQ4_XS"),
+        (24, "I8"),
+        (25, "I16"),
+        (26, "I32"),
+        (27, "I64"),
+        (28, "F64"),
+        (29, "IQ1_M"),
+        (30, "BF16"),
+        (34, "TQ1_0"),
+        (35, "TQ2_0"),
+        (39, "MXFP4"),
     ];
-    known.iter().find(|(i, _)| *i == id).map_or_else(|| format!("type id {id}"), |(_, n)| n.to_string())
+    known
+        .iter()
+        .find(|(i, _)| *i == id)
+        .map_or_else(|| format!("type id {id}"), |(_, n)| n.to_string())
 }
 
 #[inline]
@@ -85,7 +109,11 @@ fn h(b: &[u8], at: usize) -> f32 {
 /// Panics only if the caller passes mismatched lengths; [`crate::gguf`] checks them first.
 pub fn dequantize(ty: GgmlType, data: &[u8], out: &mut [f32]) {
     let (be, bb) = ty.block();
-    assert_eq!(data.len() / bb * be, out.len(), "dequantize: length mismatch");
+    assert_eq!(
+        data.len() / bb * be,
+        out.len(),
+        "dequantize: length mismatch"
+    );
     match ty {
         GgmlType::F32 => {
             for (o, c) in out.iter_mut().zip(data.chunks_exact(4)) {
@@ -193,7 +221,10 @@ fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
     if j < 4 {
         (q[j] & 63, q[j + 4] & 63)
     } else {
-        ((q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4), (q[j + 4] >> 4) | ((q[j] >> 6) << 4))
+        (
+            (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4),
+            (q[j + 4] >> 4) | ((q[j] >> 6) << 4),
+        )
     }
 }
 

@@ -35,7 +35,11 @@ pub fn sample(logits: &[f32], temperature: f64, top_p: f64, rng: &mut SplitMix) 
         return argmax(logits);
     }
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
-    let mut p: Vec<(u32, f64)> = logits.iter().enumerate().map(|(i, &x)| (i as u32, ((x as f64 - max) / temperature).exp())).collect();
+    let mut p: Vec<(u32, f64)> = logits
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| (i as u32, ((x as f64 - max) / temperature).exp()))
+        .collect();
     let total: f64 = p.iter().map(|x| x.1).sum();
     p.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let mut kept = 0.0;
@@ -77,8 +81,12 @@ mod tests {
         }
         assert!(c[1] > 800 && c[3] > 800 && c[0] == 0, "{c:?}");
         // Same seed, same draws.
-        let a: Vec<u32> = (0..20).scan(SplitMix::new(9), |r, _| Some(sample(&l, 1.0, 1.0, r))).collect();
-        let b: Vec<u32> = (0..20).scan(SplitMix::new(9), |r, _| Some(sample(&l, 1.0, 1.0, r))).collect();
+        let a: Vec<u32> = (0..20)
+            .scan(SplitMix::new(9), |r, _| Some(sample(&l, 1.0, 1.0, r)))
+            .collect();
+        let b: Vec<u32> = (0..20)
+            .scan(SplitMix::new(9), |r, _| Some(sample(&l, 1.0, 1.0, r)))
+            .collect();
         assert_eq!(a, b);
     }
 }

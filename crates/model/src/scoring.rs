@@ -17,7 +17,12 @@ pub fn rows<B: Backend>(t: Tensor<B, 2>) -> Vec<Vec<f32>> {
 /// log softmax(logits)[token], accumulated in f64.
 pub fn log_prob(logits: &[f32], token: u32) -> f64 {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
-    let lse = logits.iter().map(|&x| (x as f64 - max).exp()).sum::<f64>().ln() + max;
+    let lse = logits
+        .iter()
+        .map(|&x| (x as f64 - max).exp())
+        .sum::<f64>()
+        .ln()
+        + max;
     logits[token as usize] as f64 - lse
 }
 
@@ -34,7 +39,10 @@ impl<B: Backend> Model<B> {
     pub fn prefix(&self, prompt: &[u32]) -> Prefix<B> {
         let mut cache = self.new_cache();
         let logits = rows(self.forward(prompt, &mut cache, true));
-        Prefix { cache, last_logits: logits.into_iter().next().unwrap_or_default() }
+        Prefix {
+            cache,
+            last_logits: logits.into_iter().next().unwrap_or_default(),
+        }
     }
 
     /// Append `token` to `state` and update its last-position logits (one decoding step).
@@ -44,11 +52,14 @@ impl<B: Backend> Model<B> {
 
     /// Per-token log-probabilities of `continuation` after `prefix`, from a fork of its cache.
     pub fn score_continuation(&self, prefix: &Prefix<B>, continuation: &[u32]) -> Vec<f64> {
-        let Some((&first, rest)) = continuation.split_first() else { return Vec::new() };
+        let Some((&first, rest)) = continuation.split_first() else {
+            return Vec::new();
+        };
         let mut out = vec![log_prob(&prefix.last_logits, first)];
         if !rest.is_empty() {
             let mut cache = prefix.cache.fork();
-            let logits = rows(self.forward(&continuation[..continuation.len() - 1], &mut cache, false));
+            let logits =
+                rows(self.forward(&continuation[..continuation.len() - 1], &mut cache, false));
             out.extend(logits.iter().zip(rest).map(|(l, &t)| log_prob(l, t)));
         }
         out
@@ -59,7 +70,11 @@ impl<B: Backend> Model<B> {
         let all: Vec<u32> = prompt.iter().chain(continuation).copied().collect();
         let mut cache = self.new_cache();
         let logits = rows(self.forward(&all[..all.len() - 1], &mut cache, false));
-        continuation.iter().enumerate().map(|(i, &t)| log_prob(&logits[prompt.len() - 1 + i], t)).collect()
+        continuation
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| log_prob(&logits[prompt.len() - 1 + i], t))
+            .collect()
     }
 
     /// Greedy decoding of up to `max_tokens` after `prompt`, stopping at the tokenizer's stop tokens.

@@ -24,7 +24,11 @@ fn s(b: &mut Vec<u8>, x: &str) {
 
 impl Writer {
     fn new() -> Self {
-        Writer { kv: Vec::new(), n_kv: 0, tensors: Vec::new() }
+        Writer {
+            kv: Vec::new(),
+            n_kv: 0,
+            tensors: Vec::new(),
+        }
     }
     fn str(mut self, k: &str, v: &str) -> Self {
         s(&mut self.kv, k);
@@ -54,7 +58,13 @@ impl Writer {
     /// An F32 tensor (dims in ggml order) filled with small values, or raw bytes of another type.
     fn tensor(mut self, name: &str, dims: &[u64], ty: u32) -> Self {
         let n: u64 = dims.iter().product();
-        let data: Vec<u8> = if ty == 0 { (0..n).flat_map(|i| ((i % 7) as f32 * 0.01).to_le_bytes()).collect() } else { vec![0u8; (n as usize / 32) * 24] };
+        let data: Vec<u8> = if ty == 0 {
+            (0..n)
+                .flat_map(|i| ((i % 7) as f32 * 0.01).to_le_bytes())
+                .collect()
+        } else {
+            vec![0u8; (n as usize / 32) * 24]
+        };
         self.tensors.push((name.into(), dims.to_vec(), ty, data));
         self
     }
@@ -89,7 +99,13 @@ impl Writer {
 }
 
 /// A tiny llama: hidden 8, 2 heads, 1 layer, ffn 16, `vocab` embedding rows, `tokens` in the vocabulary.
-fn tiny_llama(arch: &str, vocab: u64, tokens: &[&str], q_dims: &[u64], skip: Option<&str>) -> Vec<u8> {
+fn tiny_llama(
+    arch: &str,
+    vocab: u64,
+    tokens: &[&str],
+    q_dims: &[u64],
+    skip: Option<&str>,
+) -> Vec<u8> {
     let mut w = Writer::new()
         .str("general.architecture", arch)
         .u32(&format!("{arch}.embedding_length"), 8)
@@ -124,7 +140,10 @@ fn tiny_llama(arch: &str, vocab: u64, tokens: &[&str], q_dims: &[u64], skip: Opt
 const TOKENS: [&str; 4] = ["a", "b", "ab", "c"];
 
 fn load_err(bytes: &[u8]) -> String {
-    Model::<B>::from_gguf("bad.gguf", bytes, &Default::default()).map(|_| ()).unwrap_err().to_string()
+    Model::<B>::from_gguf("bad.gguf", bytes, &Default::default())
+        .map(|_| ())
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
@@ -142,17 +161,37 @@ fn each_defect_gets_a_clear_error() {
     let e = load_err(&tiny_llama("llama", 3, &TOKENS, &[8, 8], None));
     assert!(e.contains("tokenizer") && e.contains("do not match"), "{e}");
     let e = load_err(&tiny_llama("llama", 4, &TOKENS, &[8, 6], None));
-    assert!(e.contains("bad.gguf: tensor `blk.0.attn_q.weight`: shape [6, 8] does not match"), "{e}");
-    let e = load_err(&tiny_llama("llama", 4, &TOKENS, &[8, 8], Some("blk.0.ffn_up.weight")));
+    assert!(
+        e.contains("bad.gguf: tensor `blk.0.attn_q.weight`: shape [6, 8] does not match"),
+        "{e}"
+    );
+    let e = load_err(&tiny_llama(
+        "llama",
+        4,
+        &TOKENS,
+        &[8, 8],
+        Some("blk.0.ffn_up.weight"),
+    ));
     assert!(e.contains("tensor `blk.0.ffn_up.weight`: missing"), "{e}");
     let e = load_err(&tiny_llama("mamba", 4, &TOKENS, &[8, 8], None));
     assert!(e.contains("architecture `mamba` is not supported"), "{e}");
-    let q51 = Writer::new().str("general.architecture", "llama").tensor("x.weight", &[32, 2], 7).bytes();
+    let q51 = Writer::new()
+        .str("general.architecture", "llama")
+        .tensor("x.weight", &[32, 2], 7)
+        .bytes();
     let e = Gguf::parse("q.gguf", &q51).unwrap_err().to_string();
-    assert!(e.contains("tensor `x.weight`") && e.contains("Q5_1 is not supported"), "{e}");
+    assert!(
+        e.contains("tensor `x.weight`") && e.contains("Q5_1 is not supported"),
+        "{e}"
+    );
     let no_tok = Writer::new().str("general.architecture", "llama").bytes();
-    let e = Tokenizer::from_gguf(&Gguf::parse("t.gguf", &no_tok).unwrap()).unwrap_err().to_string();
-    assert!(e.contains("t.gguf: tokenizer: no `tokenizer.ggml.model`"), "{e}");
+    let e = Tokenizer::from_gguf(&Gguf::parse("t.gguf", &no_tok).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("t.gguf: tokenizer: no `tokenizer.ggml.model`"),
+        "{e}"
+    );
 }
 
 fn real_header() -> Vec<u8> {

@@ -14,11 +14,16 @@ use common::*;
 use serde_json::Value;
 
 fn ids(v: &Value) -> Vec<u32> {
-    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as u32)
+        .collect()
 }
 
 fn check<B: Backend>(name: &str) -> Model<B> {
-    let fixture: Value = serde_json::from_str(include_str!("fixtures/logits_reference.json")).unwrap();
+    let fixture: Value =
+        serde_json::from_str(include_str!("fixtures/logits_reference.json")).unwrap();
     let device = Default::default();
     let model = Model::<B>::from_gguf(name, &model_bytes(name), &device).unwrap();
     let mut worst = 0f64;
@@ -34,22 +39,36 @@ fn check<B: Backend>(name: &str) -> Model<B> {
                 assert!(err < 1e-3, "{name}: logit {i} differs by {err}");
             }
         }
-        for (p, (a, want)) in ids(&c["argmax"]).iter().zip(c["argmax_logit"].as_array().unwrap()).enumerate() {
+        for (p, (a, want)) in ids(&c["argmax"])
+            .iter()
+            .zip(c["argmax_logit"].as_array().unwrap())
+            .enumerate()
+        {
             let err = (logits[p][*a as usize] as f64 - want.as_f64().unwrap()).abs();
             worst = worst.max(err);
-            assert!(err < 1e-3, "{name}: position {p} logit of the reference argmax differs by {err}");
+            assert!(
+                err < 1e-3,
+                "{name}: position {p} logit of the reference argmax differs by {err}"
+            );
         }
         let want = ids(&c["greedy"]);
         if want.is_empty() {
             continue; // long prompts: logits only
         }
         let greedy = model.generate_greedy(&prompt, 32);
-        assert_eq!(greedy, want[..greedy.len()], "{name}: greedy continuation differs");
+        assert_eq!(
+            greedy,
+            want[..greedy.len()],
+            "{name}: greedy continuation differs"
+        );
         if greedy.len() < want.len() {
             assert!(model.tokenizer.stop_tokens.contains(greedy.last().unwrap()));
         }
     }
-    eprintln!("{name} on {}: max abs logit error vs NumPy float64: {worst:.2e}", std::any::type_name::<B>());
+    eprintln!(
+        "{name} on {}: max abs logit error vs NumPy float64: {worst:.2e}",
+        std::any::type_name::<B>()
+    );
     model
 }
 
@@ -62,7 +81,11 @@ fn smollm2_on_ndarray_matches_numpy_reference() {
 fn smollm2_on_flex_matches_numpy_reference() {
     let model = check::<Flex<f32>>(SMOL);
     // Prefix sharing: score two option continuations from one forked prompt cache.
-    let prompt = model.tokenizer.encode("Question: Which drug reverses heparin?\nAnswer:", true, false);
+    let prompt = model.tokenizer.encode(
+        "Question: Which drug reverses heparin?\nAnswer:",
+        true,
+        false,
+    );
     let prefix = model.prefix(&prompt);
     for option in [" Protamine sulfate", " Vitamin K"] {
         let cont = model.tokenizer.encode(option, false, false);

@@ -9,7 +9,8 @@ use common::*;
 use serde_json::Value;
 
 fn check(name: &str) {
-    let fixture: Value = serde_json::from_str(include_str!("fixtures/tokens_reference.json")).unwrap();
+    let fixture: Value =
+        serde_json::from_str(include_str!("fixtures/tokens_reference.json")).unwrap();
     let want = &fixture["models"][name];
     let bytes = model_bytes(name);
     let g = Gguf::parse(name, &bytes).unwrap();
@@ -18,18 +19,38 @@ fn check(name: &str) {
     let mut failures = Vec::new();
     for c in want["cases"].as_array().unwrap() {
         let text = c["text"].as_str().unwrap();
-        let ids: Vec<u32> = c["ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
-        let got = tok.encode(text, c["add_special"].as_bool().unwrap(), c["parse_special"].as_bool().unwrap());
+        let ids: Vec<u32> = c["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as u32)
+            .collect();
+        let got = tok.encode(
+            text,
+            c["add_special"].as_bool().unwrap(),
+            c["parse_special"].as_bool().unwrap(),
+        );
         if got != ids {
-            failures.push(format!("{text:?} (add_special {}, parse_special {}):\n  want {ids:?}\n  got  {got:?}", c["add_special"], c["parse_special"]));
+            failures.push(format!(
+                "{text:?} (add_special {}, parse_special {}):\n  want {ids:?}\n  got  {got:?}",
+                c["add_special"], c["parse_special"]
+            ));
         }
         // Round trip: decoding gives the text back (without BOS and special-token rendering).
         if !c["parse_special"].as_bool().unwrap() {
             let back = tok.decode(&got, false);
-            assert!(back == text || back.trim_start() == text.trim_start(), "{name}: decode({text:?}) = {back:?}");
+            assert!(
+                back == text || back.trim_start() == text.trim_start(),
+                "{name}: decode({text:?}) = {back:?}"
+            );
         }
     }
-    assert!(failures.is_empty(), "{name}: {} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{name}: {} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -17,7 +17,11 @@ fn wgpu_and_cpu_logits_agree_on_smollm2() {
     let bytes = model_bytes(SMOL);
     let gpu = Model::<Wgpu>::from_gguf(SMOL, &bytes, &device).unwrap();
     let cpu = Model::<Flex<f32>>::from_gguf(SMOL, &bytes, &Default::default()).unwrap();
-    let prompt = cpu.tokenizer.encode("Question: Which electrolyte abnormality causes peaked T waves?\nAnswer:", true, false);
+    let prompt = cpu.tokenizer.encode(
+        "Question: Which electrolyte abnormality causes peaked T waves?\nAnswer:",
+        true,
+        false,
+    );
     let (mut cg, mut cc) = (gpu.new_cache(), cpu.new_cache());
     let lg = rows(gpu.forward(&prompt, &mut cg, false));
     let lc = rows(cpu.forward(&prompt, &mut cc, false));
@@ -26,10 +30,19 @@ fn wgpu_and_cpu_logits_agree_on_smollm2() {
         for (x, y) in a.iter().zip(b) {
             worst = worst.max((x - y).abs());
         }
-        assert_eq!(bedside_model::sampling::argmax(a), bedside_model::sampling::argmax(b));
+        assert_eq!(
+            bedside_model::sampling::argmax(a),
+            bedside_model::sampling::argmax(b)
+        );
     }
-    eprintln!("wgpu vs flex: max abs logit difference {worst:.2e} over {} positions", lg.len());
+    eprintln!(
+        "wgpu vs flex: max abs logit difference {worst:.2e} over {} positions",
+        lg.len()
+    );
     assert!(worst < 1e-2, "max abs logit difference {worst}");
     // Incremental decoding with the cache agrees too.
-    assert_eq!(gpu.generate_greedy(&prompt, 8), cpu.generate_greedy(&prompt, 8));
+    assert_eq!(
+        gpu.generate_greedy(&prompt, 8),
+        cpu.generate_greedy(&prompt, 8)
+    );
 }

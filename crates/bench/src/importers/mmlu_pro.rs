@@ -1,7 +1,9 @@
 //! MMLU-Pro (Wang et al., NeurIPS 2024): JSONL with `question_id`, `question`, `options` (3-10 strings),
 //! `answer` (letter), `answer_index`, `category`, `src`, `cot_content`.
 
-use super::{jsonl_objects, letter_index, split_for, str_field, unmapped, ImportOptions, Imported, InputFile};
+use super::{
+    jsonl_objects, letter_index, split_for, str_field, unmapped, ImportOptions, Imported, InputFile,
+};
 use crate::item::Item;
 use crate::task::Task;
 use crate::writer::BenchmarkInfo;
@@ -22,15 +24,30 @@ pub fn import(inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported, St
                 out.skipped.skip(&input.name, line, "missing question");
                 continue;
             };
-            let Some(options) = obj.get("options").and_then(Value::as_array).map(|a| a.iter().map(|o| o.as_str().unwrap_or_default().trim().to_string()).collect::<Vec<_>>()) else {
-                out.skipped.skip(&input.name, line, "missing `options` list");
+            let Some(options) = obj.get("options").and_then(Value::as_array).map(|a| {
+                a.iter()
+                    .map(|o| o.as_str().unwrap_or_default().trim().to_string())
+                    .collect::<Vec<_>>()
+            }) else {
+                out.skipped
+                    .skip(&input.name, line, "missing `options` list");
                 continue;
             };
-            let by_index = obj.get("answer_index").and_then(Value::as_u64).map(|i| i as usize);
-            let by_letter = obj.get("answer").and_then(Value::as_str).and_then(letter_index);
+            let by_index = obj
+                .get("answer_index")
+                .and_then(Value::as_u64)
+                .map(|i| i as usize);
+            let by_letter = obj
+                .get("answer")
+                .and_then(Value::as_str)
+                .and_then(letter_index);
             let answer = match (by_index, by_letter) {
                 (Some(i), Some(l)) if i != l => {
-                    out.skipped.skip(&input.name, line, "`answer` letter disagrees with `answer_index`");
+                    out.skipped.skip(
+                        &input.name,
+                        line,
+                        "`answer` letter disagrees with `answer_index`",
+                    );
                     continue;
                 }
                 (Some(i), _) | (None, Some(i)) => i,
@@ -46,7 +63,17 @@ pub fn import(inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported, St
             };
             let mut item = Item::choice(id, question, options, answer);
             item.subject = str_field(&obj, "category");
-            item.meta = unmapped(&obj, &["question_id", "question", "options", "answer", "answer_index", "category"]);
+            item.meta = unmapped(
+                &obj,
+                &[
+                    "question_id",
+                    "question",
+                    "options",
+                    "answer",
+                    "answer_index",
+                    "category",
+                ],
+            );
             out.push(&split, item, &input.name, line);
         }
     }

@@ -13,7 +13,9 @@ pub fn import(inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported, St
     let mut info = BenchmarkInfo::new("mmlu-redux", Task::Mcq);
     info.description = "MMLU-Redux: re-annotated MMLU questions with error labels".into();
     info.license = "CC-BY-4.0".into();
-    info.citation = "Gema, A. P., Leang, J. O. J., Hong, G., et al. (2025). Are We Done with MMLU? NAACL 2025.".into();
+    info.citation =
+        "Gema, A. P., Leang, J. O. J., Hong, G., et al. (2025). Are We Done with MMLU? NAACL 2025."
+            .into();
     info.source = "https://github.com/aryopg/mmlu-redux".into();
     let mut out = Imported::new(info);
     for input in inputs {
@@ -23,15 +25,27 @@ pub fn import(inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported, St
         // Most files are `;`-separated; some copies use `,`. The header line tells.
         let bytes = crate::manifest::strip_bom(&input.bytes);
         let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
-        let delimiter = if first_line.starts_with(b"question;") { b';' } else { b',' };
-        let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(bytes);
+        let delimiter = if first_line.starts_with(b"question;") {
+            b';'
+        } else {
+            b','
+        };
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .from_reader(bytes);
         let header: Vec<String> = match rdr.headers() {
             Ok(h) => h.iter().map(str::to_string).collect(),
             Err(e) => return Err(format!("{}: cannot read the CSV header: {e}", input.name)),
         };
         let col = |name: &str| header.iter().position(|h| h == name);
-        let (Some(qc), Some(cc), Some(ac)) = (col("question"), col("choices"), col("answer")) else {
-            return Err(format!("{}: expected columns question, choices, answer, found {}", input.name, header.join(", ")));
+        let (Some(qc), Some(cc), Some(ac)) = (col("question"), col("choices"), col("answer"))
+        else {
+            return Err(format!(
+                "{}: expected columns question, choices, answer, found {}",
+                input.name,
+                header.join(", ")
+            ));
         };
         for (row, rec) in rdr.records().enumerate() {
             let row = row + 1;
@@ -45,20 +59,35 @@ pub fn import(inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported, St
             };
             let line = rec.position().map_or(0, |p| p.line() as usize);
             let Some(options) = rec.get(cc).and_then(parse_py_list) else {
-                out.skipped.skip(&input.name, line, "`choices` is not a list literal of strings");
+                out.skipped.skip(
+                    &input.name,
+                    line,
+                    "`choices` is not a list literal of strings",
+                );
                 continue;
             };
             let Some(answer) = rec.get(ac).and_then(|a| a.trim().parse::<usize>().ok()) else {
-                out.skipped.skip(&input.name, line, "`answer` is not a 0-based index");
+                out.skipped
+                    .skip(&input.name, line, "`answer` is not a 0-based index");
                 continue;
             };
-            let mut item = Item::choice(format!("{subject}-{row}"), rec.get(qc).unwrap_or_default().trim(), options, answer);
+            let mut item = Item::choice(
+                format!("{subject}-{row}"),
+                rec.get(qc).unwrap_or_default().trim(),
+                options,
+                answer,
+            );
             item.subject = Some(subject.clone());
             item.meta = header
                 .iter()
                 .enumerate()
                 .filter(|(i, _)| ![qc, cc, ac].contains(i))
-                .map(|(i, h)| (h.clone(), Value::String(rec.get(i).unwrap_or_default().to_string())))
+                .map(|(i, h)| {
+                    (
+                        h.clone(),
+                        Value::String(rec.get(i).unwrap_or_default().to_string()),
+                    )
+                })
                 .collect::<Map<_, _>>();
             out.push(&split, item, &input.name, line);
         }
@@ -111,7 +140,10 @@ mod tests {
 
     #[test]
     fn python_list_literals() {
-        assert_eq!(parse_py_list(r#"['a', "it's", 'x\'y']"#), Some(vec!["a".into(), "it's".into(), "x'y".into()]));
+        assert_eq!(
+            parse_py_list(r#"['a', "it's", 'x\'y']"#),
+            Some(vec!["a".into(), "it's".into(), "x'y".into()])
+        );
         assert_eq!(parse_py_list("[]"), Some(vec![]));
         assert_eq!(parse_py_list("['a' 'b']"), None);
         assert_eq!(parse_py_list("a, b"), None);

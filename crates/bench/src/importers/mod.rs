@@ -29,7 +29,10 @@ pub struct InputFile {
 
 impl InputFile {
     pub fn new(name: impl Into<String>, bytes: Vec<u8>) -> Self {
-        InputFile { name: name.into(), bytes }
+        InputFile {
+            name: name.into(),
+            bytes,
+        }
     }
 
     /// File name without directories and without the extension.
@@ -41,7 +44,10 @@ impl InputFile {
     /// The split implied by the file name (`dev`, `train`, `validation`), `test` otherwise.
     pub fn split_from_name(&self) -> &'static str {
         let s = self.stem().to_ascii_lowercase();
-        let has = |w: &str| s.split(|c: char| !c.is_ascii_alphanumeric()).any(|t| t == w);
+        let has = |w: &str| {
+            s.split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|t| t == w)
+        };
         if has("dev") {
             "dev"
         } else if has("train") {
@@ -81,7 +87,10 @@ impl Format {
 
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = Format::ALL.iter().find(|(x, _)| x == self).map_or("?", |(_, n)| n);
+        let name = Format::ALL
+            .iter()
+            .find(|(x, _)| x == self)
+            .map_or("?", |(_, n)| n);
         f.write_str(name)
     }
 }
@@ -89,10 +98,17 @@ impl fmt::Display for Format {
 impl FromStr for Format {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Format::ALL.iter().find(|(_, n)| *n == s).map(|(f, _)| *f).ok_or_else(|| {
-            let names: Vec<_> = Format::ALL.iter().map(|(_, n)| *n).collect();
-            format!("unknown format `{s}`; expected one of: {}", names.join(", "))
-        })
+        Format::ALL
+            .iter()
+            .find(|(_, n)| *n == s)
+            .map(|(f, _)| *f)
+            .ok_or_else(|| {
+                let names: Vec<_> = Format::ALL.iter().map(|(_, n)| *n).collect();
+                format!(
+                    "unknown format `{s}`; expected one of: {}",
+                    names.join(", ")
+                )
+            })
     }
 }
 
@@ -126,21 +142,38 @@ impl Imported {
     }
 
     fn new(info: BenchmarkInfo) -> Self {
-        Imported { info, splits: Vec::new(), skipped: Skips::default(), notes: Vec::new() }
+        Imported {
+            info,
+            splits: Vec::new(),
+            skipped: Skips::default(),
+            notes: Vec::new(),
+        }
     }
 
     fn push(&mut self, split: &str, item: Item, file: &str, line: usize) {
         // Gate every item through the validator, so the written benchmark is valid by construction.
         let (ok, problems) = Item::from_json(&item.to_json(), self.info.task, file, line);
         if ok.is_none() {
-            let reason = problems.iter().find(|p| p.is_error()).map_or("invalid item".to_string(), |p| {
-                let field = p.field.as_deref().map(|f| f.split('[').next().unwrap_or(f));
-                format!("{}{}", field.map(|f| format!("{f}: ")).unwrap_or_default(), p.message)
-            });
+            let reason =
+                problems
+                    .iter()
+                    .find(|p| p.is_error())
+                    .map_or("invalid item".to_string(), |p| {
+                        let field = p.field.as_deref().map(|f| f.split('[').next().unwrap_or(f));
+                        format!(
+                            "{}{}",
+                            field.map(|f| format!("{f}: ")).unwrap_or_default(),
+                            p.message
+                        )
+                    });
             self.skipped.skip(file, line, &reason);
             return;
         }
-        if self.splits.iter().any(|(_, v)| v.iter().any(|i| i.id == item.id)) {
+        if self
+            .splits
+            .iter()
+            .any(|(_, v)| v.iter().any(|i| i.id == item.id))
+        {
             self.skipped.skip(file, line, "duplicate id");
             return;
         }
@@ -202,7 +235,11 @@ impl Skips {
 }
 
 /// Convert `inputs` of the given format. Errors only when the input as a whole cannot be read in this format.
-pub fn import(format: Format, inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported, String> {
+pub fn import(
+    format: Format,
+    inputs: &[InputFile],
+    opts: &ImportOptions,
+) -> Result<Imported, String> {
     if inputs.is_empty() {
         return Err("no input files given".into());
     }
@@ -217,7 +254,9 @@ pub fn import(format: Format, inputs: &[InputFile], opts: &ImportOptions) -> Res
         Format::Jsonl => generic::import_jsonl(inputs, opts),
     }?;
     // Put the scored split first, few-shot pools after.
-    imported.splits.sort_by_key(|(s, _)| crate::manifest::SPLITS.iter().position(|x| x == s));
+    imported
+        .splits
+        .sort_by_key(|(s, _)| crate::manifest::SPLITS.iter().position(|x| x == s));
     Ok(imported)
 }
 
@@ -226,7 +265,11 @@ pub fn import(format: Format, inputs: &[InputFile], opts: &ImportOptions) -> Res
 fn jsonl_objects(input: &InputFile, skips: &mut Skips) -> Vec<(usize, Map<String, Value>)> {
     let text = String::from_utf8_lossy(crate::manifest::strip_bom(&input.bytes));
     let mut rows = Vec::new();
-    for (i, l) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (i, l) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         match serde_json::from_str::<Value>(l) {
             Ok(Value::Object(o)) => rows.push((i + 1, o)),
             Ok(_) => skips.skip(&input.name, i + 1, "line is not a JSON object"),
@@ -238,12 +281,19 @@ fn jsonl_objects(input: &InputFile, skips: &mut Skips) -> Vec<(usize, Map<String
 
 /// The source fields not in `mapped`, for `meta`.
 fn unmapped(obj: &Map<String, Value>, mapped: &[&str]) -> Map<String, Value> {
-    obj.iter().filter(|(k, _)| !mapped.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
+    obj.iter()
+        .filter(|(k, _)| !mapped.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// A string field, trimmed of surrounding whitespace; `None` when absent, not a string, or empty.
 fn str_field(obj: &Map<String, Value>, key: &str) -> Option<String> {
-    obj.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    obj.get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 /// A letter `A`..`J` (any case, optional surrounding whitespace/parentheses) as a 0-based index.
@@ -260,7 +310,9 @@ fn letter_index(s: &str) -> Option<usize> {
 }
 
 fn split_for(input: &InputFile, opts: &ImportOptions) -> String {
-    opts.split.clone().unwrap_or_else(|| input.split_from_name().to_string())
+    opts.split
+        .clone()
+        .unwrap_or_else(|| input.split_from_name().to_string())
 }
 
 #[cfg(test)]
@@ -287,7 +339,13 @@ mod tests {
 
     #[test]
     fn reasons_generalize() {
-        assert_eq!(generalize("answer 17 is out of range for 4 options"), "answer # is out of range for # options");
-        assert_eq!(generalize("duplicate option: same text as options[1] (\"x 2\")"), "duplicate option: same text as options (\"…\")");
+        assert_eq!(
+            generalize("answer 17 is out of range for 4 options"),
+            "answer # is out of range for # options"
+        );
+        assert_eq!(
+            generalize("duplicate option: same text as options[1] (\"x 2\")"),
+            "duplicate option: same text as options (\"…\")"
+        );
     }
 }

@@ -21,14 +21,29 @@ pub fn import(inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported, St
     let mut data = Vec::new();
     let mut test_ids: Option<HashSet<String>> = None;
     for input in inputs {
-        let v: Value = serde_json::from_slice(crate::manifest::strip_bom(&input.bytes))
-            .map_err(|e| format!("{}: not a PubMedQA JSON file (line {}: {e})", input.name, e.line()))?;
+        let v: Value =
+            serde_json::from_slice(crate::manifest::strip_bom(&input.bytes)).map_err(|e| {
+                format!(
+                    "{}: not a PubMedQA JSON file (line {}: {e})",
+                    input.name,
+                    e.line()
+                )
+            })?;
         let Value::Object(obj) = v else {
-            return Err(format!("{}: expected a JSON object keyed by PMID", input.name));
+            return Err(format!(
+                "{}: expected a JSON object keyed by PMID",
+                input.name
+            ));
         };
         if obj.values().all(Value::is_string) {
-            test_ids.get_or_insert_with(HashSet::new).extend(obj.keys().cloned());
-            out.notes.push(format!("{}: {} PMIDs mark the test split", input.name, obj.len()));
+            test_ids
+                .get_or_insert_with(HashSet::new)
+                .extend(obj.keys().cloned());
+            out.notes.push(format!(
+                "{}: {} PMIDs mark the test split",
+                input.name,
+                obj.len()
+            ));
         } else {
             data.push((input, obj));
         }
@@ -40,14 +55,17 @@ pub fn import(inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported, St
         for (n, (pmid, rec)) in obj.iter().enumerate() {
             let line = n + 1; // position of the record in the file's object
             let Value::Object(rec) = rec else {
-                out.skipped.skip(&input.name, line, "record is not an object");
+                out.skipped
+                    .skip(&input.name, line, "record is not an object");
                 continue;
             };
             match item(pmid, rec) {
                 Ok(item) => {
                     let split = match (&opts.split, &test_ids) {
                         (Some(s), _) => s.clone(),
-                        (None, Some(t)) => if t.contains(pmid) { "test" } else { "train" }.to_string(),
+                        (None, Some(t)) => {
+                            if t.contains(pmid) { "test" } else { "train" }.to_string()
+                        }
                         (None, None) => split_for(input, opts),
                     };
                     out.push(&split, item, &input.name, line);
@@ -61,12 +79,29 @@ pub fn import(inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported, St
 
 fn item(pmid: &str, rec: &Map<String, Value>) -> Result<Item, &'static str> {
     let question = str_field(rec, "QUESTION").ok_or("missing QUESTION")?;
-    let contexts: Vec<&str> = rec.get("CONTEXTS").and_then(Value::as_array).ok_or("missing CONTEXTS list")?.iter().filter_map(Value::as_str).collect();
+    let contexts: Vec<&str> = rec
+        .get("CONTEXTS")
+        .and_then(Value::as_array)
+        .ok_or("missing CONTEXTS list")?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     let decision = str_field(rec, "final_decision").ok_or("missing final_decision")?;
-    let answer = YES_NO_MAYBE.iter().position(|d| d.eq_ignore_ascii_case(&decision)).ok_or("final_decision is not yes/no/maybe")?;
-    let mut item = Item::choice(pmid, question, YES_NO_MAYBE.iter().map(|s| s.to_string()).collect(), answer);
+    let answer = YES_NO_MAYBE
+        .iter()
+        .position(|d| d.eq_ignore_ascii_case(&decision))
+        .ok_or("final_decision is not yes/no/maybe")?;
+    let mut item = Item::choice(
+        pmid,
+        question,
+        YES_NO_MAYBE.iter().map(|s| s.to_string()).collect(),
+        answer,
+    );
     item.context = Some(contexts.join("\n"));
     item.explanation = str_field(rec, "LONG_ANSWER");
-    item.meta = unmapped(rec, &["QUESTION", "CONTEXTS", "final_decision", "LONG_ANSWER"]);
+    item.meta = unmapped(
+        rec,
+        &["QUESTION", "CONTEXTS", "final_decision", "LONG_ANSWER"],
+    );
     Ok(item)
 }

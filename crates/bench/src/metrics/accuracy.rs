@@ -2,7 +2,8 @@
 
 /// Fraction of `true` values; `None` for no items.
 pub fn accuracy(correct: &[bool]) -> Option<f64> {
-    (!correct.is_empty()).then(|| correct.iter().filter(|&&c| c).count() as f64 / correct.len() as f64)
+    (!correct.is_empty())
+        .then(|| correct.iter().filter(|&&c| c).count() as f64 / correct.len() as f64)
 }
 
 #[cfg(test)]

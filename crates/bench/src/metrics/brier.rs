@@ -9,7 +9,12 @@ pub fn brier_score(probs: &[Vec<f64>], gold: &[usize]) -> Option<f64> {
     let total: f64 = probs
         .iter()
         .zip(gold)
-        .map(|(p, &g)| p.iter().enumerate().map(|(j, &pj)| (pj - f64::from(u8::from(j == g))).powi(2)).sum::<f64>())
+        .map(|(p, &g)| {
+            p.iter()
+                .enumerate()
+                .map(|(j, &pj)| (pj - f64::from(u8::from(j == g))).powi(2))
+                .sum::<f64>()
+        })
         .sum();
     Some(total / probs.len() as f64)
 }

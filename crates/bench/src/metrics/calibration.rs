@@ -66,5 +66,9 @@ pub fn adaptive_ece(samples: &[(f64, bool)], bins: usize) -> Option<f64> {
 
 /// (confidence, correct) pairs from option probabilities and gold indices.
 pub fn confidence_pairs(probs: &[Vec<f64>], gold: &[usize]) -> Vec<(f64, bool)> {
-    probs.iter().zip(gold).filter_map(|(p, &g)| super::argmax(p).map(|(i, c)| (c, i == g))).collect()
+    probs
+        .iter()
+        .zip(gold)
+        .filter_map(|(p, &g)| super::argmax(p).map(|(i, c)| (c, i == g)))
+        .collect()
 }

@@ -35,7 +35,11 @@ pub fn poisson_binomial_pmf(ps: &[f64]) -> Vec<f64> {
 }
 
 /// Chance baseline for items with the given option counts, compared with `observed_correct` right answers.
-pub fn chance_baseline(option_counts: &[usize], observed_correct: usize, level: f64) -> Option<ChanceBaseline> {
+pub fn chance_baseline(
+    option_counts: &[usize],
+    observed_correct: usize,
+    level: f64,
+) -> Option<ChanceBaseline> {
     if option_counts.is_empty() || option_counts.contains(&0) {
         return None;
     }
@@ -58,7 +62,10 @@ pub fn chance_baseline(option_counts: &[usize], observed_correct: usize, level: 
     Some(ChanceBaseline {
         items: n,
         expected_accuracy: ps.iter().sum::<f64>() / n as f64,
-        interval: Interval { low: ppf(alpha) as f64 / n as f64, high: ppf(1.0 - alpha) as f64 / n as f64 },
+        interval: Interval {
+            low: ppf(alpha) as f64 / n as f64,
+            high: ppf(1.0 - alpha) as f64 / n as f64,
+        },
         p_value,
         beats_chance: p_value < 1.0 - level,
     })

@@ -23,6 +23,14 @@ pub fn mcnemar_exact(a: &[bool], b: &[bool]) -> Option<McNemar> {
     let a_only = a.iter().zip(b).filter(|(x, y)| **x && !**y).count();
     let b_only = a.iter().zip(b).filter(|(x, y)| !**x && **y).count();
     let n = (a_only + b_only) as u64;
-    let p_value = if n == 0 { 1.0 } else { (2.0 * binom_cdf(a_only.min(b_only) as u64, n, 0.5)).min(1.0) };
-    Some(McNemar { a_only, b_only, p_value })
+    let p_value = if n == 0 {
+        1.0
+    } else {
+        (2.0 * binom_cdf(a_only.min(b_only) as u64, n, 0.5)).min(1.0)
+    };
+    Some(McNemar {
+        a_only,
+        b_only,
+        p_value,
+    })
 }

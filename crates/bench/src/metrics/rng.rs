@@ -20,7 +20,9 @@ impl Rng {
             x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
             splitmix64(x)
         };
-        Rng { s: [next(), next(), next(), next()] }
+        Rng {
+            s: [next(), next(), next(), next()],
+        }
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -59,8 +61,12 @@ mod tests {
 
     #[test]
     fn deterministic_and_roughly_uniform() {
-        let a: Vec<u64> = (0..5).scan(Rng::new(7), |r, _| Some(r.next_u64())).collect();
-        let b: Vec<u64> = (0..5).scan(Rng::new(7), |r, _| Some(r.next_u64())).collect();
+        let a: Vec<u64> = (0..5)
+            .scan(Rng::new(7), |r, _| Some(r.next_u64()))
+            .collect();
+        let b: Vec<u64> = (0..5)
+            .scan(Rng::new(7), |r, _| Some(r.next_u64()))
+            .collect();
         assert_eq!(a, b);
         let mut r = Rng::new(1);
         let mut counts = [0u32; 6];
@@ -68,6 +74,9 @@ mod tests {
             counts[r.below(6) as usize] += 1;
         }
         // Each bucket expects 10,000 (sd ~ 91): 5 sd bounds.
-        assert!(counts.iter().all(|&c| (9_545..=10_455).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (9_545..=10_455).contains(&c)),
+            "{counts:?}"
+        );
     }
 }

@@ -18,7 +18,10 @@ pub struct SubjectScore {
 }
 
 /// Scores per subject, sorted by subject name.
-pub fn by_subject<'a>(rows: impl IntoIterator<Item = (Option<&'a str>, bool)>, level: f64) -> Vec<SubjectScore> {
+pub fn by_subject<'a>(
+    rows: impl IntoIterator<Item = (Option<&'a str>, bool)>,
+    level: f64,
+) -> Vec<SubjectScore> {
     let mut acc: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for (s, ok) in rows {
         let e = acc.entry(s.unwrap_or(NO_SUBJECT)).or_default();

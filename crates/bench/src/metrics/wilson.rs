@@ -8,7 +8,10 @@ use super::Interval;
 /// Wilson interval for `k` successes out of `n` at confidence `level` (e.g. 0.95).
 pub fn wilson_interval(k: u64, n: u64, level: f64) -> Interval {
     if n == 0 {
-        return Interval { low: 0.0, high: 1.0 };
+        return Interval {
+            low: 0.0,
+            high: 1.0,
+        };
     }
     let z = normal_quantile(1.0 - (1.0 - level) / 2.0);
     let n = n as f64;
@@ -17,5 +20,8 @@ pub fn wilson_interval(k: u64, n: u64, level: f64) -> Interval {
     let denom = 1.0 + z2 / n;
     let centre = (p + z2 / (2.0 * n)) / denom;
     let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
-    Interval { low: (centre - half).max(0.0), high: (centre + half).min(1.0) }
+    Interval {
+        low: (centre - half).max(0.0),
+        high: (centre + half).min(1.0),
+    }
 }

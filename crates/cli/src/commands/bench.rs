@@ -18,7 +18,12 @@ pub enum BenchCommand {
     Model(ModelArgs),
     /// (internal) One measurement, printed as JSON.
     #[command(hide = true)]
-    ModelOne { model: PathBuf, backend: String, prompt_file: PathBuf, decode_tokens: usize },
+    ModelOne {
+        model: PathBuf,
+        backend: String,
+        prompt_file: PathBuf,
+        decode_tokens: usize,
+    },
 }
 
 #[derive(clap::Args)]
@@ -51,12 +56,18 @@ struct Measure {
 
 /// The benchmark prompt: a real MedQA item from the bundled sample.
 fn prompt_text() -> Result<String> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/samples/medqa-4options/test-000.jsonl");
-    let line = std::fs::read_to_string(&root).with_context(|| format!("reading {}", root.display()))?;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/samples/medqa-4options/test-000.jsonl");
+    let line =
+        std::fs::read_to_string(&root).with_context(|| format!("reading {}", root.display()))?;
     let v: serde_json::Value = serde_json::from_str(line.lines().next().unwrap_or("{}"))?;
     let mut s = format!("Question: {}\n", v["question"].as_str().unwrap_or_default());
     for (i, o) in v["options"].as_array().into_iter().flatten().enumerate() {
-        s.push_str(&format!("{}. {}\n", (b'A' + i as u8) as char, o.as_str().unwrap_or_default()));
+        s.push_str(&format!(
+            "{}. {}\n",
+            (b'A' + i as u8) as char,
+            o.as_str().unwrap_or_default()
+        ));
     }
     s.push_str("Answer:");
     Ok(s)
@@ -90,17 +101,32 @@ fn one<B: Backend>(model: &PathBuf, text: &str, decode_tokens: usize) -> Result<
 }
 
 fn child(args: &[String]) -> Result<Measure> {
-    let out = Command::new(&args[0]).args(&args[1..]).output().with_context(|| format!("running {}", args[0]))?;
+    let out = Command::new(&args[0])
+        .args(&args[1..])
+        .output()
+        .with_context(|| format!("running {}", args[0]))?;
     if !out.status.success() {
-        bail!("{}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("failed"));
+        bail!(
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("failed")
+        );
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.lines().last().unwrap_or("")).with_context(|| format!("unexpected output: {text}"))
+    serde_json::from_str(text.lines().last().unwrap_or(""))
+        .with_context(|| format!("unexpected output: {text}"))
 }
 
 pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
     match cmd {
-        BenchCommand::ModelOne { model, backend, prompt_file, decode_tokens } => {
+        BenchCommand::ModelOne {
+            model,
+            backend,
+            prompt_file,
+            decode_tokens,
+        } => {
             let text = std::fs::read_to_string(prompt_file)?;
             let m = match backend.as_str() {
                 "flex" => one::<Flex<f32>>(&model, &text, decode_tokens)?,
@@ -117,24 +143,53 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
 fn bench_models(a: ModelArgs) -> Result<ExitCode> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let models = if a.models.is_empty() {
-        bedside_model::registry::REGISTRY.iter().map(|e| root.join("models").join(e.file)).collect()
+        bedside_model::registry::REGISTRY
+            .iter()
+            .map(|e| root.join("models").join(e.file))
+            .collect()
     } else {
         a.models.clone()
     };
-    let prompt_file = std::env::temp_dir().join(format!("bedside-bench-prompt-{}.txt", std::process::id()));
+    let prompt_file =
+        std::env::temp_dir().join(format!("bedside-bench-prompt-{}.txt", std::process::id()));
     std::fs::write(&prompt_file, prompt_text()?)?;
     let exe = std::env::current_exe()?.display().to_string();
     let pf = prompt_file.display().to_string();
-    println!("prompt: a real MedQA item ({} bytes); decode {} tokens greedily; llama.cpp threads {}", std::fs::metadata(&prompt_file)?.len(), a.decode_tokens, a.threads);
-    println!("{:<34} {:<16} {:>7} {:>8} {:>15} {:>15} {:>10}", "model", "runtime", "load s", "prompt", "prefill t/s", "decode t/s", "peak RSS");
+    println!(
+        "prompt: a real MedQA item ({} bytes); decode {} tokens greedily; llama.cpp threads {}",
+        std::fs::metadata(&prompt_file)?.len(),
+        a.decode_tokens,
+        a.threads
+    );
+    println!(
+        "{:<34} {:<16} {:>7} {:>8} {:>15} {:>15} {:>10}",
+        "model", "runtime", "load s", "prompt", "prefill t/s", "decode t/s", "peak RSS"
+    );
     let mib = |b: u64| format!("{:.0} MiB", b as f64 / 1048576.0);
     for model in &models {
-        let short = model.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let short = model
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let peer = if a.no_peer {
             None
         } else {
-            let script = root.join("scripts/bench_llama_cpp.py").display().to_string();
-            let args = ["python3", &script, "--model", &model.display().to_string(), "--prompt-file", &pf, "--decode-tokens", &a.decode_tokens.to_string(), "--threads", &a.threads.to_string()];
+            let script = root
+                .join("scripts/bench_llama_cpp.py")
+                .display()
+                .to_string();
+            let args = [
+                "python3",
+                &script,
+                "--model",
+                &model.display().to_string(),
+                "--prompt-file",
+                &pf,
+                "--decode-tokens",
+                &a.decode_tokens.to_string(),
+                "--threads",
+                &a.threads.to_string(),
+            ];
             match child(&args.map(String::from)) {
                 Ok(m) => Some(m),
                 Err(e) => {
@@ -144,20 +199,51 @@ fn bench_models(a: ModelArgs) -> Result<ExitCode> {
             }
         };
         if let Some(p) = &peer {
-            println!("{short:<34} {:<16} {:>7.2} {:>8} {:>15.1} {:>15.1} {:>10}", "llama.cpp", p.load_s, p.prompt_tokens, p.prefill_tps, p.decode_tps, mib(p.peak_rss));
+            println!(
+                "{short:<34} {:<16} {:>7.2} {:>8} {:>15.1} {:>15.1} {:>10}",
+                "llama.cpp",
+                p.load_s,
+                p.prompt_tokens,
+                p.prefill_tps,
+                p.decode_tps,
+                mib(p.peak_rss)
+            );
         }
-        for backend in a.backends.split(',').map(str::trim).filter(|b| !b.is_empty()) {
-            let args = [exe.as_str(), "bench", "model-one", &model.display().to_string(), backend, &pf, &a.decode_tokens.to_string()];
+        for backend in a
+            .backends
+            .split(',')
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+        {
+            let args = [
+                exe.as_str(),
+                "bench",
+                "model-one",
+                &model.display().to_string(),
+                backend,
+                &pf,
+                &a.decode_tokens.to_string(),
+            ];
             match child(&args.map(String::from)) {
                 Ok(m) => {
-                    let ratio = |x: f64, y: Option<f64>| y.map_or(String::new(), |y| format!(" ({:.2}x)", x / y));
+                    let ratio = |x: f64, y: Option<f64>| {
+                        y.map_or(String::new(), |y| format!(" ({:.2}x)", x / y))
+                    };
                     println!(
                         "{short:<34} {:<16} {:>7.2} {:>8} {:>15} {:>15} {:>10}",
                         format!("bedside/{backend}"),
                         m.load_s,
                         m.prompt_tokens,
-                        format!("{:.1}{}", m.prefill_tps, ratio(m.prefill_tps, peer.as_ref().map(|p| p.prefill_tps))),
-                        format!("{:.1}{}", m.decode_tps, ratio(m.decode_tps, peer.as_ref().map(|p| p.decode_tps))),
+                        format!(
+                            "{:.1}{}",
+                            m.prefill_tps,
+                            ratio(m.prefill_tps, peer.as_ref().map(|p| p.prefill_tps))
+                        ),
+                        format!(
+                            "{:.1}{}",
+                            m.decode_tps,
+                            ratio(m.decode_tps, peer.as_ref().map(|p| p.decode_tps))
+                        ),
                         mib(m.peak_rss)
                     );
                 }

@@ -76,7 +76,10 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     if a.out.exists() && std::fs::read_dir(&a.out)?.next().is_some() && !a.force {
-        bail!("{} exists and is not empty; choose another --out or pass --force", a.out.display());
+        bail!(
+            "{} exists and is not empty; choose another --out or pass --force",
+            a.out.display()
+        );
     }
     let inputs = read_inputs(&a.inputs)?;
     let opts = ImportOptions {
@@ -109,13 +112,21 @@ pub fn run(a: Args) -> Result<ExitCode> {
             *items = sample_in_order(items, n, a.seed);
         }
     }
-    let splits: Vec<(&str, Vec<_>)> = imported.splits.iter().map(|(s, v)| (s.as_str(), v.clone())).collect();
-    let built = build_benchmark(&imported.info, &splits, a.shard_size).map_err(anyhow::Error::msg)?;
+    let splits: Vec<(&str, Vec<_>)> = imported
+        .splits
+        .iter()
+        .map(|(s, v)| (s.as_str(), v.clone()))
+        .collect();
+    let built =
+        build_benchmark(&imported.info, &splits, a.shard_size).map_err(anyhow::Error::msg)?;
 
     if a.force && a.out.exists() {
         for entry in std::fs::read_dir(&a.out)? {
             let p = entry?.path();
-            if p.is_file() && (p.extension().is_some_and(|e| e == "jsonl") || p.file_name().is_some_and(|n| n == MANIFEST_FILE)) {
+            if p.is_file()
+                && (p.extension().is_some_and(|e| e == "jsonl")
+                    || p.file_name().is_some_and(|n| n == MANIFEST_FILE))
+            {
                 std::fs::remove_file(&p)?;
             }
         }
@@ -126,22 +137,43 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     std::fs::write(a.out.join(MANIFEST_FILE), built.manifest.to_json_pretty())?;
     if let Some(lf) = &a.license_file {
-        std::fs::copy(lf, a.out.join("LICENSE")).with_context(|| format!("copying {}", lf.display()))?;
+        std::fs::copy(lf, a.out.join("LICENSE"))
+            .with_context(|| format!("copying {}", lf.display()))?;
     }
 
     // Read back what was written and validate it, exactly as a user's `bedside validate` would.
     let (_, problems, checked) = validate(&read_benchmark(&a.out)?, &ValidateOptions::default());
 
-    let per_split: Vec<String> = imported.splits.iter().map(|(s, v)| format!("{s} {}", v.len())).collect();
+    let per_split: Vec<String> = imported
+        .splits
+        .iter()
+        .map(|(s, v)| format!("{s} {}", v.len()))
+        .collect();
     let kept: usize = imported.splits.iter().map(|(_, v)| v.len()).sum();
     let skipped = imported.skipped.total();
-    let reasons: Vec<String> = imported.skipped.by_reason.iter().map(|(r, n)| format!("{n} × {r}")).collect();
+    let reasons: Vec<String> = imported
+        .skipped
+        .by_reason
+        .iter()
+        .map(|(r, n)| format!("{n} × {r}"))
+        .collect();
     println!(
         "converted {converted}, skipped {skipped}{}",
-        if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join("; ")) }
+        if reasons.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", reasons.join("; "))
+        }
     );
     if kept != converted {
-        println!("  kept {kept} ({})", if a.limit.is_some() { "--limit" } else { "--sample" });
+        println!(
+            "  kept {kept} ({})",
+            if a.limit.is_some() {
+                "--limit"
+            } else {
+                "--sample"
+            }
+        );
     }
     if !per_split.is_empty() {
         println!("  splits: {}", per_split.join(", "));
@@ -161,9 +193,18 @@ pub fn run(a: Args) -> Result<ExitCode> {
         built.manifest.license
     );
     if built.manifest.license == "NOASSERTION" {
-        println!("  warning: no license given; pass --license (SPDX id) before sharing this benchmark");
+        println!(
+            "  warning: no license given; pass --license (SPDX id) before sharing this benchmark"
+        );
     }
     print!("{problems}");
-    println!("validate: {} item(s), {} error(s), {} warning(s)", checked.records, problems.errors, problems.warnings);
-    Ok(if problems.has_errors() || kept == 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    println!(
+        "validate: {} item(s), {} error(s), {} warning(s)",
+        checked.records, problems.errors, problems.warnings
+    );
+    Ok(if problems.has_errors() || kept == 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -1,5 +1,6 @@
 pub mod bench;
 pub mod convert;
+pub mod eval;
 pub mod model;
 pub mod stats;
 pub mod validate;

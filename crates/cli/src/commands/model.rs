@@ -15,7 +15,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-
 #[derive(clap::Subcommand)]
 pub enum ModelCommand {
     /// Describe a GGUF model: architecture, parameters, tensor types, license, memory.
@@ -55,7 +54,7 @@ pub struct GenerateArgs {
     pub backend: String,
 }
 
-fn read(file: &PathBuf) -> Result<(String, Vec<u8>)> {
+pub fn read(file: &PathBuf) -> Result<(String, Vec<u8>)> {
     let name = file.display().to_string();
     let bytes = std::fs::read(file).with_context(|| format!("reading {name}"))?;
     Ok((name, bytes))
@@ -65,7 +64,11 @@ fn read(file: &PathBuf) -> Result<(String, Vec<u8>)> {
 pub fn peak_rss() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kb| kb * 1024)
+    line.split_whitespace()
+        .nth(1)?
+        .parse::<u64>()
+        .ok()
+        .map(|kb| kb * 1024)
 }
 
 fn mib(b: u64) -> String {
@@ -114,19 +117,60 @@ pub fn info(file: PathBuf, json: bool) -> Result<ExitCode> {
     println!("  name           {}", s("general.name").unwrap_or_default());
     println!("  architecture   {}", g.architecture().unwrap_or("?"));
     println!("  parameters     {:.1}M", params as f64 / 1e6);
-    for k in ["block_count", "embedding_length", "feed_forward_length", "attention.head_count", "attention.head_count_kv", "context_length", "rope.freq_base"] {
+    for k in [
+        "block_count",
+        "embedding_length",
+        "feed_forward_length",
+        "attention.head_count",
+        "attention.head_count_kv",
+        "context_length",
+        "rope.freq_base",
+    ] {
         if let Some(v) = g.arch_get(k) {
-            println!("  {:<14} {}", k.rsplit('.').next().unwrap_or(k).replace("_count", "s").replace("_length", ""), v.summary());
+            println!(
+                "  {:<14} {}",
+                k.rsplit('.')
+                    .next()
+                    .unwrap_or(k)
+                    .replace("_count", "s")
+                    .replace("_length", ""),
+                v.summary()
+            );
         }
     }
-    println!("  tokenizer      {} ({} tokens){}", s("tokenizer.ggml.model").unwrap_or_default(), tokenizer.as_ref().map_or(0, |t| t.vocab_size()), if g.get("tokenizer.chat_template").is_some() { ", chat template" } else { "" });
-    println!("  license        {}", out["license"].as_str().unwrap_or("not stated in the file"));
-    println!("  sha256         {sha}{}", known.map(|e| format!(" (registry: {})", e.id)).unwrap_or_default());
+    println!(
+        "  tokenizer      {} ({} tokens){}",
+        s("tokenizer.ggml.model").unwrap_or_default(),
+        tokenizer.as_ref().map_or(0, |t| t.vocab_size()),
+        if g.get("tokenizer.chat_template").is_some() {
+            ", chat template"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "  license        {}",
+        out["license"].as_str().unwrap_or("not stated in the file")
+    );
+    println!(
+        "  sha256         {sha}{}",
+        known
+            .map(|e| format!(" (registry: {})", e.id))
+            .unwrap_or_default()
+    );
     println!("  tensor types");
     for (t, (n, e, b)) in &types {
-        println!("    {t:<6} {n:>4} tensors  {:>7.1}M elements  {:>10}", *e as f64 / 1e6, mib(*b as u64));
+        println!(
+            "    {t:<6} {n:>4} tensors  {:>7.1}M elements  {:>10}",
+            *e as f64 / 1e6,
+            mib(*b as u64)
+        );
     }
-    println!("  memory         file {} (weights as stored); f32 dequantised weights {}", mib(bytes.len() as u64), mib(f32_bytes));
+    println!(
+        "  memory         file {} (weights as stored); f32 dequantised weights {}",
+        mib(bytes.len() as u64),
+        mib(f32_bytes)
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -158,15 +202,26 @@ fn generate_on<B: Backend>(a: GenerateArgs, device: B::Device) -> Result<ExitCod
     drop(bytes);
     let load = t0.elapsed();
     let text = if a.chat {
-        let template = model.chat_template.as_deref().ok_or_else(|| anyhow::anyhow!("{name} has no chat template (a base model); run without --chat"))?;
+        let template = model.chat_template.as_deref().ok_or_else(|| {
+            anyhow::anyhow!("{name} has no chat template (a base model); run without --chat")
+        })?;
         let tok = &model.tokenizer;
         let bos = tok.bos.map(|i| tok.decode(&[i], true)).unwrap_or_default();
         let eos = tok.eos.map(|i| tok.decode(&[i], true)).unwrap_or_default();
-        render(template, &[Message::new("user", &a.prompt)], true, &bos, &eos).map_err(anyhow::Error::msg)?
+        render(
+            template,
+            &[Message::new("user", &a.prompt)],
+            true,
+            &bos,
+            &eos,
+        )
+        .map_err(anyhow::Error::msg)?
     } else {
         a.prompt.clone()
     };
-    let prompt = model.tokenizer.encode(&text, !a.chat || model.tokenizer.add_bos, a.chat);
+    let prompt = model
+        .tokenizer
+        .encode(&text, !a.chat || model.tokenizer.add_bos, a.chat);
     let t1 = Instant::now();
     let mut state = model.prefix(&prompt);
     let prefill = t1.elapsed();

@@ -24,7 +24,10 @@ pub struct Args {
 }
 
 fn summary(s: &Summary) -> String {
-    format!("min {:.0}  median {:.0}  mean {:.1}  max {:.0}", s.min, s.median, s.mean, s.max)
+    format!(
+        "min {:.0}  median {:.0}  mean {:.1}  max {:.0}",
+        s.min, s.median, s.mean, s.max
+    )
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
@@ -32,7 +35,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let (bench, problems, _) = validate(&files, &ValidateOptions::default());
     let Some(mut bench) = bench else {
         eprint!("{problems}");
-        bail!("{} is not a valid benchmark ({} error(s)); fix it first (see `bedside validate`)", a.path.display(), problems.errors);
+        bail!(
+            "{} is not a valid benchmark ({} error(s)); fix it first (see `bedside validate`)",
+            a.path.display(),
+            problems.errors
+        );
     };
     if let Some(split) = &a.split {
         bench.shards.retain(|s| s.entry.split() == split);
@@ -48,12 +55,20 @@ pub fn run(a: Args) -> Result<ExitCode> {
     println!("{} — task {}, {} items\n", s.name, s.task, s.items);
     let mut t = Table::new(&["shard", "split", ">items"]);
     for sh in &s.shards {
-        t.row(vec![sh.file.clone(), sh.split.clone(), sh.items.to_string()]);
+        t.row(vec![
+            sh.file.clone(),
+            sh.split.clone(),
+            sh.items.to_string(),
+        ]);
     }
     println!("Shards\n{t}");
     let mut t = Table::new(&["subject", ">items", ">share"]);
     for (name, n) in &s.subjects {
-        t.row(vec![name.clone(), n.to_string(), pct(*n as f64 / s.items as f64)]);
+        t.row(vec![
+            name.clone(),
+            n.to_string(),
+            pct(*n as f64 / s.items as f64),
+        ]);
     }
     println!("Subjects\n{t}");
     if !s.option_counts.is_empty() {
@@ -67,12 +82,29 @@ pub fn run(a: Args) -> Result<ExitCode> {
         let mut t = Table::new(&["gold", ">items", ">share", ">expected"]);
         let n: usize = p.counts.iter().sum();
         for ((l, c), e) in p.letters.iter().zip(&p.counts).zip(&p.expected) {
-            t.row(vec![l.to_string(), c.to_string(), pct(*c as f64 / n as f64), format!("{e:.1}")]);
+            t.row(vec![
+                l.to_string(),
+                c.to_string(),
+                pct(*c as f64 / n as f64),
+                format!("{e:.1}"),
+            ]);
         }
         println!("Answer positions (gold letter)\n{t}");
-        let verdict = if p.p_value < 0.05 { "NOT uniform (p < 0.05): a model biased toward one letter can beat chance" } else { "consistent with uniform" };
-        println!("  chi-square {:.2}, df {}, p = {}: {verdict}", p.chi2, p.df, pvalue(p.p_value));
-        println!("  always answering the most common position scores {}", pct(p.majority_position_accuracy));
+        let verdict = if p.p_value < 0.05 {
+            "NOT uniform (p < 0.05): a model biased toward one letter can beat chance"
+        } else {
+            "consistent with uniform"
+        };
+        println!(
+            "  chi-square {:.2}, df {}, p = {}: {verdict}",
+            p.chi2,
+            p.df,
+            pvalue(p.p_value)
+        );
+        println!(
+            "  always answering the most common position scores {}",
+            pct(p.majority_position_accuracy)
+        );
         if let Some(c) = s.chance_accuracy {
             println!("  uniform guessing scores {} on average\n", pct(c));
         }
@@ -87,7 +119,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
         println!("  context words    {}", summary(c));
     }
     if let Some(c) = &s.longest_option_cue {
-        println!("  the longest option is the gold answer in {} of {} items (chance {})", pct(c.rate), c.items, pct(c.expected));
+        println!(
+            "  the longest option is the gold answer in {} of {} items (chance {})",
+            pct(c.rate),
+            c.items,
+            pct(c.expected)
+        );
     }
     let d = &s.duplicates;
     println!("\nDuplicates");
@@ -95,7 +132,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     for g in d.exact_groups.iter().take(a.show) {
         println!("    {}", g.join(", "));
     }
-    println!("  near-duplicate pairs (word 3-gram Jaccard >= {}): {}", d.near_threshold, d.near_pairs.len());
+    println!(
+        "  near-duplicate pairs (word 3-gram Jaccard >= {}): {}",
+        d.near_threshold,
+        d.near_pairs.len()
+    );
     for p in d.near_pairs.iter().take(a.show) {
         println!("    {} ~ {} ({:.2})", p.a, p.b, p.jaccard);
     }

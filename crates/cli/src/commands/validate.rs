@@ -28,7 +28,10 @@ pub fn parse_task(s: &str) -> Result<Task, String> {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let files = read_benchmark(&a.path)?;
-    let opts = ValidateOptions { max_problems: a.max_problems, task_without_manifest: a.task };
+    let opts = ValidateOptions {
+        max_problems: a.max_problems,
+        task_without_manifest: a.task,
+    };
     let (bench, problems, checked) = validate(&files, &opts);
     if a.json {
         let out = serde_json::json!({
@@ -43,12 +46,22 @@ pub fn run(a: Args) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print!("{problems}");
-        let name = bench.as_ref().map_or_else(|| a.path.display().to_string(), |b| b.manifest.name.clone());
-        let verdict = if problems.has_errors() { "INVALID" } else { "ok" };
+        let name = bench
+            .as_ref()
+            .map_or_else(|| a.path.display().to_string(), |b| b.manifest.name.clone());
+        let verdict = if problems.has_errors() {
+            "INVALID"
+        } else {
+            "ok"
+        };
         println!(
             "{verdict}: {name}: {} item line(s) in {} shard(s), {} valid; {} error(s), {} warning(s)",
             checked.records, checked.shards, checked.valid_items, problems.errors, problems.warnings
         );
     }
-    Ok(if problems.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if problems.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

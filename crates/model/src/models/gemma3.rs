@@ -6,7 +6,10 @@
 use super::llama::{check_dims, meta_f64, meta_usize};
 use crate::error::{ModelError, Result};
 use crate::gguf::Gguf;
-use crate::layers::{apply_rope, attention, causal_mask, embed, rope_tables, KvCache, Linear, Loader, RmsNorm, RopeStyle};
+use crate::layers::{
+    apply_rope, attention, causal_mask, embed, rope_tables, KvCache, Linear, Loader, RmsNorm,
+    RopeStyle,
+};
 use burn::tensor::activation::gelu_approximate;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
@@ -34,12 +37,18 @@ pub struct Gemma3Config {
 impl Gemma3Config {
     pub fn from_gguf(g: &Gguf) -> Result<Self> {
         let heads = meta_usize(g, "attention.head_count")?;
-        let vocab = g.tensor("token_embd.weight").map(|t| t.shape()[0]).ok_or_else(|| ModelError::Tensor {
-            file: g.file.clone(),
-            tensor: "token_embd.weight".into(),
-            message: "missing from the file".into(),
-        })?;
-        let (hidden, layers) = (meta_usize(g, "embedding_length")?, meta_usize(g, "block_count")?);
+        let vocab = g
+            .tensor("token_embd.weight")
+            .map(|t| t.shape()[0])
+            .ok_or_else(|| ModelError::Tensor {
+                file: g.file.clone(),
+                tensor: "token_embd.weight".into(),
+                message: "missing from the file".into(),
+            })?;
+        let (hidden, layers) = (
+            meta_usize(g, "embedding_length")?,
+            meta_usize(g, "block_count")?,
+        );
         let kv_heads = meta_usize(g, "attention.head_count_kv").unwrap_or(heads);
         let head_dim = meta_usize(g, "attention.key_length")?;
         check_dims(g, hidden, heads, kv_heads, head_dim, layers)?;
@@ -114,8 +123,18 @@ impl<B: Backend> Gemma3<B> {
             })
             .collect::<Result<Vec<_>>>()?;
         let embed = l.matrix("token_embd.weight", c.vocab, c.hidden)?;
-        let output = if l.has("output.weight") { l.matrix("output.weight", c.vocab, c.hidden)? } else { embed.clone() };
-        Ok(Gemma3 { norm: l.norm("output_norm.weight", c.hidden, c.eps)?, config, embed, blocks, output })
+        let output = if l.has("output.weight") {
+            l.matrix("output.weight", c.vocab, c.hidden)?
+        } else {
+            embed.clone()
+        };
+        Ok(Gemma3 {
+            norm: l.norm("output_norm.weight", c.hidden, c.eps)?,
+            config,
+            embed,
+            blocks,
+            output,
+        })
     }
 
     pub fn forward(&self, ids: &[u32], cache: &mut KvCache<B>, last_only: bool) -> Tensor<B, 2> {
@@ -131,11 +150,24 @@ impl<B: Backend> Gemma3<B> {
         let scale = 1.0 / (c.head_dim as f64).sqrt();
         for (i, (b, layer_cache)) in self.blocks.iter().zip(cache.layers.iter_mut()).enumerate() {
             let is_global = c.is_global(i);
-            let ((cos, sin), mask) = if is_global { (&global, &global_mask) } else { (&local, &local_mask) };
+            let ((cos, sin), mask) = if is_global {
+                (&global, &global_mask)
+            } else {
+                (&local, &local_mask)
+            };
             let y = b.attn_norm.forward(x.clone());
-            let q = b.q_norm.forward(b.q.forward(y.clone()).reshape([s, c.heads, c.head_dim])).swap_dims(0, 1);
-            let k = b.k_norm.forward(b.k.forward(y.clone()).reshape([s, c.kv_heads, c.head_dim])).swap_dims(0, 1);
-            let v = b.v.forward(y).reshape([s, c.kv_heads, c.head_dim]).swap_dims(0, 1);
+            let q = b
+                .q_norm
+                .forward(b.q.forward(y.clone()).reshape([s, c.heads, c.head_dim]))
+                .swap_dims(0, 1);
+            let k = b
+                .k_norm
+                .forward(b.k.forward(y.clone()).reshape([s, c.kv_heads, c.head_dim]))
+                .swap_dims(0, 1);
+            let v =
+                b.v.forward(y)
+                    .reshape([s, c.kv_heads, c.head_dim])
+                    .swap_dims(0, 1);
             let q = apply_rope(q, cos, sin, RopeStyle::Half);
             let k = apply_rope(k, cos, sin, RopeStyle::Half);
             let a = attention(q, k, v, layer_cache, scale, mask);

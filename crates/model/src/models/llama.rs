@@ -3,7 +3,10 @@
 
 use crate::error::{ModelError, Result};
 use crate::gguf::{Gguf, MetaValue};
-use crate::layers::{apply_rope, attention, causal_mask, embed, rope_tables, KvCache, Linear, Loader, RmsNorm, RopeStyle};
+use crate::layers::{
+    apply_rope, attention, causal_mask, embed, rope_tables, KvCache, Linear, Loader, RmsNorm,
+    RopeStyle,
+};
 use burn::tensor::activation::silu;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
@@ -25,19 +28,41 @@ pub struct LlamaConfig {
 }
 
 pub(crate) fn meta_usize(g: &Gguf, key: &str) -> Result<usize> {
-    g.arch_get(key).and_then(MetaValue::as_u64).map(|x| x as usize).ok_or_else(|| ModelError::Format {
-        file: g.file.clone(),
-        message: format!("missing metadata `{}.{key}`; the file is incomplete", g.architecture().unwrap_or("?")),
-    })
+    g.arch_get(key)
+        .and_then(MetaValue::as_u64)
+        .map(|x| x as usize)
+        .ok_or_else(|| ModelError::Format {
+            file: g.file.clone(),
+            message: format!(
+                "missing metadata `{}.{key}`; the file is incomplete",
+                g.architecture().unwrap_or("?")
+            ),
+        })
 }
 
 pub(crate) fn meta_f64(g: &Gguf, key: &str, default: f64) -> f64 {
-    g.arch_get(key).and_then(MetaValue::as_f64).unwrap_or(default)
+    g.arch_get(key)
+        .and_then(MetaValue::as_f64)
+        .unwrap_or(default)
 }
 
 /// Reject hyper-parameters that would make the forward pass meaningless (or divide by zero).
-pub(crate) fn check_dims(g: &Gguf, hidden: usize, heads: usize, kv_heads: usize, head_dim: usize, layers: usize) -> Result<()> {
-    let ok = hidden > 0 && heads > 0 && kv_heads > 0 && heads % kv_heads == 0 && head_dim > 0 && head_dim % 2 == 0 && layers > 0 && layers < 1000;
+pub(crate) fn check_dims(
+    g: &Gguf,
+    hidden: usize,
+    heads: usize,
+    kv_heads: usize,
+    head_dim: usize,
+    layers: usize,
+) -> Result<()> {
+    let ok = hidden > 0
+        && heads > 0
+        && kv_heads > 0
+        && heads % kv_heads == 0
+        && head_dim > 0
+        && head_dim % 2 == 0
+        && layers > 0
+        && layers < 1000;
     if ok {
         Ok(())
     } else {
@@ -52,17 +77,28 @@ impl LlamaConfig {
     pub fn from_gguf(g: &Gguf) -> Result<Self> {
         let hidden = meta_usize(g, "embedding_length")?;
         let heads = meta_usize(g, "attention.head_count")?;
-        let vocab = g.tensor("token_embd.weight").map(|t| t.shape()[0]).ok_or_else(|| ModelError::Tensor {
-            file: g.file.clone(),
-            tensor: "token_embd.weight".into(),
-            message: "missing from the file".into(),
-        })?;
-        let scale_type = g.arch_get("rope.scaling.type").and_then(MetaValue::as_str).unwrap_or("none");
+        let vocab = g
+            .tensor("token_embd.weight")
+            .map(|t| t.shape()[0])
+            .ok_or_else(|| ModelError::Tensor {
+                file: g.file.clone(),
+                tensor: "token_embd.weight".into(),
+                message: "missing from the file".into(),
+            })?;
+        let scale_type = g
+            .arch_get("rope.scaling.type")
+            .and_then(MetaValue::as_str)
+            .unwrap_or("none");
         let rope_scale = match scale_type {
             "linear" => meta_f64(g, "rope.scaling.factor", 1.0),
             "none" => 1.0,
             other => {
-                return Err(ModelError::Unsupported { file: g.file.clone(), message: format!("RoPE scaling `{other}` is not supported (supported: none, linear)") });
+                return Err(ModelError::Unsupported {
+                    file: g.file.clone(),
+                    message: format!(
+                        "RoPE scaling `{other}` is not supported (supported: none, linear)"
+                    ),
+                });
             }
         };
         let kv_heads = meta_usize(g, "attention.head_count_kv").unwrap_or(heads);
@@ -129,8 +165,18 @@ impl<B: Backend> Llama<B> {
             })
             .collect::<Result<Vec<_>>>()?;
         let embed = l.matrix("token_embd.weight", c.vocab, c.hidden)?;
-        let output = if l.has("output.weight") { l.matrix("output.weight", c.vocab, c.hidden)? } else { embed.clone() };
-        Ok(Llama { norm: l.norm("output_norm.weight", c.hidden, c.eps)?, config, embed, blocks, output })
+        let output = if l.has("output.weight") {
+            l.matrix("output.weight", c.vocab, c.hidden)?
+        } else {
+            embed.clone()
+        };
+        Ok(Llama {
+            norm: l.norm("output_norm.weight", c.hidden, c.eps)?,
+            config,
+            embed,
+            blocks,
+            output,
+        })
     }
 
     /// Run `ids` after what `cache` holds, extend the cache, and return logits `[seq, vocab]` for every new
@@ -146,9 +192,18 @@ impl<B: Backend> Llama<B> {
         let scale = 1.0 / (c.head_dim as f64).sqrt();
         for (b, layer_cache) in self.blocks.iter().zip(cache.layers.iter_mut()) {
             let y = b.attn_norm.forward(x.clone());
-            let q = b.q.forward(y.clone()).reshape([s, c.heads, c.head_dim]).swap_dims(0, 1);
-            let k = b.k.forward(y.clone()).reshape([s, c.kv_heads, c.head_dim]).swap_dims(0, 1);
-            let v = b.v.forward(y).reshape([s, c.kv_heads, c.head_dim]).swap_dims(0, 1);
+            let q =
+                b.q.forward(y.clone())
+                    .reshape([s, c.heads, c.head_dim])
+                    .swap_dims(0, 1);
+            let k =
+                b.k.forward(y.clone())
+                    .reshape([s, c.kv_heads, c.head_dim])
+                    .swap_dims(0, 1);
+            let v =
+                b.v.forward(y)
+                    .reshape([s, c.kv_heads, c.head_dim])
+                    .swap_dims(0, 1);
             let q = apply_rope(q, &cos, &sin, RopeStyle::Interleaved);
             let k = apply_rope(k, &cos, &sin, RopeStyle::Interleaved);
             let a = attention(q, k, v, layer_cache, scale, &mask);

@@ -30,7 +30,11 @@ impl<B: Backend> Model<B> {
     pub fn from_gguf(file: &str, bytes: &[u8], device: &B::Device) -> Result<Self> {
         let g = Gguf::parse(file, bytes)?;
         let tokenizer = Tokenizer::from_gguf(&g)?;
-        let loader = Loader::<B> { gguf: &g, bytes, device };
+        let loader = Loader::<B> {
+            gguf: &g,
+            bytes,
+            device,
+        };
         let arch_name = g.architecture().unwrap_or("").to_string();
         let (arch, vocab) = match arch_name.as_str() {
             "llama" => {
@@ -46,7 +50,9 @@ impl<B: Backend> Model<B> {
             other => {
                 return Err(ModelError::Unsupported {
                     file: file.into(),
-                    message: format!("architecture `{other}` is not supported (supported: llama, gemma3)"),
+                    message: format!(
+                        "architecture `{other}` is not supported (supported: llama, gemma3)"
+                    ),
                 })
             }
         };
@@ -56,9 +62,21 @@ impl<B: Backend> Model<B> {
                 message: format!("the vocabulary has {} tokens but the embedding only {vocab} rows: tokenizer and weights do not match", tokenizer.vocab_size()),
             });
         }
-        let chat_template = g.get("tokenizer.chat_template").and_then(|v| v.as_str()).map(str::to_string);
-        let name = g.get("general.name").and_then(|v| v.as_str()).unwrap_or(file).to_string();
-        Ok(Model { arch, tokenizer, chat_template, name })
+        let chat_template = g
+            .get("tokenizer.chat_template")
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        let name = g
+            .get("general.name")
+            .and_then(|v| v.as_str())
+            .unwrap_or(file)
+            .to_string();
+        Ok(Model {
+            arch,
+            tokenizer,
+            chat_template,
+            name,
+        })
     }
 
     pub fn layers(&self) -> usize {

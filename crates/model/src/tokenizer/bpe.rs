@@ -9,7 +9,8 @@ pub fn byte_to_char() -> [char; 256] {
     let mut table = ['\0'; 256];
     let mut n = 0u32;
     for b in 0..=255u8 {
-        let printable = (b'!'..=b'~').contains(&b) || (0xA1..=0xAC).contains(&b) || (0xAE..=0xFF).contains(&b);
+        let printable =
+            (b'!'..=b'~').contains(&b) || (0xA1..=0xAC).contains(&b) || (0xAE..=0xFF).contains(&b);
         table[b as usize] = if printable {
             b as char
         } else {
@@ -32,12 +33,23 @@ impl Bpe {
     pub fn new(pre: PreTokenizer, merges: &[&str]) -> Result<Self, String> {
         let mut ranks = HashMap::with_capacity(merges.len());
         for (i, m) in merges.iter().enumerate() {
-            let (a, b) = m.split_once(' ').ok_or_else(|| format!("merge {i} ({m:?}) is not two tokens separated by a space"))?;
+            let (a, b) = m.split_once(' ').ok_or_else(|| {
+                format!("merge {i} ({m:?}) is not two tokens separated by a space")
+            })?;
             ranks.insert((a.to_string(), b.to_string()), i as u32);
         }
         let bytes = byte_to_char();
-        let unbytes = bytes.iter().enumerate().map(|(b, &c)| (c, b as u8)).collect();
-        Ok(Bpe { pre, ranks, bytes, unbytes })
+        let unbytes = bytes
+            .iter()
+            .enumerate()
+            .map(|(b, &c)| (c, b as u8))
+            .collect();
+        Ok(Bpe {
+            pre,
+            ranks,
+            bytes,
+            unbytes,
+        })
     }
 
     /// Token ids of `text` (no special-token handling here).
@@ -52,7 +64,11 @@ impl Bpe {
                 match vocab.get(&piece) {
                     Some(&id) => out.push(id),
                     // A piece missing from the vocabulary: fall back to its characters (each byte is a token).
-                    None => out.extend(piece.chars().filter_map(|c| vocab.get(&c.to_string()).copied())),
+                    None => out.extend(
+                        piece
+                            .chars()
+                            .filter_map(|c| vocab.get(&c.to_string()).copied()),
+                    ),
                 }
             }
         }
@@ -79,7 +95,10 @@ impl Bpe {
 
     /// The bytes a vocabulary entry stands for.
     pub fn token_bytes(&self, token: &str) -> Vec<u8> {
-        token.chars().map(|c| self.unbytes.get(&c).copied().unwrap_or(b'?')).collect()
+        token
+            .chars()
+            .map(|c| self.unbytes.get(&c).copied().unwrap_or(b'?'))
+            .collect()
     }
 }
 

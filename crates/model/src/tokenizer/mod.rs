@@ -22,7 +22,11 @@ pub mod token_type {
 #[derive(Debug, Clone)]
 enum Kind {
     Bpe(bpe::Bpe),
-    Spm { scores: Vec<f32>, byte_tokens: Box<[Option<u32>; 256]>, add_space_prefix: bool },
+    Spm {
+        scores: Vec<f32>,
+        byte_tokens: Box<[Option<u32>; 256]>,
+        add_space_prefix: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -48,8 +52,14 @@ enum Fragment<'a> {
 
 impl Tokenizer {
     pub fn from_gguf(g: &Gguf) -> Result<Tokenizer> {
-        let err = |m: String| ModelError::Tokenizer { file: g.file.clone(), message: m };
-        let model = g.get("tokenizer.ggml.model").and_then(MetaValue::as_str).ok_or_else(|| err("no `tokenizer.ggml.model` in the metadata".into()))?;
+        let err = |m: String| ModelError::Tokenizer {
+            file: g.file.clone(),
+            message: m,
+        };
+        let model = g
+            .get("tokenizer.ggml.model")
+            .and_then(MetaValue::as_str)
+            .ok_or_else(|| err("no `tokenizer.ggml.model` in the metadata".into()))?;
         let tokens: Vec<String> = g
             .get("tokenizer.ggml.tokens")
             .and_then(MetaValue::as_array)
@@ -59,19 +69,36 @@ impl Tokenizer {
             .collect::<Option<_>>()
             .ok_or_else(|| err("`tokenizer.ggml.tokens` holds a non-string".into()))?;
         let n = tokens.len();
-        let types: Vec<i32> = match g.get("tokenizer.ggml.token_type").and_then(MetaValue::as_array) {
+        let types: Vec<i32> = match g
+            .get("tokenizer.ggml.token_type")
+            .and_then(MetaValue::as_array)
+        {
             Some(a) => a.iter().map(|v| v.as_f64().unwrap_or(1.0) as i32).collect(),
             None => vec![token_type::NORMAL; n],
         };
         if types.len() != n {
             return Err(err(format!("{} token types for {n} tokens", types.len())));
         }
-        let id = |key: &str| g.get(key).and_then(MetaValue::as_u64).map(|x| x as u32).filter(|&x| (x as usize) < n);
-        let flag = |key: &str, default: bool| g.get(key).and_then(MetaValue::as_bool).unwrap_or(default);
-        let vocab: HashMap<String, u32> = tokens.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).rev().collect();
+        let id = |key: &str| {
+            g.get(key)
+                .and_then(MetaValue::as_u64)
+                .map(|x| x as u32)
+                .filter(|&x| (x as usize) < n)
+        };
+        let flag =
+            |key: &str, default: bool| g.get(key).and_then(MetaValue::as_bool).unwrap_or(default);
+        let vocab: HashMap<String, u32> = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u32))
+            .rev()
+            .collect();
         let kind = match model {
             "gpt2" => {
-                let pre_name = g.get("tokenizer.ggml.pre").and_then(MetaValue::as_str).unwrap_or("default");
+                let pre_name = g
+                    .get("tokenizer.ggml.pre")
+                    .and_then(MetaValue::as_str)
+                    .unwrap_or("default");
                 let pre = pretokenize::PreTokenizer::from_name(pre_name)
                     .ok_or_else(|| err(format!("pre-tokenizer `{pre_name}` is not supported (supported: gpt2, smollm, starcoder, refact, ...)")))?;
                 let merges: Vec<&str> = g
@@ -84,10 +111,16 @@ impl Tokenizer {
                 Kind::Bpe(bpe::Bpe::new(pre, &merges).map_err(err)?)
             }
             "llama" => {
-                let scores: Vec<f32> = match g.get("tokenizer.ggml.scores").and_then(MetaValue::as_array) {
-                    Some(a) => a.iter().map(|v| v.as_f64().unwrap_or(0.0) as f32).collect(),
-                    None => return Err(err("a `llama` (SentencePiece) tokenizer needs `tokenizer.ggml.scores`".into())),
-                };
+                let scores: Vec<f32> =
+                    match g.get("tokenizer.ggml.scores").and_then(MetaValue::as_array) {
+                        Some(a) => a.iter().map(|v| v.as_f64().unwrap_or(0.0) as f32).collect(),
+                        None => {
+                            return Err(err(
+                                "a `llama` (SentencePiece) tokenizer needs `tokenizer.ggml.scores`"
+                                    .into(),
+                            ))
+                        }
+                    };
                 if scores.len() != n {
                     return Err(err(format!("{} scores for {n} tokens", scores.len())));
                 }
@@ -95,21 +128,37 @@ impl Tokenizer {
                 for (b, slot) in byte_tokens.iter_mut().enumerate() {
                     *slot = vocab.get(&format!("<0x{b:02X}>")).copied();
                 }
-                Kind::Spm { scores, byte_tokens, add_space_prefix: flag("tokenizer.ggml.add_space_prefix", true) }
+                Kind::Spm {
+                    scores,
+                    byte_tokens,
+                    add_space_prefix: flag("tokenizer.ggml.add_space_prefix", true),
+                }
             }
-            other => return Err(err(format!("tokenizer model `{other}` is not supported (supported: gpt2, llama)"))),
+            other => {
+                return Err(err(format!(
+                    "tokenizer model `{other}` is not supported (supported: gpt2, llama)"
+                )))
+            }
         };
         let mut specials: Vec<(String, u32, i32)> = types
             .iter()
             .enumerate()
-            .filter(|(_, &t)| matches!(t, token_type::CONTROL | token_type::USER_DEFINED | token_type::UNKNOWN))
+            .filter(|(_, &t)| {
+                matches!(
+                    t,
+                    token_type::CONTROL | token_type::USER_DEFINED | token_type::UNKNOWN
+                )
+            })
             .filter(|(i, _)| !tokens[*i].is_empty())
             .map(|(i, &t)| (tokens[i].clone(), i as u32, t))
             .collect();
         specials.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
         let bos = id("tokenizer.ggml.bos_token_id");
         let eos = id("tokenizer.ggml.eos_token_id");
-        let mut stop_tokens: Vec<u32> = eos.into_iter().chain(id("tokenizer.ggml.eot_token_id")).collect();
+        let mut stop_tokens: Vec<u32> = eos
+            .into_iter()
+            .chain(id("tokenizer.ggml.eot_token_id"))
+            .collect();
         for name in ["<|im_end|>", "<end_of_turn>", "<|eot_id|>", "<|endoftext|>"] {
             if let Some(&i) = vocab.get(name) {
                 stop_tokens.push(i);
@@ -189,7 +238,11 @@ impl Tokenizer {
                 Fragment::Text(t) => {
                     match &self.kind {
                         Kind::Bpe(b) => b.encode(t, &self.vocab, &mut out),
-                        Kind::Spm { scores, byte_tokens, add_space_prefix } => {
+                        Kind::Spm {
+                            scores,
+                            byte_tokens,
+                            add_space_prefix,
+                        } => {
                             let mut s = String::with_capacity(t.len() + 3);
                             if *add_space_prefix && prev_special {
                                 s.push(spm::SPACE);
@@ -210,16 +263,27 @@ impl Tokenizer {
 
     /// The bytes of one token (control tokens render as their text only when `special`).
     pub fn token_bytes(&self, id: u32, special: bool) -> Vec<u8> {
-        let Some(tok) = self.tokens.get(id as usize) else { return Vec::new() };
+        let Some(tok) = self.tokens.get(id as usize) else {
+            return Vec::new();
+        };
         let ty = self.types[id as usize];
-        if matches!(ty, token_type::CONTROL | token_type::UNKNOWN | token_type::UNUSED) {
-            return if special { tok.as_bytes().to_vec() } else { Vec::new() };
+        if matches!(
+            ty,
+            token_type::CONTROL | token_type::UNKNOWN | token_type::UNUSED
+        ) {
+            return if special {
+                tok.as_bytes().to_vec()
+            } else {
+                Vec::new()
+            };
         }
         match &self.kind {
             Kind::Bpe(b) if ty != token_type::USER_DEFINED => b.token_bytes(tok),
             Kind::Bpe(_) => tok.as_bytes().to_vec(),
             Kind::Spm { .. } if ty == token_type::BYTE => {
-                u8::from_str_radix(tok.trim_start_matches("<0x").trim_end_matches('>'), 16).map(|b| vec![b]).unwrap_or_default()
+                u8::from_str_radix(tok.trim_start_matches("<0x").trim_end_matches('>'), 16)
+                    .map(|b| vec![b])
+                    .unwrap_or_default()
             }
             Kind::Spm { .. } => tok.replace(spm::SPACE, " ").into_bytes(),
         }
@@ -227,7 +291,10 @@ impl Tokenizer {
 
     /// Text of a token sequence (invalid UTF-8 across a cut is replaced).
     pub fn decode(&self, ids: &[u32], special: bool) -> String {
-        let bytes: Vec<u8> = ids.iter().flat_map(|&i| self.token_bytes(i, special)).collect();
+        let bytes: Vec<u8> = ids
+            .iter()
+            .flat_map(|&i| self.token_bytes(i, special))
+            .collect();
         String::from_utf8_lossy(&bytes).into_owned()
     }
 }

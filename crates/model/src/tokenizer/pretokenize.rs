@@ -6,11 +6,21 @@
 use unicode_general_category::{get_general_category, GeneralCategory as G};
 
 pub fn is_letter(c: char) -> bool {
-    matches!(get_general_category(c), G::UppercaseLetter | G::LowercaseLetter | G::TitlecaseLetter | G::ModifierLetter | G::OtherLetter)
+    matches!(
+        get_general_category(c),
+        G::UppercaseLetter
+            | G::LowercaseLetter
+            | G::TitlecaseLetter
+            | G::ModifierLetter
+            | G::OtherLetter
+    )
 }
 
 pub fn is_number(c: char) -> bool {
-    matches!(get_general_category(c), G::DecimalNumber | G::LetterNumber | G::OtherNumber)
+    matches!(
+        get_general_category(c),
+        G::DecimalNumber | G::LetterNumber | G::OtherNumber
+    )
 }
 
 /// Which pre-tokeniser a vocabulary uses (`tokenizer.ggml.pre`).
@@ -25,8 +35,11 @@ pub enum PreTokenizer {
 impl PreTokenizer {
     pub fn from_name(name: &str) -> Option<Self> {
         Some(match name {
-            "gpt-2" | "gpt2" | "default" | "olmo" | "jais" | "phi-2" | "trillion" | "granite" => PreTokenizer::Gpt2,
-            "smollm" | "starcoder" | "refact" | "command-r" | "codeshell" | "exaone" | "minerva-7b" => PreTokenizer::DigitsThenGpt2,
+            "gpt-2" | "gpt2" | "default" | "olmo" | "jais" | "phi-2" | "trillion" | "granite" => {
+                PreTokenizer::Gpt2
+            }
+            "smollm" | "starcoder" | "refact" | "command-r" | "codeshell" | "exaone"
+            | "minerva-7b" => PreTokenizer::DigitsThenGpt2,
             _ => return None,
         })
     }
@@ -127,13 +140,19 @@ mod tests {
     #[test]
     fn gpt2_pattern() {
         let p = PreTokenizer::Gpt2;
-        assert_eq!(p.split("Hello world's  best!!  "), vec!["Hello", " world", "'s", " ", " best", "!!", "  "]);
+        assert_eq!(
+            p.split("Hello world's  best!!  "),
+            vec!["Hello", " world", "'s", " ", " best", "!!", "  "]
+        );
         assert_eq!(p.split("a\n\nb"), vec!["a", "\n", "\n", "b"]);
         assert_eq!(p.split("x 123 y"), vec!["x", " 123", " y"]);
     }
 
     #[test]
     fn digits_are_split_first() {
-        assert_eq!(PreTokenizer::DigitsThenGpt2.split("take 500mg"), vec!["take", " ", "5", "0", "0", "mg"]);
+        assert_eq!(
+            PreTokenizer::DigitsThenGpt2.split("take 500mg"),
+            vec!["take", " ", "5", "0", "0", "mg"]
+        );
     }
 }

@@ -30,16 +30,28 @@ impl Ord for Bigram {
 }
 
 /// Encode one piece of raw text (already escaped: spaces replaced by `▁`).
-pub fn encode(text: &str, vocab: &HashMap<String, u32>, scores: &[f32], byte_tokens: &[Option<u32>; 256], out: &mut Vec<u32>) {
+pub fn encode(
+    text: &str,
+    vocab: &HashMap<String, u32>,
+    scores: &[f32],
+    byte_tokens: &[Option<u32>; 256],
+    out: &mut Vec<u32>,
+) {
     // Symbols as (start, len) byte ranges in a linked list.
     let starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
     let n = starts.len();
     if n == 0 {
         return;
     }
-    let mut sym: Vec<(usize, usize)> = starts.iter().enumerate().map(|(i, &s)| (s, starts.get(i + 1).copied().unwrap_or(text.len()) - s)).collect();
+    let mut sym: Vec<(usize, usize)> = starts
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| (s, starts.get(i + 1).copied().unwrap_or(text.len()) - s))
+        .collect();
     let mut prev: Vec<isize> = (0..n as isize).map(|i| i - 1).collect();
-    let mut next: Vec<isize> = (0..n as isize).map(|i| if i + 1 < n as isize { i + 1 } else { -1 }).collect();
+    let mut next: Vec<isize> = (0..n as isize)
+        .map(|i| if i + 1 < n as isize { i + 1 } else { -1 })
+        .collect();
     let mut heap = BinaryHeap::new();
     let try_add = |heap: &mut BinaryHeap<Bigram>, sym: &[(usize, usize)], l: isize, r: isize| {
         if l < 0 || r < 0 {
@@ -48,7 +60,11 @@ pub fn encode(text: &str, vocab: &HashMap<String, u32>, scores: &[f32], byte_tok
         let (ls, ll) = sym[l as usize];
         let (_, rl) = sym[r as usize];
         if let Some(&id) = vocab.get(&text[ls..ls + ll + rl]) {
-            heap.push(Bigram { score: scores[id as usize], left: l as usize, size: ll + rl });
+            heap.push(Bigram {
+                score: scores[id as usize],
+                left: l as usize,
+                size: ll + rl,
+            });
         }
     };
     for i in 1..n {
@@ -58,7 +74,11 @@ pub fn encode(text: &str, vocab: &HashMap<String, u32>, scores: &[f32], byte_tok
         let l = b.left;
         let r = next[l];
         // Skip stale bigrams (one side already merged away or changed size).
-        if r < 0 || sym[l].1 == 0 || sym[r as usize].1 == 0 || sym[l].1 + sym[r as usize].1 != b.size {
+        if r < 0
+            || sym[l].1 == 0
+            || sym[r as usize].1 == 0
+            || sym[l].1 + sym[r as usize].1 != b.size
+        {
             continue;
         }
         let r = r as usize;

@@ -1,0 +1,515 @@
+//! The engine: plan the items of a run, evaluate one item at a time into an [`ItemRecord`], and drive a
+//! whole run with progress and cancellation. Nothing here blocks for longer than one item, so a browser
+//! worker can call [`Evaluator::evaluate`] between messages; the CLI uses [`run`].
+
+use crate::config::{Method, RunConfig};
+use crate::extract::{cut_at_stop, extract_choice, extract_number};
+use crate::fewshot::{self, Bm25, FewshotSampler};
+use crate::prompt::{self, split_trailing_space, Prompt};
+use crate::record::{ItemRecord, Slice, Status};
+use bedside_bench::probes;
+use bedside_bench::task::Task;
+use bedside_bench::{Benchmark, Item};
+use bedside_model::chat::{render, Message};
+use bedside_model::sampling::{argmax, sample, SplitMix};
+use bedside_model::scoring::Prefix;
+use bedside_model::Model;
+use burn::tensor::backend::Backend;
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+
+/// Splits few-shot examples are drawn from, in order of preference.
+pub const FEWSHOT_SPLITS: [&str; 3] = ["dev", "validation", "train"];
+
+/// One item of a run, after probes, with its few-shot examples chosen.
+#[derive(Debug, Clone)]
+pub struct PlannedItem {
+    /// Position in the evaluation order of the whole split (stable across slices and limits).
+    pub index: usize,
+    pub shard: String,
+    pub item: Item,
+    /// Indices into [`Plan::pool`].
+    pub shots: Vec<usize>,
+}
+
+/// The items a run evaluates, in order.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub task: Task,
+    pub items: Vec<PlannedItem>,
+    /// Few-shot pool (empty for zero-shot).
+    pub pool: Vec<Item>,
+    pub pool_split: Option<String>,
+    /// Items in the split (or slice) before `--limit`.
+    pub planned: usize,
+    /// Items a probe does not apply to (left out).
+    pub skipped_by_probe: usize,
+}
+
+/// Choose and order the items of a run. `limit` keeps the first N items (of the slice, if any).
+pub fn plan(
+    bench: &Benchmark,
+    cfg: &RunConfig,
+    slice: Option<Slice>,
+    limit: Option<usize>,
+) -> Result<Plan, String> {
+    let split = cfg.benchmark.split.as_str();
+    let task = bench.manifest.task;
+    if task == Task::Numeric && cfg.method != Method::Generate {
+        return Err("numeric benchmarks are answered by generation: use --method generate".into());
+    }
+    let all: Vec<(String, Item)> = bench
+        .items_in_split(split)
+        .map(|(s, li)| (s.entry.file.clone(), li.item.clone()))
+        .collect();
+    if all.is_empty() {
+        let mut splits: Vec<&str> = bench.shards.iter().map(|s| s.entry.split()).collect();
+        splits.dedup();
+        return Err(format!(
+            "the benchmark has no `{split}` items; its splits are: {} (choose one with --split)",
+            splits.join(", ")
+        ));
+    }
+    let (pool, pool_split) = if cfg.shots > 0 {
+        let found = FEWSHOT_SPLITS
+            .iter()
+            .filter(|&&s| s != split)
+            .find(|&&s| bench.items_in_split(s).next().is_some());
+        match found {
+            Some(s) => (bench.items_in_split(s).map(|(_, li)| li.item.clone()).collect::<Vec<_>>(), Some(s.to_string())),
+            None => {
+                return Err(format!(
+                    "--shots {} needs examples from a dev, validation or train split, and this benchmark has none besides `{split}`; use --shots 0 or add a dev shard (`bedside convert` keeps dev/train files as their own splits)",
+                    cfg.shots
+                ))
+            }
+        }
+    } else {
+        (Vec::new(), None)
+    };
+    let bm25 = (cfg.shots > 0 && cfg.fewshot == FewshotSampler::Nearest).then(|| Bm25::new(&pool));
+    let mut items = Vec::new();
+    let mut planned = 0;
+    let mut skipped = 0;
+    for (index, (shard, item)) in all.into_iter().enumerate() {
+        if slice.is_some_and(|s| !s.contains(index)) {
+            continue;
+        }
+        let mut it = Some(item);
+        for p in &cfg.probes {
+            it = match it {
+                Some(i) => probes::apply(p, &i, cfg.seed)?,
+                None => None,
+            };
+        }
+        let Some(item) = it else {
+            skipped += 1;
+            continue;
+        };
+        planned += 1;
+        if limit.is_some_and(|l| items.len() >= l) {
+            continue;
+        }
+        let shots = fewshot::select(
+            cfg.fewshot,
+            &pool,
+            bm25.as_ref(),
+            &item,
+            cfg.shots,
+            cfg.seed,
+        );
+        items.push(PlannedItem {
+            index,
+            shard,
+            item,
+            shots,
+        });
+    }
+    Ok(Plan {
+        task,
+        items,
+        pool,
+        pool_split,
+        planned,
+        skipped_by_probe: skipped,
+    })
+}
+
+/// A clock in milliseconds (the browser passes `performance.now`).
+pub type Clock = fn() -> f64;
+
+#[cfg(not(target_family = "wasm"))]
+pub fn native_clock() -> f64 {
+    use std::sync::OnceLock;
+    use std::time::Instant;
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
+}
+
+fn no_clock() -> f64 {
+    0.0
+}
+
+/// Evaluates items with one model under one configuration.
+pub struct Evaluator<'m, B: Backend> {
+    pub model: &'m Model<B>,
+    pub cfg: RunConfig,
+    /// Score every option from scratch instead of from the shared prompt (the correctness oracle; slower).
+    pub naive: bool,
+    pub clock: Clock,
+}
+
+fn softmax(xs: &[f64]) -> Vec<f64> {
+    let m = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let e: Vec<f64> = xs.iter().map(|x| (x - m).exp()).collect();
+    let s: f64 = e.iter().sum();
+    e.into_iter().map(|x| x / s).collect()
+}
+
+fn first_max(xs: &[f64]) -> Option<usize> {
+    bedside_bench::metrics::argmax(xs).map(|(i, _)| i)
+}
+
+impl<'m, B: Backend> Evaluator<'m, B> {
+    pub fn new(model: &'m Model<B>, cfg: RunConfig) -> Self {
+        #[cfg(not(target_family = "wasm"))]
+        let clock: Clock = native_clock;
+        #[cfg(target_family = "wasm")]
+        let clock: Clock = no_clock;
+        let _ = no_clock;
+        Evaluator {
+            model,
+            cfg,
+            naive: false,
+            clock,
+        }
+    }
+
+    /// The prompt of a planned item (exact text the model sees).
+    pub fn prompt(&self, plan: &Plan, p: &PlannedItem) -> Result<Prompt, String> {
+        let shots: Vec<&Item> = p.shots.iter().map(|&i| &plan.pool[i]).collect();
+        let cot = self.cfg.method == Method::Generate && self.cfg.cot;
+        if self.cfg.chat {
+            let tok = &self.model.tokenizer;
+            let template = self.model.chat_template.as_deref().ok_or_else(|| {
+                format!(
+                    "{} has no chat template (a base model); run without --chat",
+                    self.model.name
+                )
+            })?;
+            let bos = tok.bos.map(|i| tok.decode(&[i], true)).unwrap_or_default();
+            let eos = tok.eos.map(|i| tok.decode(&[i], true)).unwrap_or_default();
+            let renderer =
+                |user: &str| render(template, &[Message::new("user", user)], true, &bos, &eos);
+            prompt::build(self.cfg.template, &p.item, &shots, Some(&renderer), cot)
+        } else {
+            prompt::build(self.cfg.template, &p.item, &shots, None, cot)
+        }
+    }
+
+    /// Token ids of a context. BOS follows the model's metadata (as llama.cpp and lm-eval's HF backend do)
+    /// unless a chat template already wrote it; control-token text is parsed only in chat mode.
+    fn encode_context(&self, text: &str) -> Vec<u32> {
+        let tok = &self.model.tokenizer;
+        let bos_text = tok.bos.map(|i| tok.decode(&[i], true)).unwrap_or_default();
+        let has_bos = self.cfg.chat && !bos_text.is_empty() && text.starts_with(&bos_text);
+        tok.encode(text, !has_bos, self.cfg.chat)
+    }
+
+    /// Evaluate one item. Never panics on bad input: problems become a `failed` record with the reason.
+    pub fn evaluate(&self, plan: &Plan, p: &PlannedItem) -> ItemRecord {
+        let t0 = (self.clock)();
+        let item = &p.item;
+        let mut rec = ItemRecord {
+            index: p.index,
+            id: item.id.clone(),
+            shard: p.shard.clone(),
+            subject: item.subject.clone(),
+            prompt_hash: String::new(),
+            options: item.options.len(),
+            scores: Vec::new(),
+            norm_scores: Vec::new(),
+            probs: None,
+            pred: None,
+            pred_norm: None,
+            gold: item.answer.index(),
+            pred_value: None,
+            gold_value: match item.answer {
+                bedside_bench::Answer::Numeric { value, .. } => Some(value),
+                _ => None,
+            },
+            correct: false,
+            correct_norm: None,
+            status: Status::Failed,
+            rule: None,
+            outputs: Vec::new(),
+            prompt_tokens: 0,
+            extra_tokens: 0,
+            latency_ms: 0.0,
+            error: None,
+        };
+        let result = self.prompt(plan, p).and_then(|prompt| {
+            rec.prompt_hash = hex::encode(&Sha256::digest(prompt.context.as_bytes())[..8]);
+            match self.cfg.method {
+                Method::Loglik | Method::Letter => self.score(&prompt, &mut rec),
+                Method::Generate => self.generate(item, &prompt, &mut rec),
+            }
+        });
+        if let Err(e) = result {
+            rec.status = Status::Failed;
+            rec.correct = false;
+            rec.error = Some(e);
+        }
+        rec.latency_ms = (self.clock)() - t0;
+        rec
+    }
+
+    fn score(&self, prompt: &Prompt, rec: &mut ItemRecord) -> Result<(), String> {
+        let (ctx_text, _) = split_trailing_space(&prompt.context, "");
+        let ctx = self.encode_context(&ctx_text);
+        if ctx.is_empty() {
+            return Err("the prompt encodes to no tokens".into());
+        }
+        let conts: Vec<Vec<u32>> = prompt
+            .continuations
+            .iter()
+            .map(|c| {
+                let (ctx_s, cont_s) = split_trailing_space(&prompt.context, c);
+                let whole = self.encode_context(&format!("{ctx_s}{cont_s}"));
+                whole
+                    .get(ctx.len()..)
+                    .map(<[u32]>::to_vec)
+                    .unwrap_or_default()
+            })
+            .collect();
+        if let Some(i) = conts.iter().position(Vec::is_empty) {
+            return Err(format!(
+                "option {} (`{}`) encodes to no tokens after the prompt",
+                i, prompt.continuations[i]
+            ));
+        }
+        rec.prompt_tokens = ctx.len();
+        let scores: Vec<f64> = if self.naive {
+            rec.extra_tokens = conts.iter().map(|c| ctx.len() + c.len()).sum();
+            conts
+                .iter()
+                .map(|c| self.model.score_naive(&ctx, c).iter().sum())
+                .collect()
+        } else {
+            let prefix = self.model.prefix(&ctx);
+            match self.cfg.method {
+                Method::Letter => {
+                    rec.extra_tokens = 0;
+                    conts
+                        .iter()
+                        .map(|c| bedside_model::scoring::log_prob(&prefix.last_logits, c[0]))
+                        .collect()
+                }
+                _ => {
+                    rec.extra_tokens = conts.iter().map(|c| c.len() - 1).sum();
+                    conts
+                        .iter()
+                        .map(|c| self.model.score_continuation(&prefix, c).iter().sum())
+                        .collect()
+                }
+            }
+        };
+        if scores.iter().any(|s| !s.is_finite()) {
+            return Err("the model produced a non-finite score".into());
+        }
+        rec.pred = first_max(&scores);
+        rec.probs = Some(softmax(&scores));
+        rec.correct = rec.pred.is_some() && rec.pred == rec.gold;
+        if self.cfg.method == Method::Loglik {
+            let norm: Vec<f64> = scores
+                .iter()
+                .zip(&prompt.choices)
+                .map(|(s, c)| s / c.chars().count().max(1) as f64)
+                .collect();
+            rec.pred_norm = first_max(&norm);
+            rec.correct_norm = Some(rec.pred_norm.is_some() && rec.pred_norm == rec.gold);
+            rec.norm_scores = norm;
+        }
+        rec.scores = scores;
+        rec.status = Status::Scored;
+        Ok(())
+    }
+
+    fn generate(&self, item: &Item, prompt: &Prompt, rec: &mut ItemRecord) -> Result<(), String> {
+        let ctx = self.encode_context(&prompt.context);
+        rec.prompt_tokens = ctx.len();
+        let stops: &[&str] = if self.cfg.cot {
+            &["Question:"]
+        } else {
+            &["\n\n", "Question:"]
+        };
+        let prefix = self.model.prefix(&ctx);
+        let samples = self.cfg.samples.max(1);
+        let mut votes = vec![0usize; rec.options];
+        let mut values: Vec<f64> = Vec::new();
+        let mut rules = Vec::new();
+        let mut seed = self.cfg.seed;
+        for b in rec.id.bytes() {
+            seed = bedside_bench::metrics::rng::splitmix64(seed ^ b as u64);
+        }
+        for s in 0..samples {
+            let mut state = Prefix {
+                cache: prefix.cache.fork(),
+                last_logits: prefix.last_logits.clone(),
+            };
+            let mut rng = SplitMix::new(bedside_bench::metrics::rng::splitmix64(seed ^ s as u64));
+            let mut out: Vec<u32> = Vec::new();
+            let mut text = String::new();
+            for _ in 0..self.cfg.max_tokens {
+                let next = if self.cfg.temperature <= 0.0 {
+                    argmax(&state.last_logits)
+                } else {
+                    sample(
+                        &state.last_logits,
+                        self.cfg.temperature,
+                        self.cfg.top_p,
+                        &mut rng,
+                    )
+                };
+                if self.model.tokenizer.stop_tokens.contains(&next) {
+                    break;
+                }
+                out.push(next);
+                text = self.model.tokenizer.decode(&out, false);
+                if cut_at_stop(&text, stops).1 {
+                    break;
+                }
+                self.model.step(&mut state, next);
+            }
+            rec.extra_tokens += out.len();
+            let answer = cut_at_stop(&text, stops).0.to_string();
+            let got = if rec.options > 0 {
+                extract_choice(&answer, &item.options)
+            } else {
+                extract_number(&answer)
+            };
+            if let Some(e) = got {
+                if let Some(i) = e.index {
+                    votes[i] += 1;
+                }
+                if let Some(v) = e.value {
+                    values.push(v);
+                }
+                rules.push(e.rule);
+            }
+            rec.outputs.push(answer);
+        }
+        if rec.options > 0 {
+            let total: usize = votes.iter().sum();
+            if total == 0 {
+                rec.status = Status::Unextractable;
+                return Ok(());
+            }
+            let best = *votes.iter().max().unwrap();
+            rec.pred = votes.iter().position(|&v| v == best);
+            if samples > 1 {
+                rec.probs = Some(votes.iter().map(|&v| v as f64 / total as f64).collect());
+            }
+            rec.correct = rec.pred == rec.gold;
+        } else {
+            if values.is_empty() {
+                rec.status = Status::Unextractable;
+                return Ok(());
+            }
+            // Majority over samples: the most frequent value (first seen on ties).
+            let v = *values
+                .iter()
+                .max_by_key(|&&x| {
+                    (
+                        values.iter().filter(|&&y| y == x).count(),
+                        usize::MAX - values.iter().position(|&y| y == x).unwrap(),
+                    )
+                })
+                .unwrap();
+            rec.pred_value = Some(v);
+            rec.correct = item.answer.accepts_number(v);
+        }
+        rec.rule = rules.first().cloned();
+        rec.status = Status::Extracted;
+        Ok(())
+    }
+}
+
+/// Progress of a run, reported after every item.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    /// Items finished in this run file (including ones from earlier sessions).
+    pub done: usize,
+    pub total: usize,
+    /// Items evaluated in this session, and the time they took.
+    pub session_done: usize,
+    pub session_ms: f64,
+    pub correct: usize,
+    pub answered: usize,
+}
+
+impl Progress {
+    pub fn items_per_s(&self) -> f64 {
+        if self.session_ms > 0.0 {
+            self.session_done as f64 / (self.session_ms / 1000.0)
+        } else {
+            0.0
+        }
+    }
+
+    pub fn eta_s(&self) -> f64 {
+        let r = self.items_per_s();
+        if r > 0.0 {
+            (self.total - self.done) as f64 / r
+        } else {
+            f64::NAN
+        }
+    }
+
+    pub fn accuracy(&self) -> Option<f64> {
+        (self.answered > 0).then(|| self.correct as f64 / self.answered as f64)
+    }
+}
+
+/// Evaluate every planned item not in `done`, handing each record to `sink` as soon as it is finished
+/// (the CLI appends it to the run file). `on_progress` returning `false` cancels after the current item.
+/// Returns the number of items evaluated.
+pub fn run<B: Backend>(
+    ev: &Evaluator<B>,
+    plan: &Plan,
+    previous: &[ItemRecord],
+    mut sink: impl FnMut(&ItemRecord) -> Result<(), String>,
+    mut on_progress: impl FnMut(&Progress) -> bool,
+) -> Result<usize, String> {
+    let done: HashSet<&str> = previous.iter().map(|r| r.id.as_str()).collect();
+    let in_plan: HashSet<&str> = plan.items.iter().map(|p| p.item.id.as_str()).collect();
+    let mut progress = Progress {
+        total: plan.items.len(),
+        ..Default::default()
+    };
+    for r in previous.iter().filter(|r| in_plan.contains(r.id.as_str())) {
+        progress.done += 1;
+        progress.answered += r.answered() as usize;
+        progress.correct += r.correct as usize;
+    }
+    let mut evaluated = 0;
+    for p in plan
+        .items
+        .iter()
+        .filter(|p| !done.contains(p.item.id.as_str()))
+    {
+        let t0 = (ev.clock)();
+        let rec = ev.evaluate(plan, p);
+        sink(&rec)?;
+        evaluated += 1;
+        progress.done += 1;
+        progress.session_done += 1;
+        progress.session_ms += (ev.clock)() - t0;
+        progress.answered += rec.answered() as usize;
+        progress.correct += rec.correct as usize;
+        if !on_progress(&progress) {
+            break;
+        }
+    }
+    Ok(evaluated)
+}

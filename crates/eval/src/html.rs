@@ -1,0 +1,321 @@
+//! `bedside report --html`: one self-contained HTML file (inline CSS and SVG; no scripts, fonts or
+//! requests) with the summary, per-subject chart with intervals, reliability diagram, answer positions
+//! and the per-item table.
+
+use crate::record::{ItemRecord, Status};
+use crate::report::{Report, CALIBRATION_BINS};
+use bedside_bench::task::option_letter;
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
+}
+
+/// Horizontal bars with interval whiskers, 0-100%; an optional dashed reference line (chance).
+fn bar_chart(rows: &[(String, f64, f64, f64, usize)], reference: Option<f64>) -> String {
+    let (w, label_w, row_h) = (640.0, 220.0, 22.0);
+    let h = rows.len() as f64 * row_h + 30.0;
+    let x = |v: f64| label_w + v * (w - label_w - 20.0);
+    let mut s =
+        format!(r#"<svg viewBox="0 0 {w} {h}" role="img" width="100%" style="max-width:{w}px">"#);
+    for t in [0.0, 0.25, 0.5, 0.75, 1.0] {
+        s += &format!(
+            r##"<line x1="{0:.1}" x2="{0:.1}" y1="0" y2="{1:.1}" stroke="#ddd"/><text x="{0:.1}" y="{2:.1}" font-size="10" text-anchor="middle">{3:.0}%</text>"##,
+            x(t),
+            h - 20.0,
+            h - 6.0,
+            t * 100.0
+        );
+    }
+    for (i, (label, v, lo, hi, n)) in rows.iter().enumerate() {
+        let y = i as f64 * row_h + 4.0;
+        s += &format!(
+            r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end">{} ({n})</text><rect x="{:.1}" y="{y:.1}" width="{:.1}" height="14" fill="#4a7fb5"><title>{}: {} [{}, {}]</title></rect><line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#222"/>"##,
+            label_w - 6.0,
+            y + 11.0,
+            esc(label),
+            x(0.0),
+            (x(*v) - x(0.0)).max(0.5),
+            esc(label),
+            pct(*v),
+            pct(*lo),
+            pct(*hi),
+            x(*lo),
+            x(*hi),
+            y + 7.0,
+            y + 7.0
+        );
+    }
+    if let Some(r) = reference {
+        s += &format!(
+            r##"<line x1="{0:.1}" x2="{0:.1}" y1="0" y2="{1:.1}" stroke="#c0392b" stroke-dasharray="4 3"><title>chance {2}</title></line>"##,
+            x(r),
+            h - 20.0,
+            pct(r)
+        );
+    }
+    s + "</svg>"
+}
+
+fn reliability_chart(r: &Report) -> String {
+    let Some(c) = &r.calibration else {
+        return String::new();
+    };
+    let (size, pad) = (300.0, 30.0);
+    let sc = |v: f64| pad + v * (size - 2.0 * pad);
+    let y = |v: f64| size - sc(v);
+    let mut s = format!(
+        r##"<svg viewBox="0 0 {size} {size}" width="100%" style="max-width:{size}px" role="img"><line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#999" stroke-dasharray="4 3"/>"##,
+        sc(0.0),
+        y(0.0),
+        sc(1.0),
+        y(1.0)
+    );
+    for b in c.reliability.iter().filter(|b| b.count > 0) {
+        let (Some(acc), Some(conf)) = (b.accuracy, b.mean_confidence) else {
+            continue;
+        };
+        let bw = sc(b.high) - sc(b.low) - 2.0;
+        s += &format!(
+            r##"<rect x="{:.1}" y="{:.1}" width="{bw:.1}" height="{:.1}" fill="#4a7fb5" opacity="0.8"><title>confidence {:.1}-{:.1}: {} items, accuracy {}, mean confidence {}</title></rect>"##,
+            sc(b.low) + 1.0,
+            y(acc),
+            (sc(acc) - sc(0.0)).max(0.5),
+            b.low,
+            b.high,
+            b.count,
+            pct(acc),
+            pct(conf)
+        );
+        s += &format!(
+            r##"<circle cx="{:.1}" cy="{:.1}" r="3" fill="#c0392b"/>"##,
+            sc(conf),
+            y(acc)
+        );
+    }
+    s += &format!(
+        r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle">confidence</text><text x="10" y="{:.1}" font-size="11" transform="rotate(-90 10 {:.1})" text-anchor="middle">accuracy</text></svg>"##,
+        size / 2.0,
+        size - 6.0,
+        size / 2.0,
+        size / 2.0
+    );
+    s
+}
+
+fn positions_chart(r: &Report) -> String {
+    let k = r.gold_positions.len();
+    if k == 0 {
+        return String::new();
+    }
+    let total_g: usize = r.gold_positions.iter().sum();
+    let total_p: usize = r.pred_positions.iter().sum();
+    let (w, h, pad) = (60.0 * k as f64 + 40.0, 200.0, 24.0);
+    let max = r
+        .gold_positions
+        .iter()
+        .chain(&r.pred_positions)
+        .map(|&x| x as f64 / total_g.max(1) as f64)
+        .fold(0.01, f64::max);
+    let mut s =
+        format!(r#"<svg viewBox="0 0 {w} {h}" width="100%" style="max-width:{w}px" role="img">"#);
+    for i in 0..k {
+        let x0 = 30.0 + i as f64 * 60.0;
+        for (j, (v, tot, color, what)) in [
+            (r.gold_positions[i], total_g, "#7f8c8d", "gold"),
+            (r.pred_positions[i], total_p, "#4a7fb5", "predicted"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let share = v as f64 / tot.max(1) as f64;
+            let bh = share / max * (h - 2.0 * pad);
+            s += &format!(
+                r#"<rect x="{:.1}" y="{:.1}" width="22" height="{bh:.1}" fill="{color}"><title>{what} {}: {v} ({})</title></rect>"#,
+                x0 + j as f64 * 24.0,
+                h - pad - bh,
+                option_letter(i),
+                pct(share)
+            );
+        }
+        s += &format!(
+            r#"<text x="{:.1}" y="{:.1}" font-size="12" text-anchor="middle">{}</text>"#,
+            x0 + 23.0,
+            h - 8.0,
+            option_letter(i)
+        );
+    }
+    s + "</svg>"
+}
+
+/// The whole report page. `records` fill the per-item table.
+pub fn render(r: &Report, records: &[ItemRecord]) -> String {
+    let mut cards = Vec::new();
+    let card = |title: &str, value: String, note: String| {
+        format!(
+            r#"<div class="card"><div class="t">{}</div><div class="v">{}</div><div class="n">{}</div></div>"#,
+            esc(title),
+            esc(&value),
+            esc(&note)
+        )
+    };
+    cards.push(card(
+        "Accuracy",
+        r.accuracy.map(pct).unwrap_or("-".into()),
+        format!(
+            "{}/{} · 95% CI {}",
+            r.correct,
+            r.answered,
+            r.wilson
+                .map(|i| format!("{}–{}", pct(i.low), pct(i.high)))
+                .unwrap_or_default()
+        ),
+    ));
+    if let Some(c) = &r.chance {
+        cards.push(card(
+            "Chance baseline",
+            pct(c.expected_accuracy),
+            if c.beats_chance {
+                format!("beats chance (p = {:.1e})", c.p_value)
+            } else {
+                "NOT distinguishable from chance".into()
+            },
+        ));
+    }
+    if let Some(a) = r.acc_norm {
+        cards.push(card("acc_norm", pct(a), "per-character normalised".into()));
+    }
+    if let Some(c) = &r.calibration {
+        cards.push(card(
+            "ECE",
+            format!("{:.3}", c.ece),
+            format!("{CALIBRATION_BINS} bins · Brier {:.3}", c.brier),
+        ));
+    }
+    cards.push(card(
+        "Items",
+        r.items.to_string(),
+        format!("{} unextractable · {} failed", r.unextractable, r.failed),
+    ));
+    cards.push(card(
+        "Time",
+        format!("{:.1} s", r.seconds),
+        r.items_per_s
+            .map(|x| format!("{x:.2} items/s"))
+            .unwrap_or_default(),
+    ));
+    let subjects: Vec<(String, f64, f64, f64, usize)> = r
+        .subjects
+        .iter()
+        .map(|s| {
+            (
+                s.subject.clone(),
+                s.accuracy,
+                s.interval.low,
+                s.interval.high,
+                s.items,
+            )
+        })
+        .collect();
+    let overall = r
+        .accuracy
+        .zip(r.wilson)
+        .map(|(a, w)| ("all items".to_string(), a, w.low, w.high, r.answered));
+    let mut rows = String::new();
+    for rec in records {
+        let letter = |i: Option<usize>| {
+            i.map(|i| {
+                if rec.options > 0 {
+                    option_letter(i).to_string()
+                } else {
+                    i.to_string()
+                }
+            })
+            .unwrap_or("-".into())
+        };
+        let probs = rec
+            .probs
+            .as_ref()
+            .map(|p| {
+                p.iter()
+                    .enumerate()
+                    .map(|(i, x)| format!("{}:{:.2}", option_letter(i), x))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default();
+        let status = match rec.status {
+            Status::Scored | Status::Extracted if rec.correct => "correct",
+            Status::Scored | Status::Extracted => "wrong",
+            Status::Unextractable => "unextractable",
+            Status::Failed => "failed",
+        };
+        rows += &format!(
+            "<tr class=\"{status}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{status}</td><td class=\"m\">{}</td><td>{}</td></tr>\n",
+            esc(&rec.id),
+            esc(rec.subject.as_deref().unwrap_or("")),
+            rec.gold_value.map(|v| v.to_string()).unwrap_or_else(|| letter(rec.gold)),
+            rec.pred_value.map(|v| v.to_string()).unwrap_or_else(|| letter(rec.pred)),
+            esc(&probs),
+            esc(&rec.outputs.first().cloned().unwrap_or_default().chars().take(200).collect::<String>())
+        );
+    }
+    format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>Bedside report: {model} on {bench}</title>
+<style>
+body{{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5rem auto;max-width:1000px;padding:0 1rem;color:#222}}
+h1{{font-size:1.3rem}} h2{{font-size:1.05rem;margin-top:2rem}}
+.cards{{display:flex;flex-wrap:wrap;gap:.6rem}} .card{{border:1px solid #ddd;border-radius:6px;padding:.6rem .8rem;min-width:140px}}
+.t{{font-size:.75rem;color:#666}} .v{{font-size:1.4rem;font-weight:600}} .n{{font-size:.75rem;color:#444}}
+table{{border-collapse:collapse;width:100%;font-size:.8rem}} td,th{{border-bottom:1px solid #eee;padding:.2rem .4rem;text-align:left;vertical-align:top}}
+tr.wrong td:nth-child(5){{color:#c0392b}} tr.correct td:nth-child(5){{color:#1e8449}} tr.unextractable td:nth-child(5),tr.failed td:nth-child(5){{color:#b9770e}}
+.m{{font-family:ui-monospace,monospace}} .meta{{color:#555;font-size:.85rem}}
+</style></head><body>
+<h1>{model} on {bench}</h1>
+<p class="meta">split {split} · method {method} · template {template} · {shots}-shot{chat}{probes} · config {hash}</p>
+<div class="cards">{cards}</div>
+<h2>Accuracy by subject (95% Wilson intervals; dashed line: chance)</h2>
+{subject_chart}
+<h2>Reliability diagram</h2>
+<p class="meta">Bars: accuracy per confidence bin; dots: mean confidence; dashed: perfect calibration.</p>
+{reliability}
+<h2>Answer positions (grey: gold, blue: predicted)</h2>
+{positions}
+<h2>Items</h2>
+<table><thead><tr><th>id</th><th>subject</th><th>gold</th><th>pred</th><th>result</th><th>probabilities</th><th>output</th></tr></thead><tbody>
+{rows}</tbody></table>
+<p class="meta">Written by Bedside {version}. This file makes no network requests.</p>
+</body></html>
+"#,
+        model = esc(&r.model),
+        bench = esc(&r.benchmark),
+        split = esc(&r.split),
+        method = esc(&r.method),
+        template = esc(&r.template),
+        shots = r.shots,
+        chat = if r.chat { " · chat" } else { "" },
+        probes = if r.probes.is_empty() {
+            String::new()
+        } else {
+            format!(" · probes {}", esc(&r.probes.join(", ")))
+        },
+        hash = &r.config_hash[..12.min(r.config_hash.len())],
+        cards = cards.join(""),
+        subject_chart = bar_chart(
+            &overall.into_iter().chain(subjects).collect::<Vec<_>>(),
+            r.chance.as_ref().map(|c| c.expected_accuracy)
+        ),
+        reliability = reliability_chart(r),
+        positions = positions_chart(r),
+        version = env!("CARGO_PKG_VERSION"),
+    )
+}
