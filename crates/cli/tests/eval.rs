@@ -1,0 +1,197 @@
+//! `bedside eval`, `report` and `merge` end to end on the real SmolLM2 model and the bundled samples:
+//! accuracy recomputed independently from the records, resume (extending --limit, and after a record cut
+//! off mid-write), configuration mismatch, slices merged equal to one full run, reports.
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn bedside(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bedside")).args(args).output().expect("run bedside")
+}
+
+fn ok(o: &Output) -> String {
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "bedside failed: {err}");
+    String::from_utf8_lossy(&o.stdout).into_owned() + &err
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn model() -> String {
+    let dir = std::env::var_os("BEDSIDE_MODELS").map(PathBuf::from).unwrap_or_else(|| root().join("models"));
+    let p = dir.join("SmolLM2-135M-Instruct.Q4_1.gguf");
+    assert!(p.is_file(), "{} not found: run `bash scripts/get_models.sh`", p.display());
+    p.display().to_string()
+}
+
+fn mmlu() -> String {
+    root().join("data/samples/mmlu-medical").display().to_string()
+}
+
+fn lines(path: &std::path::Path) -> Vec<Value> {
+    std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn eval(out: &std::path::Path, extra: &[&str]) -> Output {
+    let m = model();
+    let b = mmlu();
+    let o = out.display().to_string();
+    let mut args = vec!["eval", "--model", m.as_str(), "--bench", b.as_str(), "--out", o.as_str()];
+    args.extend_from_slice(extra);
+    bedside(&args)
+}
+
+#[test]
+fn eval_report_and_independent_accuracy() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run.jsonl");
+    ok(&eval(&out, &["--limit", "6"]));
+    let rows = lines(&out);
+    let header = &rows[0];
+    assert_eq!(header["config"]["template"], "mmlu");
+    assert_eq!(header["config"]["method"], "loglik");
+    assert_eq!(header["planned_items"], 120);
+    let recs = &rows[1..];
+    assert_eq!(recs.len(), 6);
+    // Recompute accuracy from the raw per-option scores: argmax vs gold.
+    let mut correct = 0;
+    for r in recs {
+        let scores: Vec<f64> = r["scores"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        assert_eq!(scores.len(), 4);
+        let best = (0..4).fold(0, |b, i| if scores[i] > scores[b] { i } else { b });
+        let probs: Vec<f64> = r["probs"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        assert!((probs.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        assert_eq!(r["pred"].as_u64().unwrap() as usize, best);
+        let right = best as u64 == r["gold"].as_u64().unwrap();
+        assert_eq!(r["correct"].as_bool().unwrap(), right);
+        correct += right as usize;
+    }
+    let rep: Value = serde_json::from_str(&ok(&bedside(&["report", out.to_str().unwrap(), "--json"])).split("\nnote").next().unwrap().to_string()).unwrap();
+    assert_eq!(rep["items"], 6);
+    assert_eq!(rep["correct"], correct);
+    assert!((rep["accuracy"].as_f64().unwrap() - correct as f64 / 6.0).abs() < 1e-12);
+    assert!(rep["chance"]["expected_accuracy"].as_f64().unwrap() == 0.25);
+    assert!(rep["calibration"]["ece"].as_f64().is_some());
+    let text = ok(&bedside(&["report", out.to_str().unwrap()]));
+    assert!(text.contains("accuracy") && text.contains("incomplete: 6 of 120"), "{text}");
+    let html = dir.path().join("r.html");
+    ok(&bedside(&["report", out.to_str().unwrap(), "--html", html.to_str().unwrap()]));
+    let h = std::fs::read_to_string(&html).unwrap();
+    assert!(h.contains("<svg") && h.contains("Reliability diagram"));
+    assert!(!h.contains("http://") && !h.contains("https://") && !h.contains("<script"), "the HTML report must be self-contained");
+}
+
+#[test]
+fn resume_extends_and_recovers_a_cut_off_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run.jsonl");
+    ok(&eval(&out, &["--limit", "3"]));
+    let first = lines(&out);
+    // Simulate a kill mid-write: half of a record at the end, no newline.
+    let mut bytes = std::fs::read(&out).unwrap();
+    let cut = std::fs::read_to_string(&out).unwrap().lines().last().unwrap().len() / 2;
+    let last_line = std::fs::read_to_string(&out).unwrap().lines().last().unwrap()[..cut].to_string();
+    bytes.extend_from_slice(last_line.as_bytes());
+    std::fs::write(&out, &bytes).unwrap();
+    let o = ok(&eval(&out, &["--limit", "5"]));
+    assert!(o.contains("cut-off record") && o.contains("3 already done"), "{o}");
+    let all = lines(&out);
+    assert_eq!(all.len(), 6, "header + 5 records");
+    assert_eq!(all[..4], first[..], "earlier records are kept as they were");
+    let ids: std::collections::HashSet<&str> = all[1..].iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 5);
+    // Same command again: nothing to do, nothing duplicated.
+    ok(&eval(&out, &["--limit", "5"]));
+    assert_eq!(lines(&out).len(), 6);
+    // A different configuration refuses to mix into this file, naming what differs.
+    let e = eval(&out, &["--limit", "5", "--method", "letter"]);
+    assert_eq!(e.status.code(), Some(2));
+    let msg = String::from_utf8_lossy(&e.stderr);
+    assert!(msg.contains("different configuration") && msg.contains("method"), "{msg}");
+}
+
+#[test]
+fn slices_merge_into_the_full_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full.jsonl");
+    ok(&eval(&full, &["--limit", "6"]));
+    // Six items split over 3 slices of the first 18 positions... use a limit per slice of 2.
+    let mut parts = Vec::new();
+    for i in 0..3 {
+        let p = dir.path().join(format!("s{i}.jsonl"));
+        ok(&eval(&p, &["--slice", &format!("{i}/3"), "--limit", "2"]));
+        parts.push(p.display().to_string());
+    }
+    let merged = dir.path().join("merged.jsonl");
+    let mut args = vec!["merge", "--out", merged.to_str().unwrap()];
+    args.extend(parts.iter().map(String::as_str));
+    ok(&bedside(&args));
+    let m = lines(&merged);
+    assert!(m[0]["slice"].is_null());
+    assert_eq!(m[0]["merged_from"].as_array().unwrap().len(), 3);
+    let idx: Vec<u64> = m[1..].iter().map(|r| r["index"].as_u64().unwrap()).collect();
+    assert_eq!(idx, [0, 1, 2, 3, 4, 5]);
+    let f = lines(&full);
+    for (a, b) in m[1..].iter().zip(&f[1..]) {
+        assert_eq!(a["id"], b["id"]);
+        assert_eq!(a["pred"], b["pred"]);
+        for (x, y) in a["scores"].as_array().unwrap().iter().zip(b["scores"].as_array().unwrap()) {
+            assert!((x.as_f64().unwrap() - y.as_f64().unwrap()).abs() < 1e-9);
+        }
+    }
+    // A slice run with another configuration cannot be merged.
+    let other = dir.path().join("other.jsonl");
+    ok(&eval(&other, &["--slice", "0/3", "--limit", "1", "--method", "letter"]));
+    let e = bedside(&["merge", "--out", dir.path().join("x.jsonl").to_str().unwrap(), &parts[1], other.to_str().unwrap()]);
+    assert!(!e.status.success());
+    assert!(String::from_utf8_lossy(&e.stderr).contains("different configuration"));
+}
+
+#[test]
+fn generate_with_extraction_and_probes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("gen.jsonl");
+    ok(&eval(&out, &["--limit", "3", "--method", "generate", "--chat", "--max-tokens", "8"]));
+    let rows = lines(&out);
+    for r in &rows[1..] {
+        let status = r["status"].as_str().unwrap();
+        assert!(status == "extracted" || status == "unextractable", "{status}");
+        assert_eq!(r["outputs"].as_array().unwrap().len(), 1);
+        if status == "unextractable" {
+            assert!(!r["correct"].as_bool().unwrap());
+            assert!(r["pred"].is_null());
+        } else {
+            assert!(r["rule"].is_string());
+        }
+    }
+    // Probes: shuffled options keep the gold answer's text; the header records the probe.
+    let p = dir.path().join("shuffle.jsonl");
+    ok(&eval(&p, &["--limit", "4", "--probe", "shuffle"]));
+    let rows = lines(&p);
+    assert_eq!(rows[0]["config"]["probes"][0], "shuffle");
+    let bad = eval(&dir.path().join("bad.jsonl"), &["--probe", "nonsense"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown probe `nonsense`"));
+}
+
+#[test]
+fn bad_inputs_get_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.jsonl");
+    let e = bedside(&["eval", "--model", "no-such.gguf", "--bench", &mmlu(), "--out", out.to_str().unwrap()]);
+    assert_eq!(e.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&e.stderr).contains("no-such.gguf does not exist"));
+    // A benchmark with an invalid shard: the problems are listed, nothing runs.
+    let bench = dir.path().join("bench");
+    std::fs::create_dir(&bench).unwrap();
+    std::fs::write(bench.join("test.jsonl"), "{\"id\":\"1\",\"question\":\"q\",\"options\":[\"a\"],\"answer\":0}\n").unwrap();
+    let e = bedside(&["eval", "--model", &model(), "--bench", bench.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let msg = String::from_utf8_lossy(&e.stderr);
+    assert!(!e.status.success() && msg.contains("test.jsonl:1") && msg.contains("not a valid benchmark"), "{msg}");
+    // A file that is not a run file.
+    std::fs::write(&out, "hello\n").unwrap();
+    let e = bedside(&["report", out.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&e.stderr).contains("not a Bedside run header"));
+}
