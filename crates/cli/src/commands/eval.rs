@@ -87,6 +87,9 @@ pub struct EvalArgs {
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+    /// (internal, for `bedside bench eval`) print session items, seconds and peak RSS as JSON on stdout.
+    #[arg(long, hide = true)]
+    pub stats_json: bool,
 }
 
 /// A model path, or a registry id resolved under `models/`.
@@ -355,6 +358,12 @@ fn eval_on<B: Backend>(a: EvalArgs, device: B::Device, backend: &str) -> Result<
         eprintln!();
     }
     file.sync_all().ok();
+    if a.stats_json {
+        println!(
+            "{}",
+            serde_json::json!({"items": last.session_done, "seconds": last.session_ms / 1000.0, "load_s": load_s, "peak_rss": peak_rss().unwrap_or(0)})
+        );
+    }
     let bytes = std::fs::read(&a.out)?;
     let runf = parse_run(&out_name, &bytes).map_err(anyhow::Error::msg)?;
     let rep = report::build(&runf.header, &runf.records);
