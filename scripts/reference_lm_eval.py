@@ -4,8 +4,14 @@
 lm-eval-harness (PyPI `lm_eval`, version pinned below) builds every request with its own task configs
 (`medqa_4options`, `medmcqa`, `pubmedqa`, `mmlu_<subject>`), pointed at Bedside's sample items rewritten
 into each dataset's original schema. The log-likelihoods come from llama.cpp (PyPI `llama-cpp-python`)
-on the same GGUF file, through a small lm-eval model class: an implementation independent of Bedside's
-tokenizer and Burn runtime. lm-eval then computes acc and acc_norm per item.
+through a small lm-eval model class: an implementation independent of Bedside's tokenizer and Burn
+runtime. lm-eval then computes acc and acc_norm per item.
+
+llama.cpp runs twice per model: on the GGUF as shipped (its quantised kernels, which also quantise the
+activations to 8 bits), and on the same weights dequantised to an all-F32 GGUF (written here with the
+`gguf` package), which is the model Bedside's f32 path computes. The F32 run isolates the evaluation
+engine (prompt, tokenisation, scoring) from kernel rounding; the quantised run shows how far the
+shipped-kernel numbers are.
 
 Output: crates/eval/tests/fixtures/lm_eval_reference.json with, per item, lm-eval's exact context and
 continuations, the per-option log-likelihoods, the predictions and acc/acc_norm; plus MMLU 5-shot contexts
@@ -39,6 +45,31 @@ LIMIT = {
     "smollm2-135m-instruct": N,
     "gemma3-270m": min(N, 25),
 }
+
+
+def write_f32_gguf(src, dest):
+    """The same model with every tensor dequantised to F32 (metadata copied, file type ALL_F32)."""
+    import gguf
+
+    r = gguf.GGUFReader(src)
+    arch = r.fields["general.architecture"].contents()
+    w = gguf.GGUFWriter(dest, arch)
+    for name, f in r.fields.items():
+        if name.startswith("GGUF.") or name == "general.architecture":
+            continue
+        vtype = f.types[0]
+        sub = f.types[1] if vtype == gguf.GGUFValueType.ARRAY else None
+        val = f.contents()
+        if name == "general.file_type":
+            val = 0
+        w.add_key_value(name, val, vtype, sub_type=sub)
+    for t in r.tensors:
+        data = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float32)
+        w.add_tensor(t.name, data, raw_dtype=gguf.GGMLQuantizationType.F32)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
 
 
 def read_jsonl(path):
@@ -178,8 +209,12 @@ def run(lm, tmp, tasks, shots):
 
 def main():
     out = {"lm_eval_version": getattr(lm_eval, "__version__", "0.4.13"), "llama_cpp_python": llama_cpp.__version__, "runs": []}
+    work = tempfile.mkdtemp()
     for model_id, (path, benches) in MODELS.items():
+        f32 = os.path.join(work, model_id + "-f32.gguf")
+        write_f32_gguf(os.path.join(ROOT, path), f32)
         lm = LlamaCppLM(os.path.join(ROOT, path))
+        lm32 = LlamaCppLM(f32)
         for bench in benches:
             d = os.path.join(ROOT, "data/samples", bench)
             items = read_jsonl(os.path.join(d, "test-000.jsonl"))[: LIMIT[model_id]]
@@ -189,9 +224,18 @@ def main():
                 per_item = run(lm, tmp, tasks, 0)
                 by_id = {r["id"]: r for r in per_item}
                 per_item = [by_id[it["id"]] for it in items]
+                f32_items = {r["id"]: r for r in run(lm32, tmp, tasks, 0)}
+                for r in per_item:
+                    g = f32_items[r["id"]]
+                    assert g["context"] == r["context"] and g["continuations"] == r["continuations"]
+                    r["loglik_quantized"] = r["loglik"]
+                    r["pred_quantized"] = r["pred"]
+                    r["acc_quantized"] = r["acc"]
+                    r["loglik"], r["pred"], r["acc"], r["acc_norm"] = g["loglik"], g["pred"], g["acc"], g["acc_norm"]
                 entry = {"model": model_id, "benchmark": bench, "shots": 0, "items": per_item}
                 acc = np.mean([r["acc"] for r in per_item])
-                print(f"{model_id} {bench}: {len(per_item)} items, acc {acc:.3f}", file=sys.stderr)
+                accq = np.mean([r["acc_quantized"] for r in per_item])
+                print(f"{model_id} {bench}: {len(per_item)} items, acc {acc:.3f} (f32 weights), {accq:.3f} (quantised kernels)", file=sys.stderr)
                 out["runs"].append(entry)
                 if bench == "mmlu-medical" and model_id == "smollm2-135m-instruct":
                     lm.dry_run = True
@@ -199,6 +243,8 @@ def main():
                     lm.dry_run = False
                     by_id = {r["id"]: r for r in five}
                     out["mmlu_5shot_contexts"] = [{"id": it["id"], "context": by_id[it["id"]]["context"]} for it in items[:10]]
+        del lm, lm32
+        os.remove(f32)
     dest = os.path.join(ROOT, "crates/eval/tests/fixtures/lm_eval_reference.json")
     with open(dest, "w") as f:
         json.dump(out, f, indent=1, ensure_ascii=False)

@@ -1,24 +1,20 @@
 #!/usr/bin/env bash
-# Set up, build, and run Bedside's main job: validate and describe each bundled sample benchmark
-# (answer-position bias, chance baseline, lengths, duplicates), then load the bundled real model
-# (SmolLM2-135M-Instruct, GGUF) and answer a real MedQA question with it on the CPU.
+# Set up, build, and run Bedside's main job: the browser app on the bundled sample benchmarks and the
+# bundled real model (SmolLM2-135M-Instruct, GGUF), served from this machine at http://127.0.0.1:8080.
+# Open that address, press Run: the model runs in your browser tab, on your CPU; nothing leaves the page.
+# Before serving, the same engine scores the sample on the command line and writes runs/report.html.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/setup_web.sh
 cargo build --release --locked -p bedside-cli
 B=target/release/bedside
-for dir in data/samples/*/; do
-  echo "=================================================================="
-  $B validate "$dir"
-  echo
-  $B stats "$dir"
-done
+mkdir -p runs
+$B validate data/samples/mmlu-medical
+$B eval --model models/SmolLM2-135M-Instruct.Q4_1.gguf --bench data/samples/mmlu-medical --limit 20 --out runs/mmlu-medical-smollm2.jsonl
+$B report runs/mmlu-medical-smollm2.jsonl --html runs/report.html
+trunk build --release
+PORT="${PORT:-8080}"
 echo "=================================================================="
-$B model info models/SmolLM2-135M-Instruct.Q4_1.gguf
-echo
-Q=$(head -n1 data/samples/medqa-4options/test-000.jsonl | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["question"] + "\n" + "\n".join("ABCD"[i] + ". " + o for i, o in enumerate(d["options"])) + "\nAnswer with the letter and a one-sentence reason.")')
-echo "$Q"
-echo "--- SmolLM2-135M-Instruct:"
-$B generate --model models/SmolLM2-135M-Instruct.Q4_1.gguf --chat --prompt "$Q" --max-tokens 48
-echo "=================================================================="
-echo "bedside is at $B; try: $B --help"
+echo "Bedside is at http://127.0.0.1:$PORT/ (Ctrl-C to stop). The command-line report is runs/report.html."
+exec python3 -m http.server "$PORT" --bind 127.0.0.1 --directory dist

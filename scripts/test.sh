@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Run every test: the Rust workspace (unit, property, reference-statistics and CLI end-to-end tests on the
-# real datasets in ../shared; model tests on the real GGUF models, including wgpu vs CPU) and the wasm32
-# build of bedside-bench and bedside-model.
+# real datasets in ../shared; model and engine tests on the real GGUF models, including wgpu vs CPU and
+# agreement with lm-evaluation-harness), then the browser app built by Trunk (the one wasm build) and its
+# end-to-end tests in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/setup_web.sh
 echo "== cargo test --workspace (with the wgpu backend; on a machine without a GPU, Mesa's llvmpipe Vulkan device)"
 cargo test --workspace --locked --features bedside-cli/wgpu
-echo "== wasm32 build of bedside-bench and bedside-model"
-cargo build --locked --target wasm32-unknown-unknown -p bedside-bench -p bedside-model
+echo "== trunk build --release (the browser app, wasm32)"
+trunk build --release
+echo "== browser tests (headless Chromium)"
+(cd tests/web && BEDSIDE_BIN="$PWD/../../target/debug/bedside" npm test)
 echo "all tests passed"

@@ -18,7 +18,7 @@ fn pct(x: f64) -> String {
 }
 
 /// Horizontal bars with interval whiskers, 0-100%; an optional dashed reference line (chance).
-fn bar_chart(rows: &[(String, f64, f64, f64, usize)], reference: Option<f64>) -> String {
+pub fn bar_chart(rows: &[(String, f64, f64, f64, usize)], reference: Option<f64>) -> String {
     let (w, label_w, row_h) = (640.0, 220.0, 22.0);
     let h = rows.len() as f64 * row_h + 30.0;
     let x = |v: f64| label_w + v * (w - label_w - 20.0);
@@ -63,7 +63,7 @@ fn bar_chart(rows: &[(String, f64, f64, f64, usize)], reference: Option<f64>) ->
     s + "</svg>"
 }
 
-fn reliability_chart(r: &Report) -> String {
+pub fn reliability_chart(r: &Report) -> String {
     let Some(c) = &r.calibration else {
         return String::new();
     };
@@ -109,7 +109,7 @@ fn reliability_chart(r: &Report) -> String {
     s
 }
 
-fn positions_chart(r: &Report) -> String {
+pub fn positions_chart(r: &Report) -> String {
     let k = r.gold_positions.len();
     if k == 0 {
         return String::new();
@@ -152,6 +152,13 @@ fn positions_chart(r: &Report) -> String {
         );
     }
     s + "</svg>"
+}
+
+/// Accuracy overall and per subject with 95% Wilson intervals; the dashed line is chance.
+pub fn subject_chart(r: &Report) -> String {
+    let subjects = r.subjects.iter().map(|s| (s.subject.clone(), s.accuracy, s.interval.low, s.interval.high, s.items));
+    let overall = r.accuracy.zip(r.wilson).map(|(a, w)| ("all items".to_string(), a, w.low, w.high, r.answered));
+    bar_chart(&overall.into_iter().chain(subjects).collect::<Vec<_>>(), r.chance.as_ref().map(|c| c.expected_accuracy))
 }
 
 /// The whole report page. `records` fill the per-item table.
@@ -210,23 +217,6 @@ pub fn render(r: &Report, records: &[ItemRecord]) -> String {
             .map(|x| format!("{x:.2} items/s"))
             .unwrap_or_default(),
     ));
-    let subjects: Vec<(String, f64, f64, f64, usize)> = r
-        .subjects
-        .iter()
-        .map(|s| {
-            (
-                s.subject.clone(),
-                s.accuracy,
-                s.interval.low,
-                s.interval.high,
-                s.items,
-            )
-        })
-        .collect();
-    let overall = r
-        .accuracy
-        .zip(r.wilson)
-        .map(|(a, w)| ("all items".to_string(), a, w.low, w.high, r.answered));
     let mut rows = String::new();
     for rec in records {
         let letter = |i: Option<usize>| {
@@ -310,10 +300,7 @@ tr.wrong td:nth-child(5){{color:#c0392b}} tr.correct td:nth-child(5){{color:#1e8
         },
         hash = &r.config_hash[..12.min(r.config_hash.len())],
         cards = cards.join(""),
-        subject_chart = bar_chart(
-            &overall.into_iter().chain(subjects).collect::<Vec<_>>(),
-            r.chance.as_ref().map(|c| c.expected_accuracy)
-        ),
+        subject_chart = subject_chart(r),
         reliability = reliability_chart(r),
         positions = positions_chart(r),
         version = env!("CARGO_PKG_VERSION"),

@@ -1,0 +1,5 @@
+pub mod compare;
+pub mod lab;
+pub mod privacy;
+pub mod results;
+pub mod run;

@@ -1,0 +1,39 @@
+//! What Bedside stores, where, and a button to wipe it.
+
+use crate::app::{Action, Ctx};
+use crate::storage;
+use yew::prelude::*;
+
+#[component]
+pub fn Privacy() -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let s = &*ctx.state;
+    let wipe = {
+        let ctx = ctx.clone();
+        Callback::from(move |_| {
+            let ctx = ctx.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                storage::wipe().await;
+                ctx.dispatch(Action::ResumeOffer(None));
+                ctx.refresh_storage();
+            });
+        })
+    };
+    html! {
+        <section id="privacy-page">
+            <h2>{ "Stays on this device" }</h2>
+            <ul>
+                <li>{ "Models and benchmarks you choose are read by this page and never uploaded. The app requests nothing outside its own site (its Content-Security-Policy forbids it)." }</li>
+                <li>{ "The model runs in a Web Worker in this tab, on this computer's CPU (WebAssembly)." }</li>
+                <li>{ "Stored in this browser only: the current run and its per-item records, and the benchmark files it used (IndexedDB, database \"bedside\"); model files you picked (the Origin Private File System, folder \"models\"), so the next visit works offline." }</li>
+            </ul>
+            <p id="storage-used">{ format!("Storage used by this site: {:.1} MB", s.storage_used / 1e6) }</p>
+            <ul>{ for s.stored_models.iter().map(|(n, b)| {
+                let ctx = ctx.clone();
+                let name = n.clone();
+                html! { <li>{ format!("{n} ({:.1} MB) ", b / 1e6) }<button onclick={Callback::from(move |_| { let ctx = ctx.clone(); let name = name.clone(); wasm_bindgen_futures::spawn_local(async move { storage::delete_model(&name).await; ctx.refresh_storage(); }); })}>{ "Delete" }</button></li> }
+            }) }</ul>
+            <button id="wipe" onclick={wipe}>{ "Delete everything Bedside stored in this browser" }</button>
+        </section>
+    }
+}

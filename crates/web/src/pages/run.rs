@@ -1,0 +1,263 @@
+//! Run: choose a benchmark (bundled sample, or your own files) and a model (bundled, or your own .gguf),
+//! the method, then run with live progress.
+
+use crate::app::{Action, Ctx, ModelSource, BUNDLED_BENCHES, BUNDLED_MODEL};
+use crate::components::progress::ProgressBar;
+use crate::protocol::{RunSpec, ToWorker};
+use crate::runner;
+use crate::storage;
+use bedside_eval::Method;
+use std::collections::BTreeMap;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{File, HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+async fn fetch_text(url: &str) -> Result<String, String> {
+    let w = web_sys::window().ok_or("no window")?;
+    let resp: web_sys::Response = JsFuture::from(w.fetch_with_str(url)).await.map_err(|e| format!("{url}: {e:?}"))?.unchecked_into();
+    if !resp.ok() {
+        return Err(format!("{url}: HTTP {}", resp.status()));
+    }
+    let t = JsFuture::from(resp.text().map_err(|e| format!("{e:?}"))?).await.map_err(|e| format!("{e:?}"))?;
+    Ok(t.as_string().unwrap_or_default())
+}
+
+/// Fetch a bundled sample (its manifest, then every shard it lists).
+async fn fetch_bundled(name: &str) -> Result<BTreeMap<String, String>, String> {
+    let base = format!("./samples/{name}");
+    let manifest = fetch_text(&format!("{base}/manifest.json")).await?;
+    let v: serde_json::Value = serde_json::from_str(&manifest).map_err(|e| format!("{base}/manifest.json: {e}"))?;
+    let mut files = BTreeMap::new();
+    for s in v["shards"].as_array().into_iter().flatten() {
+        if let Some(f) = s["file"].as_str() {
+            files.insert(f.to_string(), fetch_text(&format!("{base}/{f}")).await?);
+        }
+    }
+    files.insert("manifest.json".into(), manifest);
+    Ok(files)
+}
+
+async fn read_files(files: Vec<File>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for f in files {
+        if let Ok(t) = JsFuture::from(f.text()).await {
+            out.insert(f.name(), t.as_string().unwrap_or_default());
+        }
+    }
+    out
+}
+
+fn set_bench(ctx: &Ctx, name: String, files: BTreeMap<String, String>) {
+    let (items, problems) = match runner::load_bench(&files) {
+        Ok((b, _)) => (b.len(), Vec::new()),
+        Err(p) => (0, p),
+    };
+    ctx.dispatch(Action::BenchLoaded { name, files, items, problems });
+}
+
+fn file_list(input: &HtmlInputElement) -> Vec<File> {
+    let Some(list) = input.files() else { return Vec::new() };
+    (0..list.length()).filter_map(|i| list.get(i)).collect()
+}
+
+#[component]
+pub fn Run() -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let s = &*ctx.state;
+
+    // Load the first bundled sample on first visit.
+    {
+        let ctx = ctx.clone();
+        let empty = s.bench_name.is_none();
+        use_effect_with((), move |_| {
+            if empty {
+                wasm_bindgen_futures::spawn_local(async move {
+                    match fetch_bundled(BUNDLED_BENCHES[0]).await {
+                        Ok(files) => set_bench(&ctx, BUNDLED_BENCHES[0].to_string(), files),
+                        Err(e) => ctx.dispatch(Action::Error(Some(e))),
+                    }
+                });
+            }
+        });
+    }
+
+    let on_sample = {
+        let ctx = ctx.clone();
+        Callback::from(move |e: Event| {
+            let name = e.target_unchecked_into::<HtmlSelectElement>().value();
+            let ctx = ctx.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match fetch_bundled(&name).await {
+                    Ok(files) => set_bench(&ctx, name, files),
+                    Err(e) => ctx.dispatch(Action::Error(Some(e))),
+                }
+            });
+        })
+    };
+    let load_files = {
+        let ctx = ctx.clone();
+        Callback::from(move |files: Vec<File>| {
+            let ctx = ctx.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let map = read_files(files).await;
+                let name = map.keys().next().cloned().unwrap_or_default();
+                set_bench(&ctx, format!("your files ({name}…)"), map);
+            });
+        })
+    };
+    let on_bench_files = {
+        let load = load_files.clone();
+        Callback::from(move |e: Event| load.emit(file_list(&e.target_unchecked_into::<HtmlInputElement>())))
+    };
+    let on_drop = {
+        let load = load_files.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            let files = e.data_transfer().and_then(|d| d.files()).map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect()).unwrap_or_default();
+            load.emit(files);
+        })
+    };
+    let on_model_file = {
+        let ctx = ctx.clone();
+        Callback::from(move |e: Event| {
+            let Some(f) = file_list(&e.target_unchecked_into::<HtmlInputElement>()).into_iter().next() else { return };
+            let ctx = ctx.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let name = f.name();
+                ctx.dispatch(Action::LoadingModel);
+                let buf = match JsFuture::from(f.array_buffer()).await {
+                    Ok(b) => js_sys::Uint8Array::new(&b),
+                    Err(e) => return ctx.dispatch(Action::Error(Some(format!("reading {name}: {e:?}")))),
+                };
+                // Keep it for the next visit (offline); a failure to store is not fatal.
+                if let Err(e) = storage::save_model(&name, &buf).await {
+                    web_sys::console::warn_1(&format!("not stored: {e}").into());
+                }
+                ctx.dispatch(Action::ModelChosen(ModelSource::Stored(name.clone())));
+                if let Some(w) = ctx.worker.as_ref() {
+                    w.send_bytes(&ToWorker::LoadModel { name, url: None }, buf);
+                }
+                ctx.refresh_storage();
+            });
+        })
+    };
+    let spec = s.spec.clone();
+    let on_method = {
+        let ctx = ctx.clone();
+        let spec = spec.clone();
+        Callback::from(move |e: Event| {
+            let v = e.target_unchecked_into::<HtmlSelectElement>().value();
+            ctx.dispatch(Action::Spec(RunSpec { method: Method::parse(&v).unwrap_or(Method::Loglik), ..spec.clone() }));
+        })
+    };
+    let on_limit = {
+        let ctx = ctx.clone();
+        let spec = spec.clone();
+        Callback::from(move |e: Event| {
+            let v = e.target_unchecked_into::<HtmlInputElement>().value();
+            ctx.dispatch(Action::Spec(RunSpec { limit: v.trim().parse().ok().filter(|&n: &usize| n > 0), ..spec.clone() }));
+        })
+    };
+    let on_shots = {
+        let ctx = ctx.clone();
+        let spec = spec.clone();
+        Callback::from(move |e: Event| {
+            let v = e.target_unchecked_into::<HtmlInputElement>().value();
+            ctx.dispatch(Action::Spec(RunSpec { shots: v.trim().parse().unwrap_or(0), ..spec.clone() }));
+        })
+    };
+    let on_chat = {
+        let ctx = ctx.clone();
+        let spec = spec.clone();
+        Callback::from(move |e: Event| {
+            let v = e.target_unchecked_into::<HtmlInputElement>().checked();
+            ctx.dispatch(Action::Spec(RunSpec { chat: v, ..spec.clone() }));
+        })
+    };
+    let on_probe = {
+        let ctx = ctx.clone();
+        let spec = spec.clone();
+        Callback::from(move |e: Event| {
+            let v = e.target_unchecked_into::<HtmlSelectElement>().value();
+            ctx.dispatch(Action::Spec(RunSpec { probes: if v.is_empty() { Vec::new() } else { vec![v] }, ..spec.clone() }));
+        })
+    };
+    let on_run = {
+        let ctx = ctx.clone();
+        Callback::from(move |_| ctx.dispatch(Action::Start))
+    };
+    let on_cancel = {
+        let ctx = ctx.clone();
+        Callback::from(move |_| ctx.send(&ToWorker::Cancel))
+    };
+    let busy = s.running || s.pending_run;
+    let can_run = s.bench_problems.is_empty() && s.bench_items > 0 && s.worker_ready && !busy;
+    let model_line = match (&s.model, s.model_loading) {
+        (Some(m), _) => format!(
+            "{} · {} · {:.0}M parameters · {} · file {:.1} MB · about {:.0} MB in memory · loaded in {:.1} s",
+            m.name,
+            m.architecture,
+            m.parameters as f64 / 1e6,
+            m.quantization,
+            m.file_bytes as f64 / 1e6,
+            m.memory_bytes as f64 / 1e6,
+            m.load_ms / 1000.0
+        ),
+        (None, true) => format!("loading… {}", s.status),
+        (None, false) => format!("{BUNDLED_MODEL} (bundled, 94 MB, about 540 MB in memory once loaded); loads when you run"),
+    };
+    html! {
+        <section id="run-page">
+            <h2>{ "Benchmark" }</h2>
+            <label>{ "Bundled sample: " }
+                <select id="sample" onchange={on_sample}>
+                    { for BUNDLED_BENCHES.iter().map(|b| html! { <option value={*b} selected={s.bench_name.as_deref() == Some(*b)}>{ *b }</option> }) }
+                </select>
+            </label>
+            <div class="drop" id="drop" ondragover={Callback::from(|e: DragEvent| e.prevent_default())} ondrop={on_drop}>
+                { "…or drop a benchmark folder's manifest.json and .jsonl shards here, or " }
+                <input type="file" id="bench-files" multiple=true accept=".jsonl,.json" onchange={on_bench_files} />
+            </div>
+            <p id="bench-summary">{ match &s.bench_name {
+                Some(n) if s.bench_problems.is_empty() => format!("{n}: {} items, valid", s.bench_items),
+                Some(n) => format!("{n}: INVALID ({} problems)", s.bench_problems.len()),
+                None => "loading the bundled sample…".into(),
+            } }</p>
+            if !s.bench_problems.is_empty() {
+                <ul class="problems" id="bench-problems">{ for s.bench_problems.iter().map(|p| html! { <li><pre>{ p.clone() }</pre></li> }) }</ul>
+            }
+            <h2>{ "Model" }</h2>
+            <p id="model-info">{ model_line }</p>
+            <label>{ "Your own GGUF model: " }<input type="file" id="model-file" accept=".gguf" onchange={on_model_file} /></label>
+            if !s.stored_models.is_empty() {
+                <p>{ "Stored in this browser: " }{ for s.stored_models.iter().map(|(n, _)| {
+                    let ctx = ctx.clone();
+                    let name = n.clone();
+                    html! { <button onclick={Callback::from(move |_| { ctx.dispatch(Action::ModelChosen(ModelSource::Stored(name.clone()))); ctx.load_model(); })}>{ n.clone() }</button> }
+                }) }
+                <button onclick={ { let ctx = ctx.clone(); Callback::from(move |_| { ctx.dispatch(Action::ModelChosen(ModelSource::Bundled)); ctx.load_model(); }) } }>{ "bundled SmolLM2" }</button></p>
+            }
+            <h2>{ "Settings" }</h2>
+            <div class="settings">
+                <label>{ "Method " }<select id="method" onchange={on_method}>
+                    <option value="loglik" selected={spec.method == Method::Loglik}>{ "option log-likelihood (lm-eval)" }</option>
+                    <option value="letter" selected={spec.method == Method::Letter}>{ "letter probability" }</option>
+                    <option value="generate" selected={spec.method == Method::Generate}>{ "generate + extract" }</option>
+                </select></label>
+                <label>{ "Items " }<input id="limit" type="number" min="1" value={spec.limit.map(|l| l.to_string()).unwrap_or_default()} placeholder="all" onchange={on_limit} /></label>
+                <label>{ "Shots " }<input id="shots" type="number" min="0" max="10" value={spec.shots.to_string()} onchange={on_shots} /></label>
+                <label><input id="chat" type="checkbox" checked={spec.chat} onchange={on_chat} />{ " chat template" }</label>
+                <label>{ "Probe " }<select id="probe" onchange={on_probe}>
+                    <option value="">{ "none" }</option>
+                    { for bedside_bench::probes::PROBES.iter().map(|p| html! { <option value={*p} selected={spec.probes.first().map(String::as_str) == Some(*p)}>{ *p }</option> }) }
+                </select></label>
+            </div>
+            <button id="run" class="primary" disabled={!can_run} onclick={on_run}>{ if busy { "Running…" } else { "Run" } }</button>
+            if s.header.is_some() || busy {
+                <ProgressBar progress={s.progress.clone()} total={s.total} running={s.running} on_cancel={on_cancel} />
+            }
+            <p class="status" id="status">{ s.status.clone() }</p>
+        </section>
+    }
+}

@@ -1,0 +1,75 @@
+//! Messages between the page and the worker that runs the engine. JSON text, plus the model's bytes as a
+//! transferred ArrayBuffer when the user picked a file.
+
+use bedside_eval::{ItemRecord, Method, RunHeader};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What the user chose on the Run page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSpec {
+    pub method: Method,
+    /// `auto` or a template name.
+    pub format: String,
+    pub shots: usize,
+    pub chat: bool,
+    pub limit: Option<usize>,
+    pub split: String,
+    pub probes: Vec<String>,
+}
+
+impl Default for RunSpec {
+    fn default() -> Self {
+        RunSpec { method: Method::Loglik, format: "auto".into(), shots: 0, chat: false, limit: Some(10), split: "test".into(), probes: Vec::new() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToWorker {
+    /// Load a model: from a same-origin `url`, or from the bytes sent with the message.
+    LoadModel { name: String, url: Option<String> },
+    /// The benchmark's files (manifest.json and shards), as text.
+    LoadBench { name: String, files: BTreeMap<String, String> },
+    /// Run, skipping items already in `previous` (resume).
+    Run { spec: RunSpec, previous: Vec<ItemRecord> },
+    Cancel,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub name: String,
+    pub file: String,
+    pub architecture: String,
+    pub parameters: u64,
+    pub quantization: String,
+    pub file_bytes: u64,
+    /// Memory the loaded weights take (f32 after dequantisation).
+    pub memory_bytes: u64,
+    pub sha256: String,
+    pub load_ms: f64,
+    pub backend: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgressInfo {
+    pub done: usize,
+    pub total: usize,
+    pub items_per_s: f64,
+    pub eta_s: f64,
+    pub correct: usize,
+    pub answered: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FromWorker {
+    Ready,
+    Status { text: String },
+    ModelLoaded { info: ModelInfo },
+    BenchLoaded { name: String, items: usize },
+    Header { header: RunHeader, total: usize },
+    Record { record: ItemRecord, progress: ProgressInfo },
+    Done { cancelled: bool },
+    Error { message: String },
+}

@@ -1,0 +1,163 @@
+//! The worker's side: holds the loaded model and benchmark and drives `bedside-eval` one item at a time.
+//! Nothing here touches the DOM or JavaScript; `bin/worker.rs` wires it to `postMessage`, so the same
+//! logic is testable natively.
+
+use crate::protocol::{FromWorker, ModelInfo, ProgressInfo, RunSpec};
+use bedside_bench::hash::sha256_hex;
+use bedside_bench::{validate, Benchmark, BenchmarkFiles, ValidateOptions};
+use bedside_eval::config::{default_max_tokens, BenchmarkRef, ModelRef};
+use bedside_eval::fewshot::FewshotSampler;
+use bedside_eval::record::RUN_FORMAT;
+use bedside_eval::{plan, Evaluator, ItemRecord, Plan, RunConfig, RunHeader, Template};
+use bedside_model::{registry, Gguf, Model};
+use burn::backend::Flex;
+use std::collections::{BTreeMap, HashSet};
+
+pub type Cpu = Flex<f32>;
+
+pub const CPU_BACKEND: &str = "cpu (burn-flex, WebAssembly)";
+
+/// Name, size, parameters and quantisation of a GGUF, read from its header (before building the model).
+pub fn describe(name: &str, bytes: &[u8]) -> Result<ModelInfo, String> {
+    let g = Gguf::parse(name, bytes).map_err(|e| e.to_string())?;
+    let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();
+    for t in &g.tensors {
+        *by_type.entry(t.ty.name()).or_default() += t.byte_len();
+    }
+    let quantization = by_type.iter().max_by_key(|(_, b)| **b).map(|(t, _)| t.to_string()).unwrap_or_default();
+    let params = g.parameter_count() as u64;
+    let sha = sha256_hex(bytes);
+    let known = registry::by_sha256(&sha);
+    Ok(ModelInfo {
+        name: known.map(|e| e.name.to_string()).or_else(|| g.get("general.name").and_then(|v| v.as_str()).map(str::to_string)).unwrap_or_else(|| name.to_string()),
+        file: name.to_string(),
+        architecture: g.architecture().unwrap_or("?").to_string(),
+        parameters: params,
+        quantization,
+        file_bytes: bytes.len() as u64,
+        memory_bytes: params * 4,
+        sha256: sha,
+        load_ms: 0.0,
+        backend: CPU_BACKEND.into(),
+    })
+}
+
+/// Validate benchmark files given as text; `Err` carries every problem, one line each (file:line: message).
+pub fn load_bench(files: &BTreeMap<String, String>) -> Result<(Benchmark, String), Vec<String>> {
+    let mut bf = BenchmarkFiles::default();
+    for (name, text) in files {
+        if name == bedside_bench::MANIFEST_FILE {
+            bf.manifest = Some(text.as_bytes().to_vec());
+        } else {
+            bf.shards.insert(name.clone(), text.as_bytes().to_vec());
+        }
+    }
+    let (bench, problems, _) = validate(&bf, &ValidateOptions::default());
+    match bench {
+        Some(b) => {
+            let hash = match &bf.manifest {
+                Some(m) => sha256_hex(m),
+                None => sha256_hex(bf.shards.values().flat_map(|b| sha256_hex(b).into_bytes()).collect::<Vec<u8>>().as_slice()),
+            };
+            Ok((b, hash))
+        }
+        None => Err(problems.problems.iter().map(|p| p.to_string()).collect()),
+    }
+}
+
+/// The run configuration for a spec, the same one `bedside eval` builds (so the hashes match).
+pub fn config(spec: &RunSpec, info: &ModelInfo, bench: &Benchmark, bench_hash: &str) -> Result<RunConfig, String> {
+    let template = if spec.format == "auto" {
+        Template::auto(bench.manifest.task, &bench.manifest.name, &bench.manifest.source)
+    } else {
+        spec.format.parse()?
+    };
+    Ok(RunConfig {
+        model: ModelRef { name: info.name.clone(), file: info.file.rsplit('/').next().unwrap_or(&info.file).to_string(), sha256: info.sha256.clone() },
+        benchmark: BenchmarkRef { name: bench.manifest.name.clone(), hash: bench_hash.to_string(), split: spec.split.clone() },
+        template,
+        method: spec.method,
+        shots: spec.shots,
+        fewshot: if template.shots_first_n_same_subject() { FewshotSampler::FirstN } else { FewshotSampler::Random },
+        chat: spec.chat,
+        cot: false,
+        samples: 1,
+        temperature: 0.0,
+        top_p: 0.95,
+        max_tokens: default_max_tokens(false),
+        seed: 1234,
+        probes: spec.probes.clone(),
+    })
+}
+
+/// A run in progress inside the worker.
+pub struct ActiveRun {
+    pub cfg: RunConfig,
+    pub plan: Plan,
+    pub header: RunHeader,
+    pub next: usize,
+    pub done_ids: HashSet<String>,
+    pub correct: usize,
+    pub answered: usize,
+    pub done: usize,
+    pub session_items: usize,
+    pub session_ms: f64,
+}
+
+impl ActiveRun {
+    pub fn start(spec: &RunSpec, info: &ModelInfo, bench: &Benchmark, bench_hash: &str, previous: &[ItemRecord], backend: &str) -> Result<ActiveRun, String> {
+        let cfg = config(spec, info, bench, bench_hash)?;
+        let plan = plan(bench, &cfg, None, spec.limit)?;
+        let header = RunHeader {
+            bedside_run: RUN_FORMAT,
+            bedside_version: env!("CARGO_PKG_VERSION").to_string(),
+            config_hash: cfg.hash(),
+            config: cfg.clone(),
+            slice: None,
+            planned_items: plan.planned,
+            backend: backend.to_string(),
+            merged_from: Vec::new(),
+        };
+        let in_plan: HashSet<String> = plan.items.iter().map(|p| p.item.id.clone()).collect();
+        let mut run = ActiveRun { cfg, plan, header, next: 0, done_ids: HashSet::new(), correct: 0, answered: 0, done: 0, session_items: 0, session_ms: 0.0 };
+        for r in previous.iter().filter(|r| in_plan.contains(&r.id)) {
+            run.done_ids.insert(r.id.clone());
+            run.done += 1;
+            run.correct += r.correct as usize;
+            run.answered += r.answered() as usize;
+        }
+        Ok(run)
+    }
+
+    pub fn total(&self) -> usize {
+        self.plan.items.len()
+    }
+
+    /// Evaluate the next unfinished item; `None` when the run is complete.
+    pub fn step(&mut self, model: &Model<Cpu>, now: fn() -> f64) -> Option<FromWorker> {
+        while self.next < self.plan.items.len() && self.done_ids.contains(&self.plan.items[self.next].item.id) {
+            self.next += 1;
+        }
+        let p = self.plan.items.get(self.next)?;
+        let mut ev = Evaluator::new(model, self.cfg.clone());
+        ev.clock = now;
+        let t0 = now();
+        let record = ev.evaluate(&self.plan, p);
+        self.session_ms += now() - t0;
+        self.session_items += 1;
+        self.next += 1;
+        self.done += 1;
+        self.correct += record.correct as usize;
+        self.answered += record.answered() as usize;
+        let rate = if self.session_ms > 0.0 { self.session_items as f64 / (self.session_ms / 1000.0) } else { 0.0 };
+        let progress = ProgressInfo {
+            done: self.done,
+            total: self.total(),
+            items_per_s: rate,
+            eta_s: if rate > 0.0 { (self.total() - self.done) as f64 / rate } else { f64::NAN },
+            correct: self.correct,
+            answered: self.answered,
+        };
+        Some(FromWorker::Record { record, progress })
+    }
+}

@@ -1,0 +1,55 @@
+//! The page's handle on the engine worker.
+
+use crate::protocol::{FromWorker, ToWorker};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
+use yew::Callback;
+
+pub struct WorkerLink {
+    worker: Worker,
+    _handler: Closure<dyn Fn(MessageEvent)>,
+}
+
+impl PartialEq for WorkerLink {
+    fn eq(&self, other: &Self) -> bool {
+        self.worker == other.worker
+    }
+}
+
+impl WorkerLink {
+    /// Start the worker (`worker_loader.js`, built by Trunk from `src/bin/worker.rs`).
+    pub fn spawn(on_message: Callback<FromWorker>) -> Result<WorkerLink, String> {
+        let opts = WorkerOptions::new();
+        opts.set_type(WorkerType::Module);
+        let worker = Worker::new_with_options("./worker_loader.js", &opts).map_err(|e| format!("could not start the worker: {e:?}"))?;
+        let handler = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| {
+            let text = ev.data().as_string().unwrap_or_default();
+            match serde_json::from_str::<FromWorker>(&text) {
+                Ok(m) => on_message.emit(m),
+                Err(e) => on_message.emit(FromWorker::Error { message: format!("bad message from the worker: {e}") }),
+            }
+        });
+        worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+        Ok(WorkerLink { worker, _handler: handler })
+    }
+
+    fn envelope(msg: &ToWorker) -> js_sys::Object {
+        let o = js_sys::Object::new();
+        js_sys::Reflect::set(&o, &"msg".into(), &JsValue::from_str(&serde_json::to_string(msg).unwrap_or_default())).ok();
+        o
+    }
+
+    pub fn send(&self, msg: &ToWorker) {
+        self.worker.post_message(&Self::envelope(msg)).ok();
+    }
+
+    /// Send with a byte buffer (transferred, not copied).
+    pub fn send_bytes(&self, msg: &ToWorker, bytes: js_sys::Uint8Array) {
+        let o = Self::envelope(msg);
+        let buf = bytes.buffer();
+        js_sys::Reflect::set(&o, &"bytes".into(), &buf).ok();
+        let transfer = js_sys::Array::of1(&buf);
+        self.worker.post_message_with_transfer(&o, &transfer).ok();
+    }
+}
