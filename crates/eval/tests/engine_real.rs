@@ -2,10 +2,12 @@
 //! - option log-likelihoods from the shared prompt (prefix sharing) equal the naive full-sequence path
 //!   within 1e-4 per option;
 //! - letter scoring equals the log-likelihood of the single-token letter continuation;
-//! - agreement with lm-evaluation-harness (requests built by lm-eval, log-probabilities from llama.cpp:
-//!   scripts/reference_lm_eval.py -> tests/fixtures/lm_eval_reference.json): per-item predictions agree on
-//!   >= 99% of items, pooled accuracy within 0.5 points, and a disagreement only where lm-eval's own top
-//!   two options are within the log-likelihood tolerance.
+//! - agreement with lm-evaluation-harness (requests built by lm-eval from its own task files,
+//!   log-probabilities from llama.cpp on the same weights dequantised to F32, the model Bedside's f32 path
+//!   computes: scripts/reference_lm_eval.py -> tests/fixtures/lm_eval_reference.json): per-item predictions
+//!   agree on >= 99% of items, pooled accuracy within 0.5 points, every option's log-likelihood within
+//!   LL_TOL. Agreement with llama.cpp's quantised kernels (which also round activations to 8 bits) is
+//!   measured and printed, with a looser bound.
 
 mod common;
 use bedside_eval::{plan, Evaluator, Method, Status};
@@ -70,8 +72,9 @@ fn agreement(model_file: &str, model_id: &str, max_items: usize) {
     let r: Value = serde_json::from_str(include_str!("fixtures/lm_eval_reference.json")).unwrap();
     let (mut n, mut agree, mut ours_correct, mut ref_correct) = (0usize, 0usize, 0usize, 0usize);
     let (mut worst, mut sum_abs, mut count) = (0f64, 0f64, 0usize);
-    // Tolerance on a log-likelihood (bedside: f32 on dequantised weights; llama.cpp: its quantised kernels).
-    const LL_TOL: f64 = 0.15;
+    // Tolerance on a summed log-likelihood, f32 vs f32 (different kernels and summation orders).
+    const LL_TOL: f64 = 0.05;
+    let (mut q_agree, mut q_worst) = (0usize, 0f64);
     for run in r["runs"].as_array().unwrap().iter().filter(|x| x["model"] == model_id) {
         let b = sample(run["benchmark"].as_str().unwrap());
         let cfg = config(&b, Method::Loglik, 0);
@@ -89,6 +92,10 @@ fn agreement(model_file: &str, model_id: &str, max_items: usize) {
                 count += 1;
             }
             let ref_pred = want["pred"].as_u64().unwrap() as usize;
+            q_agree += (rec.pred == want["pred_quantized"].as_u64().map(|p| p as usize)) as usize;
+            for (a, b) in rec.scores.iter().zip(want["loglik_quantized"].as_array().unwrap()) {
+                q_worst = q_worst.max((a - b.as_f64().unwrap()).abs());
+            }
             n += 1;
             ours_correct += rec.correct as usize;
             ref_correct += (want["acc"].as_f64().unwrap() == 1.0) as usize;
@@ -109,10 +116,12 @@ fn agreement(model_file: &str, model_id: &str, max_items: usize) {
         sum_abs / count as f64,
         worst
     );
+    eprintln!("{model_id}: vs llama.cpp's quantised kernels: predictions agree {q_agree}/{n}, loglik max |diff| {q_worst:.3}");
+    assert!(q_agree as f64 >= 0.95 * n as f64, "quantised-kernel agreement {q_agree}/{n}");
     assert!(n >= 40);
     assert!(agree as f64 >= 0.99 * n as f64, "agreement {agree}/{n}");
     assert!((acc - racc).abs() <= 0.005 + 1e-12, "accuracy {acc} vs {racc}");
-    assert!(sum_abs / (count as f64) < LL_TOL / 3.0 && worst < LL_TOL, "log-likelihoods differ: mean {} max {worst}", sum_abs / count as f64);
+    assert!(sum_abs / (count as f64) < LL_TOL / 5.0 && worst < LL_TOL, "log-likelihoods differ: mean {} max {worst}", sum_abs / count as f64);
 }
 
 #[test]
@@ -122,5 +131,5 @@ fn agrees_with_lm_eval_harness_smollm2() {
 
 #[test]
 fn agrees_with_lm_eval_harness_gemma3() {
-    agreement(GEMMA, "gemma3-270m", 25);
+    agreement(GEMMA, "gemma3-270m", usize::MAX);
 }

@@ -138,14 +138,14 @@ pub fn Results() -> Html {
                 <button id="export-html" onclick={export("html")}>{ "HTML report" }</button>
             </div>
             <div class="charts">
-                <figure><figcaption>{ "Accuracy by subject (95% Wilson; dashed: chance)" }</figcaption>{ svg(report_html::subject_chart(&rep)) }</figure>
+                <figure class="wide"><figcaption>{ "Accuracy by subject (95% Wilson; dashed: chance)" }</figcaption>{ svg(report_html::subject_chart(&rep)) }</figure>
                 <figure><figcaption>{ "Reliability diagram" }</figcaption>{ svg(report_html::reliability_chart(&rep)) }</figure>
                 <figure><figcaption>{ "Answer positions (grey gold, blue predicted)" }</figcaption>{ svg(report_html::positions_chart(&rep)) }</figure>
             </div>
             <h3>{ "Items" }</h3>
             <label>{ "Show " }<select id="filter" onchange={on_filter}>
-                <option value="all">{ "all" }</option><option value="correct">{ "correct" }</option><option value="incorrect">{ "incorrect" }</option>
-                { for subjects.iter().map(|x| html! { <option value={x.clone()}>{ x.clone() }</option> }) }
+                { for ["all", "correct", "incorrect"].iter().map(|x| html! { <option value={*x} selected={filter.as_str() == *x}>{ *x }</option> }) }
+                { for subjects.iter().map(|x| html! { <option value={x.clone()} selected={filter.as_str() == x.as_str()}>{ x.clone() }</option> }) }
             </select></label>
             <table class="items" id="items"><thead><tr><th>{ "id" }</th><th>{ "subject" }</th><th>{ "gold" }</th><th>{ "pred" }</th><th>{ "result" }</th><th>{ "confidence" }</th></tr></thead>
             <tbody>{ for shown.iter().map(|r| {
