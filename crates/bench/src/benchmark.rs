@@ -228,6 +228,32 @@ pub fn validate(
         }
     }
 
+    // Shards without a manifest still make a benchmark (e.g. one .jsonl dropped in the browser): splits
+    // come from the file names, the task from the options.
+    let manifest = manifest.or_else(|| {
+        for s in shards.iter_mut() {
+            s.entry.items = s.items.len();
+            let split = crate::importers::InputFile::new(s.entry.file.clone(), Vec::new())
+                .split_from_name();
+            s.entry.split = (split != "test").then(|| split.to_string());
+        }
+        let stems: Vec<&str> = shards
+            .iter()
+            .map(|s| s.entry.file.trim_end_matches(".jsonl"))
+            .collect();
+        Some(Manifest {
+            name: stems.join("+"),
+            version: String::new(),
+            description: "shards checked without a manifest".into(),
+            license: String::new(),
+            citation: String::new(),
+            source: String::new(),
+            language: String::new(),
+            task,
+            shards: shards.iter().map(|s| s.entry.clone()).collect(),
+            subjects: Vec::new(),
+        })
+    });
     match manifest {
         Some(manifest) if !problems.has_errors() => {
             (Some(Benchmark { manifest, shards }), problems, checked)

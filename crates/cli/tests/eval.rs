@@ -7,7 +7,10 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn bedside(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bedside")).args(args).output().expect("run bedside")
+    Command::new(env!("CARGO_BIN_EXE_bedside"))
+        .args(args)
+        .output()
+        .expect("run bedside")
 }
 
 fn ok(o: &Output) -> String {
@@ -21,25 +24,46 @@ fn root() -> PathBuf {
 }
 
 fn model() -> String {
-    let dir = std::env::var_os("BEDSIDE_MODELS").map(PathBuf::from).unwrap_or_else(|| root().join("models"));
+    let dir = std::env::var_os("BEDSIDE_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("models"));
     let p = dir.join("SmolLM2-135M-Instruct.Q4_1.gguf");
-    assert!(p.is_file(), "{} not found: run `bash scripts/get_models.sh`", p.display());
+    assert!(
+        p.is_file(),
+        "{} not found: run `bash scripts/get_models.sh`",
+        p.display()
+    );
     p.display().to_string()
 }
 
 fn mmlu() -> String {
-    root().join("data/samples/mmlu-medical").display().to_string()
+    root()
+        .join("data/samples/mmlu-medical")
+        .display()
+        .to_string()
 }
 
 fn lines(path: &std::path::Path) -> Vec<Value> {
-    std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 fn eval(out: &std::path::Path, extra: &[&str]) -> Output {
     let m = model();
     let b = mmlu();
     let o = out.display().to_string();
-    let mut args = vec!["eval", "--model", m.as_str(), "--bench", b.as_str(), "--out", o.as_str()];
+    let mut args = vec![
+        "eval",
+        "--model",
+        m.as_str(),
+        "--bench",
+        b.as_str(),
+        "--out",
+        o.as_str(),
+    ];
     args.extend_from_slice(extra);
     bedside(&args)
 }
@@ -59,29 +83,57 @@ fn eval_report_and_independent_accuracy() {
     // Recompute accuracy from the raw per-option scores: argmax vs gold.
     let mut correct = 0;
     for r in recs {
-        let scores: Vec<f64> = r["scores"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        let scores: Vec<f64> = r["scores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
         assert_eq!(scores.len(), 4);
         let best = (0..4).fold(0, |b, i| if scores[i] > scores[b] { i } else { b });
-        let probs: Vec<f64> = r["probs"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        let probs: Vec<f64> = r["probs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
         assert!((probs.iter().sum::<f64>() - 1.0).abs() < 1e-9);
         assert_eq!(r["pred"].as_u64().unwrap() as usize, best);
         let right = best as u64 == r["gold"].as_u64().unwrap();
         assert_eq!(r["correct"].as_bool().unwrap(), right);
         correct += right as usize;
     }
-    let rep: Value = serde_json::from_str(&ok(&bedside(&["report", out.to_str().unwrap(), "--json"])).split("\nnote").next().unwrap().to_string()).unwrap();
+    let rep: Value = serde_json::from_str(
+        &ok(&bedside(&["report", out.to_str().unwrap(), "--json"]))
+            .split("\nnote")
+            .next()
+            .unwrap()
+            .to_string(),
+    )
+    .unwrap();
     assert_eq!(rep["items"], 6);
     assert_eq!(rep["correct"], correct);
     assert!((rep["accuracy"].as_f64().unwrap() - correct as f64 / 6.0).abs() < 1e-12);
     assert!(rep["chance"]["expected_accuracy"].as_f64().unwrap() == 0.25);
     assert!(rep["calibration"]["ece"].as_f64().is_some());
     let text = ok(&bedside(&["report", out.to_str().unwrap()]));
-    assert!(text.contains("accuracy") && text.contains("incomplete: 6 of 120"), "{text}");
+    assert!(
+        text.contains("accuracy") && text.contains("incomplete: 6 of 120"),
+        "{text}"
+    );
     let html = dir.path().join("r.html");
-    ok(&bedside(&["report", out.to_str().unwrap(), "--html", html.to_str().unwrap()]));
+    ok(&bedside(&[
+        "report",
+        out.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]));
     let h = std::fs::read_to_string(&html).unwrap();
     assert!(h.contains("<svg") && h.contains("Reliability diagram"));
-    assert!(!h.contains("http://") && !h.contains("https://") && !h.contains("<script"), "the HTML report must be self-contained");
+    assert!(
+        !h.contains("http://") && !h.contains("https://") && !h.contains("<script"),
+        "the HTML report must be self-contained"
+    );
 }
 
 #[test]
@@ -92,16 +144,31 @@ fn resume_extends_and_recovers_a_cut_off_record() {
     let first = lines(&out);
     // Simulate a kill mid-write: half of a record at the end, no newline.
     let mut bytes = std::fs::read(&out).unwrap();
-    let cut = std::fs::read_to_string(&out).unwrap().lines().last().unwrap().len() / 2;
-    let last_line = std::fs::read_to_string(&out).unwrap().lines().last().unwrap()[..cut].to_string();
+    let cut = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .len()
+        / 2;
+    let last_line = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()[..cut]
+        .to_string();
     bytes.extend_from_slice(last_line.as_bytes());
     std::fs::write(&out, &bytes).unwrap();
     let o = ok(&eval(&out, &["--limit", "5"]));
-    assert!(o.contains("cut-off record") && o.contains("3 already done"), "{o}");
+    assert!(
+        o.contains("cut-off record") && o.contains("3 already done"),
+        "{o}"
+    );
     let all = lines(&out);
     assert_eq!(all.len(), 6, "header + 5 records");
     assert_eq!(all[..4], first[..], "earlier records are kept as they were");
-    let ids: std::collections::HashSet<&str> = all[1..].iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let ids: std::collections::HashSet<&str> =
+        all[1..].iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), 5);
     // Same command again: nothing to do, nothing duplicated.
     ok(&eval(&out, &["--limit", "5"]));
@@ -110,7 +177,10 @@ fn resume_extends_and_recovers_a_cut_off_record() {
     let e = eval(&out, &["--limit", "5", "--method", "letter"]);
     assert_eq!(e.status.code(), Some(2));
     let msg = String::from_utf8_lossy(&e.stderr);
-    assert!(msg.contains("different configuration") && msg.contains("method"), "{msg}");
+    assert!(
+        msg.contains("different configuration") && msg.contains("method"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -132,20 +202,37 @@ fn slices_merge_into_the_full_run() {
     let m = lines(&merged);
     assert!(m[0]["slice"].is_null());
     assert_eq!(m[0]["merged_from"].as_array().unwrap().len(), 3);
-    let idx: Vec<u64> = m[1..].iter().map(|r| r["index"].as_u64().unwrap()).collect();
+    let idx: Vec<u64> = m[1..]
+        .iter()
+        .map(|r| r["index"].as_u64().unwrap())
+        .collect();
     assert_eq!(idx, [0, 1, 2, 3, 4, 5]);
     let f = lines(&full);
     for (a, b) in m[1..].iter().zip(&f[1..]) {
         assert_eq!(a["id"], b["id"]);
         assert_eq!(a["pred"], b["pred"]);
-        for (x, y) in a["scores"].as_array().unwrap().iter().zip(b["scores"].as_array().unwrap()) {
+        for (x, y) in a["scores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(b["scores"].as_array().unwrap())
+        {
             assert!((x.as_f64().unwrap() - y.as_f64().unwrap()).abs() < 1e-9);
         }
     }
     // A slice run with another configuration cannot be merged.
     let other = dir.path().join("other.jsonl");
-    ok(&eval(&other, &["--slice", "0/3", "--limit", "1", "--method", "letter"]));
-    let e = bedside(&["merge", "--out", dir.path().join("x.jsonl").to_str().unwrap(), &parts[1], other.to_str().unwrap()]);
+    ok(&eval(
+        &other,
+        &["--slice", "0/3", "--limit", "1", "--method", "letter"],
+    ));
+    let e = bedside(&[
+        "merge",
+        "--out",
+        dir.path().join("x.jsonl").to_str().unwrap(),
+        &parts[1],
+        other.to_str().unwrap(),
+    ]);
     assert!(!e.status.success());
     assert!(String::from_utf8_lossy(&e.stderr).contains("different configuration"));
 }
@@ -154,11 +241,25 @@ fn slices_merge_into_the_full_run() {
 fn generate_with_extraction_and_probes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("gen.jsonl");
-    ok(&eval(&out, &["--limit", "3", "--method", "generate", "--chat", "--max-tokens", "8"]));
+    ok(&eval(
+        &out,
+        &[
+            "--limit",
+            "3",
+            "--method",
+            "generate",
+            "--chat",
+            "--max-tokens",
+            "8",
+        ],
+    ));
     let rows = lines(&out);
     for r in &rows[1..] {
         let status = r["status"].as_str().unwrap();
-        assert!(status == "extracted" || status == "unextractable", "{status}");
+        assert!(
+            status == "extracted" || status == "unextractable",
+            "{status}"
+        );
         assert_eq!(r["outputs"].as_array().unwrap().len(), 1);
         if status == "unextractable" {
             assert!(!r["correct"].as_bool().unwrap());
@@ -167,6 +268,40 @@ fn generate_with_extraction_and_probes() {
             assert!(r["rule"].is_string());
         }
     }
+    // Self-consistency: three sampled answers per item, majority vote, vote shares as probabilities.
+    let sc = dir.path().join("sc.jsonl");
+    ok(&eval(
+        &sc,
+        &[
+            "--limit",
+            "2",
+            "--method",
+            "generate",
+            "--samples",
+            "3",
+            "--temperature",
+            "0.8",
+            "--max-tokens",
+            "6",
+        ],
+    ));
+    for r in &lines(&sc)[1..] {
+        assert_eq!(r["outputs"].as_array().unwrap().len(), 3);
+        if r["status"] == "extracted" {
+            let p: f64 = r["probs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .sum();
+            assert!((p - 1.0).abs() < 1e-9);
+        }
+    }
+    let e = eval(
+        &dir.path().join("x.jsonl"),
+        &["--method", "generate", "--samples", "3"],
+    );
+    assert!(String::from_utf8_lossy(&e.stderr).contains("--temperature"));
     // Probes: shuffled options keep the gold answer's text; the header records the probe.
     let p = dir.path().join("shuffle.jsonl");
     ok(&eval(&p, &["--limit", "4", "--probe", "shuffle"]));
@@ -180,16 +315,61 @@ fn generate_with_extraction_and_probes() {
 fn bad_inputs_get_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r.jsonl");
-    let e = bedside(&["eval", "--model", "no-such.gguf", "--bench", &mmlu(), "--out", out.to_str().unwrap()]);
+    let e = bedside(&[
+        "eval",
+        "--model",
+        "no-such.gguf",
+        "--bench",
+        &mmlu(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(e.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&e.stderr).contains("no-such.gguf does not exist"));
     // A benchmark with an invalid shard: the problems are listed, nothing runs.
     let bench = dir.path().join("bench");
     std::fs::create_dir(&bench).unwrap();
-    std::fs::write(bench.join("test.jsonl"), "{\"id\":\"1\",\"question\":\"q\",\"options\":[\"a\"],\"answer\":0}\n").unwrap();
-    let e = bedside(&["eval", "--model", &model(), "--bench", bench.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    std::fs::write(
+        bench.join("test.jsonl"),
+        "{\"id\":\"1\",\"question\":\"q\",\"options\":[\"a\"],\"answer\":0}\n",
+    )
+    .unwrap();
+    let e = bedside(&[
+        "eval",
+        "--model",
+        &model(),
+        "--bench",
+        bench.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let msg = String::from_utf8_lossy(&e.stderr);
-    assert!(!e.status.success() && msg.contains("test.jsonl:1") && msg.contains("not a valid benchmark"), "{msg}");
+    assert!(
+        !e.status.success()
+            && msg.contains("test.jsonl:1")
+            && msg.contains("not a valid benchmark"),
+        "{msg}"
+    );
+    // An empty shard: a clear error before any work.
+    std::fs::write(bench.join("test.jsonl"), "").unwrap();
+    let e = bedside(&[
+        "eval",
+        "--model",
+        &model(),
+        "--bench",
+        bench.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let msg = String::from_utf8_lossy(&e.stderr);
+    assert!(
+        !e.status.success() && msg.contains("holds no items") && msg.contains("test.jsonl"),
+        "{msg}"
+    );
+    assert!(
+        !out.exists(),
+        "nothing is written when the run cannot start"
+    );
     // A file that is not a run file.
     std::fs::write(&out, "hello\n").unwrap();
     let e = bedside(&["report", out.to_str().unwrap()]);

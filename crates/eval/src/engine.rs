@@ -62,6 +62,10 @@ pub fn plan(
         .items_in_split(split)
         .map(|(s, li)| (s.entry.file.clone(), li.item.clone()))
         .collect();
+    if bench.is_empty() {
+        let empty: Vec<&str> = bench.shards.iter().map(|s| s.entry.file.as_str()).collect();
+        return Err(format!("the benchmark holds no items (empty shards: {}); add items or point --bench at another folder", empty.join(", ")));
+    }
     if all.is_empty() {
         let mut splits: Vec<&str> = bench.shards.iter().map(|s| s.entry.split()).collect();
         splits.dedup();

@@ -156,9 +156,23 @@ pub fn positions_chart(r: &Report) -> String {
 
 /// Accuracy overall and per subject with 95% Wilson intervals; the dashed line is chance.
 pub fn subject_chart(r: &Report) -> String {
-    let subjects = r.subjects.iter().map(|s| (s.subject.clone(), s.accuracy, s.interval.low, s.interval.high, s.items));
-    let overall = r.accuracy.zip(r.wilson).map(|(a, w)| ("all items".to_string(), a, w.low, w.high, r.answered));
-    bar_chart(&overall.into_iter().chain(subjects).collect::<Vec<_>>(), r.chance.as_ref().map(|c| c.expected_accuracy))
+    let subjects = r.subjects.iter().map(|s| {
+        (
+            s.subject.clone(),
+            s.accuracy,
+            s.interval.low,
+            s.interval.high,
+            s.items,
+        )
+    });
+    let overall = r
+        .accuracy
+        .zip(r.wilson)
+        .map(|(a, w)| ("all items".to_string(), a, w.low, w.high, r.answered));
+    bar_chart(
+        &overall.into_iter().chain(subjects).collect::<Vec<_>>(),
+        r.chance.as_ref().map(|c| c.expected_accuracy),
+    )
 }
 
 /// The whole report page. `records` fill the per-item table.

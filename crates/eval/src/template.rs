@@ -80,6 +80,41 @@ impl Template {
         }
     }
 
+    /// Whether the template can present `item` as lm-eval does: `medqa` and `medmcqa` are 4-option tasks.
+    pub fn fits(self, item: &Item) -> bool {
+        match self {
+            Template::Medqa | Template::Medmcqa => item.options.len() == 4,
+            _ => true,
+        }
+    }
+
+    /// The template for `--format`: `auto` picks from the manifest (falling back to `generic` when the
+    /// dataset's template does not fit every item); a named template must fit every item, else a clear
+    /// error naming the first item that does not.
+    pub fn resolve(format: &str, bench: &bedside_bench::Benchmark) -> Result<Template, String> {
+        let m = &bench.manifest;
+        if format == "auto" {
+            let t = Template::auto(m.task, &m.name, &m.source);
+            return Ok(if bench.all_items().all(|(_, li)| t.fits(&li.item)) {
+                t
+            } else {
+                Template::Generic
+            });
+        }
+        let t: Template = format.parse()?;
+        if let Some((shard, li)) = bench.all_items().find(|(_, li)| !t.fits(&li.item)) {
+            return Err(format!(
+                "{}:{}: item `{}` has {} options, but --format {t} reproduces lm-eval's 4-option `{}` task; use --format generic (or auto)",
+                shard.entry.file,
+                li.line,
+                li.item.id,
+                li.item.options.len(),
+                t.lm_eval_task().unwrap_or_default()
+            ));
+        }
+        Ok(t)
+    }
+
     /// The text of one item, ending with `Answer:` (lm-eval's `doc_to_text`).
     pub fn doc_to_text(self, item: &Item) -> String {
         let letters = |out: &mut String| {

@@ -39,7 +39,11 @@ fn prefix_sharing_equals_naive_scoring() {
             assert_eq!(a.scores.len(), o.scores.len());
             for (x, y) in a.scores.iter().zip(&o.scores) {
                 worst = worst.max((x - y).abs());
-                assert!((x - y).abs() < 1e-4, "{bench} {}: shared {x} vs naive {y}", it.item.id);
+                assert!(
+                    (x - y).abs() < 1e-4,
+                    "{bench} {}: shared {x} vs naive {y}",
+                    it.item.id
+                );
             }
             assert_eq!(a.pred, o.pred);
             // Naive runs the prompt once per option; shared runs it once in total.
@@ -63,7 +67,11 @@ fn letter_scores_equal_single_token_loglik() {
         }
         let probs = y.probs.unwrap();
         assert!((probs.iter().sum::<f64>() - 1.0).abs() < 1e-9);
-        assert_eq!(y.norm_scores.len(), 0, "acc_norm is a log-likelihood metric");
+        assert_eq!(
+            y.norm_scores.len(),
+            0,
+            "acc_norm is a log-likelihood metric"
+        );
     }
 }
 
@@ -75,7 +83,12 @@ fn agreement(model_file: &str, model_id: &str, max_items: usize) {
     // Tolerance on a summed log-likelihood, f32 vs f32 (different kernels and summation orders).
     const LL_TOL: f64 = 0.05;
     let (mut q_agree, mut q_worst) = (0usize, 0f64);
-    for run in r["runs"].as_array().unwrap().iter().filter(|x| x["model"] == model_id) {
+    for run in r["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["model"] == model_id)
+    {
         let b = sample(run["benchmark"].as_str().unwrap());
         let cfg = config(&b, Method::Loglik, 0);
         let p = plan(&b, &cfg, None, None).unwrap();
@@ -84,7 +97,12 @@ fn agreement(model_file: &str, model_id: &str, max_items: usize) {
             let id = want["id"].as_str().unwrap();
             let it = p.items.iter().find(|x| x.item.id == id).unwrap();
             let rec = ev.evaluate(&p, it);
-            let lls: Vec<f64> = want["loglik"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            let lls: Vec<f64> = want["loglik"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
             for (a, b) in rec.scores.iter().zip(&lls) {
                 let d = (a - b).abs();
                 worst = worst.max(d);
@@ -93,7 +111,11 @@ fn agreement(model_file: &str, model_id: &str, max_items: usize) {
             }
             let ref_pred = want["pred"].as_u64().unwrap() as usize;
             q_agree += (rec.pred == want["pred_quantized"].as_u64().map(|p| p as usize)) as usize;
-            for (a, b) in rec.scores.iter().zip(want["loglik_quantized"].as_array().unwrap()) {
+            for (a, b) in rec
+                .scores
+                .iter()
+                .zip(want["loglik_quantized"].as_array().unwrap())
+            {
                 q_worst = q_worst.max((a - b.as_f64().unwrap()).abs());
             }
             n += 1;
@@ -104,11 +126,19 @@ fn agreement(model_file: &str, model_id: &str, max_items: usize) {
             } else {
                 let mut s = lls.clone();
                 s.sort_by(|a, b| b.total_cmp(a));
-                assert!(s[0] - s[1] < 2.0 * LL_TOL, "{id}: bedside picks {:?}, lm-eval {ref_pred} with a clear margin {:.3}", rec.pred, s[0] - s[1]);
+                assert!(
+                    s[0] - s[1] < 2.0 * LL_TOL,
+                    "{id}: bedside picks {:?}, lm-eval {ref_pred} with a clear margin {:.3}",
+                    rec.pred,
+                    s[0] - s[1]
+                );
             }
         }
     }
-    let (acc, racc) = (ours_correct as f64 / n as f64, ref_correct as f64 / n as f64);
+    let (acc, racc) = (
+        ours_correct as f64 / n as f64,
+        ref_correct as f64 / n as f64,
+    );
     eprintln!(
         "{model_id}: {n} items, predictions agree {agree}/{n}, accuracy bedside {:.2}% vs lm-eval {:.2}%, loglik |diff| mean {:.4} max {:.4}",
         100.0 * acc,
@@ -117,11 +147,21 @@ fn agreement(model_file: &str, model_id: &str, max_items: usize) {
         worst
     );
     eprintln!("{model_id}: vs llama.cpp's quantised kernels: predictions agree {q_agree}/{n}, loglik max |diff| {q_worst:.3}");
-    assert!(q_agree as f64 >= 0.95 * n as f64, "quantised-kernel agreement {q_agree}/{n}");
+    assert!(
+        q_agree as f64 >= 0.95 * n as f64,
+        "quantised-kernel agreement {q_agree}/{n}"
+    );
     assert!(n >= 40);
     assert!(agree as f64 >= 0.99 * n as f64, "agreement {agree}/{n}");
-    assert!((acc - racc).abs() <= 0.005 + 1e-12, "accuracy {acc} vs {racc}");
-    assert!(sum_abs / (count as f64) < LL_TOL / 5.0 && worst < LL_TOL, "log-likelihoods differ: mean {} max {worst}", sum_abs / count as f64);
+    assert!(
+        (acc - racc).abs() <= 0.005 + 1e-12,
+        "accuracy {acc} vs {racc}"
+    );
+    assert!(
+        sum_abs / (count as f64) < LL_TOL / 5.0 && worst < LL_TOL,
+        "log-likelihoods differ: mean {} max {worst}",
+        sum_abs / count as f64
+    );
 }
 
 #[test]

@@ -14,7 +14,14 @@ use yew::prelude::*;
 /// The bundled model, served from the app's own origin.
 pub const BUNDLED_MODEL: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 /// The bundled sample benchmarks (folders under `samples/`).
-pub const BUNDLED_BENCHES: [&str; 6] = ["mmlu-medical", "medqa-4options", "medmcqa", "pubmedqa", "mmlu-pro-health", "mmlu-redux-medical"];
+pub const BUNDLED_BENCHES: [&str; 6] = [
+    "mmlu-medical",
+    "medqa-4options",
+    "medmcqa",
+    "pubmedqa",
+    "mmlu-pro-health",
+    "mmlu-redux-medical",
+];
 const RUN_KEY: &str = "run";
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -82,20 +89,31 @@ pub enum Action {
     Worker(FromWorker),
     Go(Page),
     Gpu(String),
-    BenchLoaded { name: String, files: BTreeMap<String, String>, items: usize, problems: Vec<String> },
+    BenchLoaded {
+        name: String,
+        files: BTreeMap<String, String>,
+        items: usize,
+        problems: Vec<String>,
+    },
     ModelChosen(ModelSource),
     Spec(RunSpec),
     /// A run was requested: reset results, queue it.
     Start,
     Resume(SavedRun),
     ResumeOffer(Option<SavedRun>),
-    Storage { models: Vec<(String, f64)>, used: f64 },
+    Storage {
+        models: Vec<(String, f64)>,
+        used: f64,
+    },
     Error(Option<String>),
     LoadingModel,
 }
 
 pub fn now_ms() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
 }
 
 impl Reducible for AppState {
@@ -117,7 +135,12 @@ impl Reducible for AppState {
                 }
                 s.model_source = Some(m);
             }
-            Action::BenchLoaded { name, files, items, problems } => {
+            Action::BenchLoaded {
+                name,
+                files,
+                items,
+                problems,
+            } => {
                 s.bench_name = Some(name);
                 s.bench_files = files;
                 s.bench_items = items;
@@ -181,7 +204,11 @@ impl Reducible for AppState {
                     s.running = false;
                     s.cancelled = cancelled;
                     s.finished = !cancelled;
-                    s.status = if cancelled { "cancelled".into() } else { "finished".into() };
+                    s.status = if cancelled {
+                        "cancelled".into()
+                    } else {
+                        "finished".into()
+                    };
                     if !cancelled {
                         s.page = Some(Page::Results);
                     }
@@ -218,21 +245,39 @@ impl Ctx {
 
     /// Ask the worker to load the chosen model.
     pub fn load_model(&self) {
-        let Some(src) = self.state.model_source.clone().or(Some(ModelSource::Bundled)) else { return };
+        let Some(src) = self
+            .state
+            .model_source
+            .clone()
+            .or(Some(ModelSource::Bundled))
+        else {
+            return;
+        };
         self.dispatch(Action::ModelChosen(src.clone()));
         self.dispatch(Action::LoadingModel);
         match src {
-            ModelSource::Bundled => self.send(&ToWorker::LoadModel { name: BUNDLED_MODEL.into(), url: Some(format!("./{BUNDLED_MODEL}")) }),
+            ModelSource::Bundled => self.send(&ToWorker::LoadModel {
+                name: BUNDLED_MODEL.into(),
+                url: Some(format!("./{BUNDLED_MODEL}")),
+            }),
             ModelSource::Stored(name) => {
                 let ctx = self.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     match storage::load_model(&name).await {
                         Ok(bytes) => {
                             if let Some(w) = ctx.worker.as_ref() {
-                                w.send_bytes(&ToWorker::LoadModel { name: name.clone(), url: None }, bytes);
+                                w.send_bytes(
+                                    &ToWorker::LoadModel {
+                                        name: name.clone(),
+                                        url: None,
+                                    },
+                                    bytes,
+                                );
                             }
                         }
-                        Err(e) => ctx.dispatch(Action::Error(Some(format!("could not read {name} from browser storage: {e}; pick the file again")))),
+                        Err(e) => ctx.dispatch(Action::Error(Some(format!(
+                            "could not read {name} from browser storage: {e}; pick the file again"
+                        )))),
                     }
                 });
             }
@@ -242,8 +287,14 @@ impl Ctx {
     /// Start (or resume) the run once the model is loaded.
     pub fn send_run(&self) {
         let s = &*self.state;
-        self.send(&ToWorker::LoadBench { name: s.bench_name.clone().unwrap_or_default(), files: s.bench_files.clone() });
-        self.send(&ToWorker::Run { spec: s.spec.clone(), previous: s.records.clone() });
+        self.send(&ToWorker::LoadBench {
+            name: s.bench_name.clone().unwrap_or_default(),
+            files: s.bench_files.clone(),
+        });
+        self.send(&ToWorker::Run {
+            spec: s.spec.clone(),
+            previous: s.records.clone(),
+        });
     }
 
     pub fn refresh_storage(&self) {
@@ -277,7 +328,10 @@ pub struct InnerProps {
 
 #[component]
 pub fn AppInner(props: &InnerProps) -> Html {
-    let ctx = Ctx { state: props.state.clone(), worker: props.worker.clone() };
+    let ctx = Ctx {
+        state: props.state.clone(),
+        worker: props.worker.clone(),
+    };
     let s = &*props.state;
 
     // Startup: look for the WebGPU adapter, the stored run, stored models.
@@ -287,7 +341,10 @@ pub fn AppInner(props: &InnerProps) -> Html {
             let c = ctx.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 c.dispatch(Action::Gpu(storage::gpu().await));
-                if let Some(saved) = storage::get(RUN_KEY).await.and_then(|t| serde_json::from_str::<SavedRun>(&t).ok()) {
+                if let Some(saved) = storage::get(RUN_KEY)
+                    .await
+                    .and_then(|t| serde_json::from_str::<SavedRun>(&t).ok())
+                {
                     if !saved.finished && !saved.records.is_empty() {
                         c.dispatch(Action::ResumeOffer(Some(saved)));
                     }
@@ -299,7 +356,12 @@ pub fn AppInner(props: &InnerProps) -> Html {
     // A queued run starts when the worker is ready and the model is loaded.
     {
         let ctx = ctx.clone();
-        let key = (s.pending_run, s.model.is_some(), s.worker_ready, s.model_loading);
+        let key = (
+            s.pending_run,
+            s.model.is_some(),
+            s.worker_ready,
+            s.model_loading,
+        );
         use_effect_with(key, move |&(pending, loaded, ready, loading)| {
             if pending && ready {
                 if loaded {
@@ -313,25 +375,28 @@ pub fn AppInner(props: &InnerProps) -> Html {
     // Save the run after every record (and at the end), so a reload can resume it.
     {
         let s2 = s.clone();
-        use_effect_with((s.records.len(), s.finished, s.header.is_some()), move |_| {
-            if s2.header.is_some() {
-                let saved = SavedRun {
-                    bench_name: s2.bench_name.clone().unwrap_or_default(),
-                    bench_files: s2.bench_files.clone(),
-                    model: s2.model_source.clone().unwrap_or(ModelSource::Bundled),
-                    spec: s2.spec.clone(),
-                    header: s2.header.clone(),
-                    records: s2.records.clone(),
-                    total: s2.total,
-                    finished: s2.finished,
-                };
-                if let Ok(text) = serde_json::to_string(&saved) {
-                    wasm_bindgen_futures::spawn_local(async move {
-                        storage::put(RUN_KEY, &text).await.ok();
-                    });
+        use_effect_with(
+            (s.records.len(), s.finished, s.header.is_some()),
+            move |_| {
+                if s2.header.is_some() {
+                    let saved = SavedRun {
+                        bench_name: s2.bench_name.clone().unwrap_or_default(),
+                        bench_files: s2.bench_files.clone(),
+                        model: s2.model_source.clone().unwrap_or(ModelSource::Bundled),
+                        spec: s2.spec.clone(),
+                        header: s2.header.clone(),
+                        records: s2.records.clone(),
+                        total: s2.total,
+                        finished: s2.finished,
+                    };
+                    if let Ok(text) = serde_json::to_string(&saved) {
+                        wasm_bindgen_futures::spawn_local(async move {
+                            storage::put(RUN_KEY, &text).await.ok();
+                        });
+                    }
                 }
-            }
-        });
+            },
+        );
     }
 
     let page = s.page.unwrap_or(Page::Run);
@@ -342,8 +407,12 @@ pub fn AppInner(props: &InnerProps) -> Html {
     };
     let backend = match &s.gpu {
         None => "checking for WebGPU…".to_string(),
-        Some(g) if g.is_empty() => "CPU (WebAssembly): no WebGPU adapter in this browser".to_string(),
-        Some(g) => format!("CPU (WebAssembly); WebGPU adapter found ({g}), GPU execution is not enabled yet"),
+        Some(g) if g.is_empty() => {
+            "CPU (WebAssembly): no WebGPU adapter in this browser".to_string()
+        }
+        Some(g) => format!(
+            "CPU (WebAssembly); WebGPU adapter found ({g}), GPU execution is not enabled yet"
+        ),
     };
     let ctx_resume = ctx.clone();
     let ctx_discard = ctx.clone();

@@ -20,7 +20,15 @@ pub struct RunSpec {
 
 impl Default for RunSpec {
     fn default() -> Self {
-        RunSpec { method: Method::Loglik, format: "auto".into(), shots: 0, chat: false, limit: Some(10), split: "test".into(), probes: Vec::new() }
+        RunSpec {
+            method: Method::Loglik,
+            format: "auto".into(),
+            shots: 0,
+            chat: false,
+            limit: Some(10),
+            split: "test".into(),
+            probes: Vec::new(),
+        }
     }
 }
 
@@ -28,11 +36,20 @@ impl Default for RunSpec {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ToWorker {
     /// Load a model: from a same-origin `url`, or from the bytes sent with the message.
-    LoadModel { name: String, url: Option<String> },
+    LoadModel {
+        name: String,
+        url: Option<String>,
+    },
     /// The benchmark's files (manifest.json and shards), as text.
-    LoadBench { name: String, files: BTreeMap<String, String> },
+    LoadBench {
+        name: String,
+        files: BTreeMap<String, String>,
+    },
     /// Run, skipping items already in `previous` (resume).
-    Run { spec: RunSpec, previous: Vec<ItemRecord> },
+    Run {
+        spec: RunSpec,
+        previous: Vec<ItemRecord>,
+    },
     Cancel,
 }
 
@@ -65,11 +82,28 @@ pub struct ProgressInfo {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FromWorker {
     Ready,
-    Status { text: String },
-    ModelLoaded { info: ModelInfo },
-    BenchLoaded { name: String, items: usize },
-    Header { header: RunHeader, total: usize },
-    Record { record: ItemRecord, progress: ProgressInfo },
-    Done { cancelled: bool },
-    Error { message: String },
+    Status {
+        text: String,
+    },
+    ModelLoaded {
+        info: ModelInfo,
+    },
+    BenchLoaded {
+        name: String,
+        items: usize,
+    },
+    Header {
+        header: RunHeader,
+        total: usize,
+    },
+    Record {
+        record: ItemRecord,
+        progress: ProgressInfo,
+    },
+    Done {
+        cancelled: bool,
+    },
+    Error {
+        message: String,
+    },
 }

@@ -24,12 +24,23 @@ pub fn describe(name: &str, bytes: &[u8]) -> Result<ModelInfo, String> {
     for t in &g.tensors {
         *by_type.entry(t.ty.name()).or_default() += t.byte_len();
     }
-    let quantization = by_type.iter().max_by_key(|(_, b)| **b).map(|(t, _)| t.to_string()).unwrap_or_default();
+    let quantization = by_type
+        .iter()
+        .max_by_key(|(_, b)| **b)
+        .map(|(t, _)| t.to_string())
+        .unwrap_or_default();
     let params = g.parameter_count() as u64;
     let sha = sha256_hex(bytes);
     let known = registry::by_sha256(&sha);
     Ok(ModelInfo {
-        name: known.map(|e| e.name.to_string()).or_else(|| g.get("general.name").and_then(|v| v.as_str()).map(str::to_string)).unwrap_or_else(|| name.to_string()),
+        name: known
+            .map(|e| e.name.to_string())
+            .or_else(|| {
+                g.get("general.name")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| name.to_string()),
         file: name.to_string(),
         architecture: g.architecture().unwrap_or("?").to_string(),
         parameters: params,
@@ -57,7 +68,13 @@ pub fn load_bench(files: &BTreeMap<String, String>) -> Result<(Benchmark, String
         Some(b) => {
             let hash = match &bf.manifest {
                 Some(m) => sha256_hex(m),
-                None => sha256_hex(bf.shards.values().flat_map(|b| sha256_hex(b).into_bytes()).collect::<Vec<u8>>().as_slice()),
+                None => sha256_hex(
+                    bf.shards
+                        .values()
+                        .flat_map(|b| sha256_hex(b).into_bytes())
+                        .collect::<Vec<u8>>()
+                        .as_slice(),
+                ),
             };
             Ok((b, hash))
         }
@@ -66,19 +83,37 @@ pub fn load_bench(files: &BTreeMap<String, String>) -> Result<(Benchmark, String
 }
 
 /// The run configuration for a spec, the same one `bedside eval` builds (so the hashes match).
-pub fn config(spec: &RunSpec, info: &ModelInfo, bench: &Benchmark, bench_hash: &str) -> Result<RunConfig, String> {
-    let template = if spec.format == "auto" {
-        Template::auto(bench.manifest.task, &bench.manifest.name, &bench.manifest.source)
-    } else {
-        spec.format.parse()?
-    };
+pub fn config(
+    spec: &RunSpec,
+    info: &ModelInfo,
+    bench: &Benchmark,
+    bench_hash: &str,
+) -> Result<RunConfig, String> {
+    let template = Template::resolve(&spec.format, bench)?;
     Ok(RunConfig {
-        model: ModelRef { name: info.name.clone(), file: info.file.rsplit('/').next().unwrap_or(&info.file).to_string(), sha256: info.sha256.clone() },
-        benchmark: BenchmarkRef { name: bench.manifest.name.clone(), hash: bench_hash.to_string(), split: spec.split.clone() },
+        model: ModelRef {
+            name: info.name.clone(),
+            file: info
+                .file
+                .rsplit('/')
+                .next()
+                .unwrap_or(&info.file)
+                .to_string(),
+            sha256: info.sha256.clone(),
+        },
+        benchmark: BenchmarkRef {
+            name: bench.manifest.name.clone(),
+            hash: bench_hash.to_string(),
+            split: spec.split.clone(),
+        },
         template,
         method: spec.method,
         shots: spec.shots,
-        fewshot: if template.shots_first_n_same_subject() { FewshotSampler::FirstN } else { FewshotSampler::Random },
+        fewshot: if template.shots_first_n_same_subject() {
+            FewshotSampler::FirstN
+        } else {
+            FewshotSampler::Random
+        },
         chat: spec.chat,
         cot: false,
         samples: 1,
@@ -105,7 +140,14 @@ pub struct ActiveRun {
 }
 
 impl ActiveRun {
-    pub fn start(spec: &RunSpec, info: &ModelInfo, bench: &Benchmark, bench_hash: &str, previous: &[ItemRecord], backend: &str) -> Result<ActiveRun, String> {
+    pub fn start(
+        spec: &RunSpec,
+        info: &ModelInfo,
+        bench: &Benchmark,
+        bench_hash: &str,
+        previous: &[ItemRecord],
+        backend: &str,
+    ) -> Result<ActiveRun, String> {
         let cfg = config(spec, info, bench, bench_hash)?;
         let plan = plan(bench, &cfg, None, spec.limit)?;
         let header = RunHeader {
@@ -119,7 +161,18 @@ impl ActiveRun {
             merged_from: Vec::new(),
         };
         let in_plan: HashSet<String> = plan.items.iter().map(|p| p.item.id.clone()).collect();
-        let mut run = ActiveRun { cfg, plan, header, next: 0, done_ids: HashSet::new(), correct: 0, answered: 0, done: 0, session_items: 0, session_ms: 0.0 };
+        let mut run = ActiveRun {
+            cfg,
+            plan,
+            header,
+            next: 0,
+            done_ids: HashSet::new(),
+            correct: 0,
+            answered: 0,
+            done: 0,
+            session_items: 0,
+            session_ms: 0.0,
+        };
         for r in previous.iter().filter(|r| in_plan.contains(&r.id)) {
             run.done_ids.insert(r.id.clone());
             run.done += 1;
@@ -135,7 +188,9 @@ impl ActiveRun {
 
     /// Evaluate the next unfinished item; `None` when the run is complete.
     pub fn step(&mut self, model: &Model<Cpu>, now: fn() -> f64) -> Option<FromWorker> {
-        while self.next < self.plan.items.len() && self.done_ids.contains(&self.plan.items[self.next].item.id) {
+        while self.next < self.plan.items.len()
+            && self.done_ids.contains(&self.plan.items[self.next].item.id)
+        {
             self.next += 1;
         }
         let p = self.plan.items.get(self.next)?;
@@ -149,12 +204,20 @@ impl ActiveRun {
         self.done += 1;
         self.correct += record.correct as usize;
         self.answered += record.answered() as usize;
-        let rate = if self.session_ms > 0.0 { self.session_items as f64 / (self.session_ms / 1000.0) } else { 0.0 };
+        let rate = if self.session_ms > 0.0 {
+            self.session_items as f64 / (self.session_ms / 1000.0)
+        } else {
+            0.0
+        };
         let progress = ProgressInfo {
             done: self.done,
             total: self.total(),
             items_per_s: rate,
-            eta_s: if rate > 0.0 { (self.total() - self.done) as f64 / rate } else { f64::NAN },
+            eta_s: if rate > 0.0 {
+                (self.total() - self.done) as f64 / rate
+            } else {
+                f64::NAN
+            },
             correct: self.correct,
             answered: self.answered,
         };

@@ -32,7 +32,10 @@ pub async fn get(key: &str) -> Option<String> {
 }
 
 pub async fn put(key: &str, value: &str) -> Result<(), String> {
-    idb_put(key, value).await.map(|_| ()).map_err(|e| format!("{e:?}"))
+    idb_put(key, value)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("{e:?}"))
 }
 
 pub async fn delete(key: &str) {
@@ -40,16 +43,24 @@ pub async fn delete(key: &str) {
 }
 
 pub async fn save_model(name: &str, bytes: &js_sys::Uint8Array) -> Result<(), String> {
-    opfs_save(name, bytes).await.map(|_| ()).map_err(|e| format!("{e:?}"))
+    opfs_save(name, bytes)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("{e:?}"))
 }
 
 pub async fn load_model(name: &str) -> Result<js_sys::Uint8Array, String> {
-    opfs_load(name).await.map(|v| v.into()).map_err(|e| format!("{e:?}"))
+    opfs_load(name)
+        .await
+        .map(|v| v.into())
+        .map_err(|e| format!("{e:?}"))
 }
 
 /// Stored model files: (name, bytes).
 pub async fn list_models() -> Vec<(String, f64)> {
-    let Ok(v) = opfs_list().await else { return Vec::new() };
+    let Ok(v) = opfs_list().await else {
+        return Vec::new();
+    };
     js_sys::Array::from(&v)
         .iter()
         .filter_map(|e| {
@@ -68,10 +79,18 @@ pub async fn wipe() {
 }
 
 pub async fn used_bytes() -> f64 {
-    storage_used().await.ok().and_then(|v| v.as_f64()).unwrap_or(0.0)
+    storage_used()
+        .await
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0)
 }
 
 /// A description of the WebGPU adapter, or empty when there is none.
 pub async fn gpu() -> String {
-    gpu_adapter().await.ok().and_then(|v| v.as_string()).unwrap_or_default()
+    gpu_adapter()
+        .await
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
 }

@@ -22,21 +22,32 @@ impl WorkerLink {
     pub fn spawn(on_message: Callback<FromWorker>) -> Result<WorkerLink, String> {
         let opts = WorkerOptions::new();
         opts.set_type(WorkerType::Module);
-        let worker = Worker::new_with_options("./worker_loader.js", &opts).map_err(|e| format!("could not start the worker: {e:?}"))?;
+        let worker = Worker::new_with_options("./worker_loader.js", &opts)
+            .map_err(|e| format!("could not start the worker: {e:?}"))?;
         let handler = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| {
             let text = ev.data().as_string().unwrap_or_default();
             match serde_json::from_str::<FromWorker>(&text) {
                 Ok(m) => on_message.emit(m),
-                Err(e) => on_message.emit(FromWorker::Error { message: format!("bad message from the worker: {e}") }),
+                Err(e) => on_message.emit(FromWorker::Error {
+                    message: format!("bad message from the worker: {e}"),
+                }),
             }
         });
         worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
-        Ok(WorkerLink { worker, _handler: handler })
+        Ok(WorkerLink {
+            worker,
+            _handler: handler,
+        })
     }
 
     fn envelope(msg: &ToWorker) -> js_sys::Object {
         let o = js_sys::Object::new();
-        js_sys::Reflect::set(&o, &"msg".into(), &JsValue::from_str(&serde_json::to_string(msg).unwrap_or_default())).ok();
+        js_sys::Reflect::set(
+            &o,
+            &"msg".into(),
+            &JsValue::from_str(&serde_json::to_string(msg).unwrap_or_default()),
+        )
+        .ok();
         o
     }
 

@@ -68,47 +68,107 @@ struct EvalMeasure {
     peak_rss: u64,
 }
 
-fn eval_child(model: &str, bench: &str, limit: usize, backend: &str, naive: bool) -> Result<(EvalMeasure, Vec<serde_json::Value>)> {
+fn eval_child(
+    model: &str,
+    bench: &str,
+    limit: usize,
+    backend: &str,
+    naive: bool,
+) -> Result<(EvalMeasure, Vec<serde_json::Value>)> {
     let dir = std::env::temp_dir().join(format!("bedside-bench-eval-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let out = dir.join(if naive { "naive.jsonl" } else { "shared.jsonl" });
     std::fs::remove_file(&out).ok();
     let exe = std::env::current_exe()?;
     let mut cmd = Command::new(exe);
-    cmd.args(["eval", "--model", model, "--bench", bench, "--limit", &limit.to_string(), "--backend", backend, "--quiet", "--stats-json", "--out"]).arg(&out);
+    cmd.args([
+        "eval",
+        "--model",
+        model,
+        "--bench",
+        bench,
+        "--limit",
+        &limit.to_string(),
+        "--backend",
+        backend,
+        "--quiet",
+        "--stats-json",
+        "--out",
+    ])
+    .arg(&out);
     if naive {
         cmd.arg("--no-prefix-sharing");
     }
     let o = cmd.output()?;
     if !o.status.success() {
-        bail!("bedside eval failed: {}", String::from_utf8_lossy(&o.stderr).trim());
+        bail!(
+            "bedside eval failed: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        );
     }
-    let m: EvalMeasure = serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().last().unwrap_or(""))?;
-    let recs = std::fs::read_to_string(&out)?.lines().skip(1).filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let m: EvalMeasure = serde_json::from_str(
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .last()
+            .unwrap_or(""),
+    )?;
+    let recs = std::fs::read_to_string(&out)?
+        .lines()
+        .skip(1)
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
     std::fs::remove_dir_all(&dir).ok();
     Ok((m, recs))
 }
 
 fn eval_bench(a: EvalBenchArgs) -> Result<ExitCode> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/samples");
-    let benches = if a.benches.is_empty() { ["medqa-4options", "pubmedqa", "mmlu-medical"].iter().map(|b| root.join(b)).collect() } else { a.benches.clone() };
-    let model = crate::commands::eval::resolve_model(&a.model)?.display().to_string();
-    println!("bedside bench eval: {model}, {} items per benchmark, backend {}, option log-likelihood", a.limit, a.backend);
-    println!("{:<22} {:>14} {:>14} {:>8} {:>12} {:>12} {:>10}", "benchmark", "shared it/s", "naive it/s", "speedup", "shared RSS", "naive RSS", "max |diff|");
+    let benches = if a.benches.is_empty() {
+        ["medqa-4options", "pubmedqa", "mmlu-medical"]
+            .iter()
+            .map(|b| root.join(b))
+            .collect()
+    } else {
+        a.benches.clone()
+    };
+    let model = crate::commands::eval::resolve_model(&a.model)?
+        .display()
+        .to_string();
+    println!(
+        "bedside bench eval: {model}, {} items per benchmark, backend {}, option log-likelihood",
+        a.limit, a.backend
+    );
+    println!(
+        "{:<22} {:>14} {:>14} {:>8} {:>12} {:>12} {:>10}",
+        "benchmark",
+        "shared it/s",
+        "naive it/s",
+        "speedup",
+        "shared RSS",
+        "naive RSS",
+        "max |diff|"
+    );
     for b in &benches {
         let bench = b.display().to_string();
         let (s, sr) = eval_child(&model, &bench, a.limit, &a.backend, false)?;
         let (n, nr) = eval_child(&model, &bench, a.limit, &a.backend, true)?;
         let mut worst = 0f64;
         for (x, y) in sr.iter().zip(&nr) {
-            for (p, q) in x["scores"].as_array().into_iter().flatten().zip(y["scores"].as_array().into_iter().flatten()) {
+            for (p, q) in x["scores"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .zip(y["scores"].as_array().into_iter().flatten())
+            {
                 worst = worst.max((p.as_f64().unwrap_or(0.0) - q.as_f64().unwrap_or(0.0)).abs());
             }
         }
         let (si, ni) = (s.items as f64 / s.seconds, n.items as f64 / n.seconds);
         println!(
             "{:<22} {:>14.2} {:>14.2} {:>7.2}x {:>12} {:>12} {:>10.1e}",
-            b.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+            b.file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             si,
             ni,
             si / ni,

@@ -182,15 +182,7 @@ fn config_diff(old: &RunConfig, new: &RunConfig) -> Vec<String> {
 fn eval_on<B: Backend>(a: EvalArgs, device: B::Device, backend: &str) -> Result<ExitCode> {
     let (bench, bench_hash) = load_benchmark(&a.bench)?;
     let model_path = resolve_model(&a.model)?;
-    let template = if a.format == "auto" {
-        Template::auto(
-            bench.manifest.task,
-            &bench.manifest.name,
-            &bench.manifest.source,
-        )
-    } else {
-        a.format.parse::<Template>().map_err(anyhow::Error::msg)?
-    };
+    let template = Template::resolve(&a.format, &bench).map_err(anyhow::Error::msg)?;
     for p in &a.probe {
         if !bedside_bench::probes::PROBES.contains(&p.as_str()) {
             bail!(

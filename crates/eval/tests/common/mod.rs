@@ -15,19 +15,31 @@ pub fn root() -> PathBuf {
 }
 
 pub fn model_bytes(name: &str) -> Vec<u8> {
-    let dir = std::env::var_os("BEDSIDE_MODELS").map(PathBuf::from).unwrap_or_else(|| root().join("models"));
+    let dir = std::env::var_os("BEDSIDE_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("models"));
     let p = dir.join(name);
-    assert!(p.is_file(), "{} not found: run `bash scripts/get_models.sh` (or set BEDSIDE_MODELS)", p.display());
+    assert!(
+        p.is_file(),
+        "{} not found: run `bash scripts/get_models.sh` (or set BEDSIDE_MODELS)",
+        p.display()
+    );
     std::fs::read(p).unwrap()
 }
 
 pub fn sample(name: &str) -> Benchmark {
     let dir = root().join("data/samples").join(name);
-    let mut files = BenchmarkFiles { manifest: Some(std::fs::read(dir.join("manifest.json")).unwrap()), ..Default::default() };
+    let mut files = BenchmarkFiles {
+        manifest: Some(std::fs::read(dir.join("manifest.json")).unwrap()),
+        ..Default::default()
+    };
     for e in std::fs::read_dir(&dir).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "jsonl") {
-            files.shards.insert(p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap());
+            files.shards.insert(
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            );
         }
     }
     let (b, problems, _) = validate(&files, &ValidateOptions::default());
@@ -35,13 +47,23 @@ pub fn sample(name: &str) -> Benchmark {
 }
 
 pub fn test_items(b: &Benchmark) -> Vec<Item> {
-    b.items_in_split("test").map(|(_, li)| li.item.clone()).collect()
+    b.items_in_split("test")
+        .map(|(_, li)| li.item.clone())
+        .collect()
 }
 
 pub fn config(b: &Benchmark, method: Method, shots: usize) -> RunConfig {
     RunConfig {
-        model: ModelRef { name: "m".into(), file: "m.gguf".into(), sha256: "0".into() },
-        benchmark: BenchmarkRef { name: b.manifest.name.clone(), hash: "h".into(), split: "test".into() },
+        model: ModelRef {
+            name: "m".into(),
+            file: "m.gguf".into(),
+            sha256: "0".into(),
+        },
+        benchmark: BenchmarkRef {
+            name: b.manifest.name.clone(),
+            hash: "h".into(),
+            split: "test".into(),
+        },
         template: Template::auto(b.manifest.task, &b.manifest.name, &b.manifest.source),
         method,
         shots,

@@ -4,9 +4,9 @@
 #[cfg(target_arch = "wasm32")]
 mod imp {
     use bedside_model::Model;
+    use bedside_web::protocol::ModelInfo;
     use bedside_web::protocol::{FromWorker, ToWorker};
     use bedside_web::runner::{self, ActiveRun, Cpu, CPU_BACKEND};
-    use bedside_web::protocol::ModelInfo;
     use std::cell::{Cell, RefCell};
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
@@ -33,24 +33,36 @@ mod imp {
     }
 
     fn now() -> f64 {
-        js_sys::global().unchecked_into::<web_sys::WorkerGlobalScope>().performance().map(|p| p.now()).unwrap_or(0.0)
+        js_sys::global()
+            .unchecked_into::<web_sys::WorkerGlobalScope>()
+            .performance()
+            .map(|p| p.now())
+            .unwrap_or(0.0)
     }
 
     /// Let the event loop run (so a `cancel` message can arrive) between items.
     async fn yield_now() {
         let p = js_sys::Promise::new(&mut |resolve, _| {
-            scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0).ok();
+            scope()
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0)
+                .ok();
         });
         wasm_bindgen_futures::JsFuture::from(p).await.ok();
     }
 
     async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
-        let resp = wasm_bindgen_futures::JsFuture::from(scope().fetch_with_str(url)).await.map_err(|e| format!("fetching {url}: {e:?}"))?;
+        let resp = wasm_bindgen_futures::JsFuture::from(scope().fetch_with_str(url))
+            .await
+            .map_err(|e| format!("fetching {url}: {e:?}"))?;
         let resp: web_sys::Response = resp.unchecked_into();
         if !resp.ok() {
             return Err(format!("fetching {url}: HTTP {}", resp.status()));
         }
-        let buf = wasm_bindgen_futures::JsFuture::from(resp.array_buffer().map_err(|e| format!("{e:?}"))?).await.map_err(|e| format!("{e:?}"))?;
+        let buf = wasm_bindgen_futures::JsFuture::from(
+            resp.array_buffer().map_err(|e| format!("{e:?}"))?,
+        )
+        .await
+        .map_err(|e| format!("{e:?}"))?;
         Ok(js_sys::Uint8Array::new(&buf).to_vec())
     }
 
@@ -59,7 +71,12 @@ mod imp {
             Ok(i) => i,
             Err(e) => return send(&FromWorker::Error { message: e }),
         };
-        send(&FromWorker::Status { text: format!("building {} ({} parameters, {})", info.name, info.parameters, info.quantization) });
+        send(&FromWorker::Status {
+            text: format!(
+                "building {} ({} parameters, {})",
+                info.name, info.parameters, info.quantization
+            ),
+        });
         yield_now().await;
         let t0 = now();
         match Model::<Cpu>::from_gguf(&name, &bytes, &Default::default()) {
@@ -69,13 +86,17 @@ mod imp {
                 STATE.with(|s| s.borrow_mut().model = Some((m, info.clone())));
                 send(&FromWorker::ModelLoaded { info });
             }
-            Err(e) => send(&FromWorker::Error { message: e.to_string() }),
+            Err(e) => send(&FromWorker::Error {
+                message: e.to_string(),
+            }),
         }
     }
 
     async fn run(spec: bedside_web::protocol::RunSpec, previous: Vec<bedside_eval::ItemRecord>) {
         if RUNNING.get() {
-            return send(&FromWorker::Error { message: "a run is already in progress".into() });
+            return send(&FromWorker::Error {
+                message: "a run is already in progress".into(),
+            });
         }
         let start = STATE.with(|s| {
             let s = s.borrow();
@@ -89,7 +110,10 @@ mod imp {
         };
         RUNNING.set(true);
         CANCEL.set(false);
-        send(&FromWorker::Header { header: active.header.clone(), total: active.total() });
+        send(&FromWorker::Header {
+            header: active.header.clone(),
+            total: active.total(),
+        });
         let mut cancelled = false;
         loop {
             yield_now().await;
@@ -97,7 +121,12 @@ mod imp {
                 cancelled = true;
                 break;
             }
-            let msg = STATE.with(|s| s.borrow().model.as_ref().and_then(|(m, _)| active.step(m, now)));
+            let msg = STATE.with(|s| {
+                s.borrow()
+                    .model
+                    .as_ref()
+                    .and_then(|(m, _)| active.step(m, now))
+            });
             match msg {
                 Some(m) => send(&m),
                 None => break,
@@ -110,18 +139,29 @@ mod imp {
     fn on_message(ev: MessageEvent) {
         let data = ev.data();
         // `{msg: "<json>", bytes?: ArrayBuffer}`
-        let text = js_sys::Reflect::get(&data, &"msg".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
-        let bytes = js_sys::Reflect::get(&data, &"bytes".into()).ok().filter(|b| !b.is_undefined() && !b.is_null());
+        let text = js_sys::Reflect::get(&data, &"msg".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default();
+        let bytes = js_sys::Reflect::get(&data, &"bytes".into())
+            .ok()
+            .filter(|b| !b.is_undefined() && !b.is_null());
         let msg: ToWorker = match serde_json::from_str(&text) {
             Ok(m) => m,
-            Err(e) => return send(&FromWorker::Error { message: format!("bad message: {e}") }),
+            Err(e) => {
+                return send(&FromWorker::Error {
+                    message: format!("bad message: {e}"),
+                })
+            }
         };
         match msg {
             ToWorker::Cancel => CANCEL.set(true),
             ToWorker::LoadModel { name, url } => wasm_bindgen_futures::spawn_local(async move {
                 let bytes = match (url, bytes) {
                     (Some(u), _) => {
-                        send(&FromWorker::Status { text: format!("downloading {u} from this site") });
+                        send(&FromWorker::Status {
+                            text: format!("downloading {u} from this site"),
+                        });
                         fetch_bytes(&u).await
                     }
                     (None, Some(b)) => Ok(js_sys::Uint8Array::new(&b).to_vec()),
@@ -138,9 +178,13 @@ mod imp {
                     STATE.with(|s| s.borrow_mut().bench = Some((b, h)));
                     send(&FromWorker::BenchLoaded { name, items });
                 }
-                Err(problems) => send(&FromWorker::Error { message: problems.join("\n") }),
+                Err(problems) => send(&FromWorker::Error {
+                    message: problems.join("\n"),
+                }),
             },
-            ToWorker::Run { spec, previous } => wasm_bindgen_futures::spawn_local(run(spec, previous)),
+            ToWorker::Run { spec, previous } => {
+                wasm_bindgen_futures::spawn_local(run(spec, previous))
+            }
         }
     }
 

@@ -14,14 +14,31 @@ pub struct Props {
 
 #[component]
 pub fn ProgressBar(p: &Props) -> Html {
-    let (done, total) = p.progress.as_ref().map(|x| (x.done, x.total)).unwrap_or((0, p.total));
-    let pct = if total > 0 { 100.0 * done as f64 / total as f64 } else { 0.0 };
+    let (done, total) = p
+        .progress
+        .as_ref()
+        .map(|x| (x.done, x.total))
+        .unwrap_or((0, p.total));
+    let pct = if total > 0 {
+        100.0 * done as f64 / total as f64
+    } else {
+        0.0
+    };
     let acc = p.progress.as_ref().filter(|x| x.answered > 0).map(|x| {
         let w = wilson_interval(x.correct as u64, x.answered as u64, 0.95);
-        format!("accuracy {:.1}% (95% CI {:.1}–{:.1}%)", 100.0 * x.correct as f64 / x.answered as f64, 100.0 * w.low, 100.0 * w.high)
+        format!(
+            "accuracy {:.1}% (95% CI {:.1}–{:.1}%)",
+            100.0 * x.correct as f64 / x.answered as f64,
+            100.0 * w.low,
+            100.0 * w.high
+        )
     });
     let rate = p.progress.as_ref().map(|x| {
-        let eta = if x.eta_s.is_finite() { format!("{}:{:02}", x.eta_s as u64 / 60, x.eta_s as u64 % 60) } else { "--:--".into() };
+        let eta = if x.eta_s.is_finite() {
+            format!("{}:{:02}", x.eta_s as u64 / 60, x.eta_s as u64 % 60)
+        } else {
+            "--:--".into()
+        };
         format!("{:.2} items/s · ETA {eta}", x.items_per_s)
     });
     let cancel = p.on_cancel.clone();

@@ -35,31 +35,87 @@ pub fn Results() -> Html {
     let open = use_state(|| None::<String>);
     let bench = {
         let files = s.bench_files.clone();
-        use_memo(s.bench_name.clone(), move |_| runner::load_bench(&files).ok())
+        use_memo(s.bench_name.clone(), move |_| {
+            runner::load_bench(&files).ok()
+        })
     };
     let Some(header) = s.header.clone() else {
         return html! { <section id="results-page"><h2>{ "Results" }</h2><p>{ "No run yet: start one on the Run page." }</p></section> };
     };
     let rep = report::build(&header, &s.records);
-    let mut cards = vec![
-        ("Accuracy", rep.accuracy.map(pct).unwrap_or("-".into()), format!("{}/{} · 95% CI {}", rep.correct, rep.answered, rep.wilson.map(|w| format!("{}–{}", pct(w.low), pct(w.high))).unwrap_or_default()), "card-accuracy"),
-    ];
+    let mut cards = vec![(
+        "Accuracy",
+        rep.accuracy.map(pct).unwrap_or("-".into()),
+        format!(
+            "{}/{} · 95% CI {}",
+            rep.correct,
+            rep.answered,
+            rep.wilson
+                .map(|w| format!("{}–{}", pct(w.low), pct(w.high)))
+                .unwrap_or_default()
+        ),
+        "card-accuracy",
+    )];
     if let Some(c) = &rep.chance {
-        cards.push(("Chance baseline", pct(c.expected_accuracy), if c.beats_chance { format!("beats chance (p = {:.1e})", c.p_value) } else { "not distinguishable from chance".into() }, "card-chance"));
+        cards.push((
+            "Chance baseline",
+            pct(c.expected_accuracy),
+            if c.beats_chance {
+                format!("beats chance (p = {:.1e})", c.p_value)
+            } else {
+                "not distinguishable from chance".into()
+            },
+            "card-chance",
+        ));
     }
     if let Some(a) = rep.acc_norm {
-        cards.push(("acc_norm", pct(a), "per-character normalised".into(), "card-accnorm"));
+        cards.push((
+            "acc_norm",
+            pct(a),
+            "per-character normalised".into(),
+            "card-accnorm",
+        ));
     }
     if let Some(c) = &rep.calibration {
-        cards.push(("ECE", format!("{:.3}", c.ece), format!("Brier {:.3}", c.brier), "card-ece"));
+        cards.push((
+            "ECE",
+            format!("{:.3}", c.ece),
+            format!("Brier {:.3}", c.brier),
+            "card-ece",
+        ));
     }
-    cards.push(("Items", format!("{}", rep.items), format!("of {} · {} unextractable · {} failed", s.total, rep.unextractable, rep.failed), "card-items"));
-    cards.push(("Time", format!("{:.1} s", rep.seconds), rep.items_per_s.map(|x| format!("{x:.2} items/s")).unwrap_or_default(), "card-time"));
-    cards.push(("Backend", header.backend.clone(), format!("{} · {} · {}-shot", header.config.model.name, header.config.method, header.config.shots), "card-backend"));
+    cards.push((
+        "Items",
+        format!("{}", rep.items),
+        format!(
+            "of {} · {} unextractable · {} failed",
+            s.total, rep.unextractable, rep.failed
+        ),
+        "card-items",
+    ));
+    cards.push((
+        "Time",
+        format!("{:.1} s", rep.seconds),
+        rep.items_per_s
+            .map(|x| format!("{x:.2} items/s"))
+            .unwrap_or_default(),
+        "card-time",
+    ));
+    cards.push((
+        "Backend",
+        header.backend.clone(),
+        format!(
+            "{} · {} · {}-shot",
+            header.config.model.name, header.config.method, header.config.shots
+        ),
+        "card-backend",
+    ));
 
     let on_filter = {
         let filter = filter.clone();
-        Callback::from(move |e: Event| filter.set(e.target_unchecked_into::<HtmlSelectElement>().value()))
+        Callback::from(move |e: Event| {
+            filter.set(e.target_unchecked_into::<HtmlSelectElement>().value())
+        })
     };
     let subjects: Vec<String> = rep.subjects.iter().map(|x| x.subject.clone()).collect();
     let shown: Vec<&bedside_eval::ItemRecord> = s
@@ -76,7 +132,11 @@ pub fn Results() -> Html {
         let header = header.clone();
         let records = s.records.clone();
         Callback::from(move |_| {
-            let stem = format!("bedside-{}-{}", header.config.benchmark.name, header.config.model.file.trim_end_matches(".gguf"));
+            let stem = format!(
+                "bedside-{}-{}",
+                header.config.benchmark.name,
+                header.config.model.file.trim_end_matches(".gguf")
+            );
             match kind {
                 "jsonl" => {
                     let mut t = to_line(&header);
@@ -90,8 +150,12 @@ pub fn Results() -> Html {
                             "{},{},{},{},{},{:?},{:.1}\n",
                             csv_escape(&r.id),
                             csv_escape(r.subject.as_deref().unwrap_or("")),
-                            r.gold.map(|g| option_letter(g).to_string()).unwrap_or_default(),
-                            r.pred.map(|g| option_letter(g).to_string()).unwrap_or_default(),
+                            r.gold
+                                .map(|g| option_letter(g).to_string())
+                                .unwrap_or_default(),
+                            r.pred
+                                .map(|g| option_letter(g).to_string())
+                                .unwrap_or_default(),
                             r.correct,
                             r.status,
                             r.latency_ms
@@ -101,7 +165,11 @@ pub fn Results() -> Html {
                 }
                 _ => {
                     let rep = report::build(&header, &records);
-                    storage::download(&format!("{stem}.html"), "text/html", &report_html::render(&rep, &records));
+                    storage::download(
+                        &format!("{stem}.html"),
+                        "text/html",
+                        &report_html::render(&rep, &records),
+                    );
                 }
             }
         })

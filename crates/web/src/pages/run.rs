@@ -15,11 +15,16 @@ use yew::prelude::*;
 
 async fn fetch_text(url: &str) -> Result<String, String> {
     let w = web_sys::window().ok_or("no window")?;
-    let resp: web_sys::Response = JsFuture::from(w.fetch_with_str(url)).await.map_err(|e| format!("{url}: {e:?}"))?.unchecked_into();
+    let resp: web_sys::Response = JsFuture::from(w.fetch_with_str(url))
+        .await
+        .map_err(|e| format!("{url}: {e:?}"))?
+        .unchecked_into();
     if !resp.ok() {
         return Err(format!("{url}: HTTP {}", resp.status()));
     }
-    let t = JsFuture::from(resp.text().map_err(|e| format!("{e:?}"))?).await.map_err(|e| format!("{e:?}"))?;
+    let t = JsFuture::from(resp.text().map_err(|e| format!("{e:?}"))?)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
     Ok(t.as_string().unwrap_or_default())
 }
 
@@ -27,7 +32,8 @@ async fn fetch_text(url: &str) -> Result<String, String> {
 async fn fetch_bundled(name: &str) -> Result<BTreeMap<String, String>, String> {
     let base = format!("./samples/{name}");
     let manifest = fetch_text(&format!("{base}/manifest.json")).await?;
-    let v: serde_json::Value = serde_json::from_str(&manifest).map_err(|e| format!("{base}/manifest.json: {e}"))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&manifest).map_err(|e| format!("{base}/manifest.json: {e}"))?;
     let mut files = BTreeMap::new();
     for s in v["shards"].as_array().into_iter().flatten() {
         if let Some(f) = s["file"].as_str() {
@@ -53,11 +59,18 @@ fn set_bench(ctx: &Ctx, name: String, files: BTreeMap<String, String>) {
         Ok((b, _)) => (b.len(), Vec::new()),
         Err(p) => (0, p),
     };
-    ctx.dispatch(Action::BenchLoaded { name, files, items, problems });
+    ctx.dispatch(Action::BenchLoaded {
+        name,
+        files,
+        items,
+        problems,
+    });
 }
 
 fn file_list(input: &HtmlInputElement) -> Vec<File> {
-    let Some(list) = input.files() else { return Vec::new() };
+    let Some(list) = input.files() else {
+        return Vec::new();
+    };
     (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
@@ -108,27 +121,40 @@ pub fn Run() -> Html {
     };
     let on_bench_files = {
         let load = load_files.clone();
-        Callback::from(move |e: Event| load.emit(file_list(&e.target_unchecked_into::<HtmlInputElement>())))
+        Callback::from(move |e: Event| {
+            load.emit(file_list(&e.target_unchecked_into::<HtmlInputElement>()))
+        })
     };
     let on_drop = {
         let load = load_files.clone();
         Callback::from(move |e: DragEvent| {
             e.prevent_default();
-            let files = e.data_transfer().and_then(|d| d.files()).map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect()).unwrap_or_default();
+            let files = e
+                .data_transfer()
+                .and_then(|d| d.files())
+                .map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
+                .unwrap_or_default();
             load.emit(files);
         })
     };
     let on_model_file = {
         let ctx = ctx.clone();
         Callback::from(move |e: Event| {
-            let Some(f) = file_list(&e.target_unchecked_into::<HtmlInputElement>()).into_iter().next() else { return };
+            let Some(f) = file_list(&e.target_unchecked_into::<HtmlInputElement>())
+                .into_iter()
+                .next()
+            else {
+                return;
+            };
             let ctx = ctx.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let name = f.name();
                 ctx.dispatch(Action::LoadingModel);
                 let buf = match JsFuture::from(f.array_buffer()).await {
                     Ok(b) => js_sys::Uint8Array::new(&b),
-                    Err(e) => return ctx.dispatch(Action::Error(Some(format!("reading {name}: {e:?}")))),
+                    Err(e) => {
+                        return ctx.dispatch(Action::Error(Some(format!("reading {name}: {e:?}"))))
+                    }
                 };
                 // Keep it for the next visit (offline); a failure to store is not fatal.
                 if let Err(e) = storage::save_model(&name, &buf).await {
@@ -148,7 +174,10 @@ pub fn Run() -> Html {
         let spec = spec.clone();
         Callback::from(move |e: Event| {
             let v = e.target_unchecked_into::<HtmlSelectElement>().value();
-            ctx.dispatch(Action::Spec(RunSpec { method: Method::parse(&v).unwrap_or(Method::Loglik), ..spec.clone() }));
+            ctx.dispatch(Action::Spec(RunSpec {
+                method: Method::parse(&v).unwrap_or(Method::Loglik),
+                ..spec.clone()
+            }));
         })
     };
     let on_limit = {
@@ -156,7 +185,10 @@ pub fn Run() -> Html {
         let spec = spec.clone();
         Callback::from(move |e: Event| {
             let v = e.target_unchecked_into::<HtmlInputElement>().value();
-            ctx.dispatch(Action::Spec(RunSpec { limit: v.trim().parse().ok().filter(|&n: &usize| n > 0), ..spec.clone() }));
+            ctx.dispatch(Action::Spec(RunSpec {
+                limit: v.trim().parse().ok().filter(|&n: &usize| n > 0),
+                ..spec.clone()
+            }));
         })
     };
     let on_shots = {
@@ -164,7 +196,10 @@ pub fn Run() -> Html {
         let spec = spec.clone();
         Callback::from(move |e: Event| {
             let v = e.target_unchecked_into::<HtmlInputElement>().value();
-            ctx.dispatch(Action::Spec(RunSpec { shots: v.trim().parse().unwrap_or(0), ..spec.clone() }));
+            ctx.dispatch(Action::Spec(RunSpec {
+                shots: v.trim().parse().unwrap_or(0),
+                ..spec.clone()
+            }));
         })
     };
     let on_chat = {
@@ -172,7 +207,10 @@ pub fn Run() -> Html {
         let spec = spec.clone();
         Callback::from(move |e: Event| {
             let v = e.target_unchecked_into::<HtmlInputElement>().checked();
-            ctx.dispatch(Action::Spec(RunSpec { chat: v, ..spec.clone() }));
+            ctx.dispatch(Action::Spec(RunSpec {
+                chat: v,
+                ..spec.clone()
+            }));
         })
     };
     let on_probe = {
@@ -180,7 +218,10 @@ pub fn Run() -> Html {
         let spec = spec.clone();
         Callback::from(move |e: Event| {
             let v = e.target_unchecked_into::<HtmlSelectElement>().value();
-            ctx.dispatch(Action::Spec(RunSpec { probes: if v.is_empty() { Vec::new() } else { vec![v] }, ..spec.clone() }));
+            ctx.dispatch(Action::Spec(RunSpec {
+                probes: if v.is_empty() { Vec::new() } else { vec![v] },
+                ..spec.clone()
+            }));
         })
     };
     let on_run = {
