@@ -39,6 +39,8 @@ pub enum ModelSource {
     Bundled,
     /// A file the user picked, kept in the browser's private file system under this name.
     Stored(String),
+    /// A URL on the app's own origin (the CSP blocks any other).
+    Url(String),
 }
 
 /// A run as saved in IndexedDB after every record.
@@ -243,16 +245,18 @@ impl Ctx {
         }
     }
 
-    /// Ask the worker to load the chosen model.
+    /// Ask the worker to load the chosen model (the bundled one when none was chosen).
     pub fn load_model(&self) {
-        let Some(src) = self
-            .state
-            .model_source
-            .clone()
-            .or(Some(ModelSource::Bundled))
-        else {
-            return;
-        };
+        self.load_model_from(
+            self.state
+                .model_source
+                .clone()
+                .unwrap_or(ModelSource::Bundled),
+        );
+    }
+
+    /// Ask the worker to load `src`.
+    pub fn load_model_from(&self, src: ModelSource) {
         self.dispatch(Action::ModelChosen(src.clone()));
         self.dispatch(Action::LoadingModel);
         match src {
@@ -260,6 +264,13 @@ impl Ctx {
                 name: BUNDLED_MODEL.into(),
                 url: Some(format!("./{BUNDLED_MODEL}")),
             }),
+            ModelSource::Url(url) => {
+                let name = url.rsplit('/').next().unwrap_or(&url).to_string();
+                self.send(&ToWorker::LoadModel {
+                    name,
+                    url: Some(url),
+                });
+            }
             ModelSource::Stored(name) => {
                 let ctx = self.clone();
                 wasm_bindgen_futures::spawn_local(async move {

@@ -168,6 +168,19 @@ pub fn Run() -> Html {
             });
         })
     };
+    let on_model_url = {
+        let ctx = ctx.clone();
+        Callback::from(move |e: Event| {
+            let url = e
+                .target_unchecked_into::<HtmlInputElement>()
+                .value()
+                .trim()
+                .to_string();
+            if !url.is_empty() {
+                ctx.load_model_from(ModelSource::Url(url));
+            }
+        })
+    };
     let spec = s.spec.clone();
     let on_method = {
         let ctx = ctx.clone();
@@ -271,13 +284,14 @@ pub fn Run() -> Html {
             <h2>{ "Model" }</h2>
             <p id="model-info">{ model_line }</p>
             <label>{ "Your own GGUF model: " }<input type="file" id="model-file" accept=".gguf" onchange={on_model_file} /></label>
+            <label>{ " or a URL on this site: " }<input type="text" id="model-url" placeholder="models/my-model.gguf" onchange={on_model_url} /></label>
             if !s.stored_models.is_empty() {
                 <p>{ "Stored in this browser: " }{ for s.stored_models.iter().map(|(n, _)| {
                     let ctx = ctx.clone();
                     let name = n.clone();
-                    html! { <button onclick={Callback::from(move |_| { ctx.dispatch(Action::ModelChosen(ModelSource::Stored(name.clone()))); ctx.load_model(); })}>{ n.clone() }</button> }
+                    html! { <button onclick={Callback::from(move |_| ctx.load_model_from(ModelSource::Stored(name.clone())))}>{ n.clone() }</button> }
                 }) }
-                <button onclick={ { let ctx = ctx.clone(); Callback::from(move |_| { ctx.dispatch(Action::ModelChosen(ModelSource::Bundled)); ctx.load_model(); }) } }>{ "bundled SmolLM2" }</button></p>
+                <button onclick={ { let ctx = ctx.clone(); Callback::from(move |_| ctx.load_model_from(ModelSource::Bundled)) } }>{ "bundled SmolLM2" }</button></p>
             }
             <h2>{ "Settings" }</h2>
             <div class="settings">
