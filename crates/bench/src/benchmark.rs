@@ -17,6 +17,23 @@ pub struct BenchmarkFiles {
     pub shards: BTreeMap<String, Vec<u8>>,
 }
 
+impl BenchmarkFiles {
+    /// What identifies this benchmark's content in run files: the SHA-256 of the manifest (which lists
+    /// every shard's SHA-256), or, without a manifest, of the shards' SHA-256s in name order.
+    pub fn content_hash(&self) -> String {
+        match &self.manifest {
+            Some(m) => sha256_hex(m),
+            None => sha256_hex(
+                self.shards
+                    .values()
+                    .flat_map(|b| sha256_hex(b).into_bytes())
+                    .collect::<Vec<u8>>()
+                    .as_slice(),
+            ),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ValidateOptions {
     pub max_problems: usize,

@@ -66,16 +66,7 @@ pub fn load_bench(files: &BTreeMap<String, String>) -> Result<(Benchmark, String
     let (bench, problems, _) = validate(&bf, &ValidateOptions::default());
     match bench {
         Some(b) => {
-            let hash = match &bf.manifest {
-                Some(m) => sha256_hex(m),
-                None => sha256_hex(
-                    bf.shards
-                        .values()
-                        .flat_map(|b| sha256_hex(b).into_bytes())
-                        .collect::<Vec<u8>>()
-                        .as_slice(),
-                ),
-            };
+            let hash = bf.content_hash();
             Ok((b, hash))
         }
         None => Err(problems.problems.iter().map(|p| p.to_string()).collect()),

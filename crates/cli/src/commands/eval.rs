@@ -126,17 +126,7 @@ pub fn load_benchmark(path: &Path) -> Result<(Benchmark, String)> {
         eprint!("{problems}");
         bail!("{} is not a valid benchmark ({} error(s) above); fix them, or check with `bedside validate {}`", path.display(), problems.errors, path.display());
     };
-    let hash = match &files.manifest {
-        Some(m) => sha256_hex(m),
-        None => sha256_hex(
-            files
-                .shards
-                .values()
-                .flat_map(|b| sha256_hex(b).into_bytes())
-                .collect::<Vec<u8>>()
-                .as_slice(),
-        ),
-    };
+    let hash = files.content_hash();
     Ok((bench, hash))
 }
 

@@ -67,6 +67,17 @@ fn set_bench(ctx: &Ctx, name: String, files: BTreeMap<String, String>) {
     });
 }
 
+/// The value of the input or select an event came from.
+fn field(t: &web_sys::EventTarget) -> String {
+    match t.dyn_ref::<HtmlInputElement>() {
+        Some(i) => i.value(),
+        None => t
+            .dyn_ref::<HtmlSelectElement>()
+            .map(|x| x.value())
+            .unwrap_or_default(),
+    }
+}
+
 fn file_list(input: &HtmlInputElement) -> Vec<File> {
     let Some(list) = input.files() else {
         return Vec::new();
@@ -182,61 +193,28 @@ pub fn Run() -> Html {
         })
     };
     let spec = s.spec.clone();
-    let on_method = {
+    // One callback per setting: read the control's value, update a copy of the spec.
+    let setting = |apply: fn(&mut RunSpec, &web_sys::EventTarget)| {
         let ctx = ctx.clone();
         let spec = spec.clone();
         Callback::from(move |e: Event| {
-            let v = e.target_unchecked_into::<HtmlSelectElement>().value();
-            ctx.dispatch(Action::Spec(RunSpec {
-                method: Method::parse(&v).unwrap_or(Method::Loglik),
-                ..spec.clone()
-            }));
+            let mut next = spec.clone();
+            if let Some(t) = e.target() {
+                apply(&mut next, &t);
+            }
+            ctx.dispatch(Action::Spec(next));
         })
     };
-    let on_limit = {
-        let ctx = ctx.clone();
-        let spec = spec.clone();
-        Callback::from(move |e: Event| {
-            let v = e.target_unchecked_into::<HtmlInputElement>().value();
-            ctx.dispatch(Action::Spec(RunSpec {
-                limit: v.trim().parse().ok().filter(|&n: &usize| n > 0),
-                ..spec.clone()
-            }));
-        })
-    };
-    let on_shots = {
-        let ctx = ctx.clone();
-        let spec = spec.clone();
-        Callback::from(move |e: Event| {
-            let v = e.target_unchecked_into::<HtmlInputElement>().value();
-            ctx.dispatch(Action::Spec(RunSpec {
-                shots: v.trim().parse().unwrap_or(0),
-                ..spec.clone()
-            }));
-        })
-    };
-    let on_chat = {
-        let ctx = ctx.clone();
-        let spec = spec.clone();
-        Callback::from(move |e: Event| {
-            let v = e.target_unchecked_into::<HtmlInputElement>().checked();
-            ctx.dispatch(Action::Spec(RunSpec {
-                chat: v,
-                ..spec.clone()
-            }));
-        })
-    };
-    let on_probe = {
-        let ctx = ctx.clone();
-        let spec = spec.clone();
-        Callback::from(move |e: Event| {
-            let v = e.target_unchecked_into::<HtmlSelectElement>().value();
-            ctx.dispatch(Action::Spec(RunSpec {
-                probes: if v.is_empty() { Vec::new() } else { vec![v] },
-                ..spec.clone()
-            }));
-        })
-    };
+    let on_method = setting(|s, t| s.method = Method::parse(&field(t)).unwrap_or(Method::Loglik));
+    let on_limit =
+        setting(|s, t| s.limit = field(t).trim().parse().ok().filter(|&n: &usize| n > 0));
+    let on_shots = setting(|s, t| s.shots = field(t).trim().parse().unwrap_or(0));
+    let on_chat =
+        setting(|s, t| s.chat = t.dyn_ref::<HtmlInputElement>().is_some_and(|i| i.checked()));
+    let on_probe = setting(|s, t| {
+        let v = field(t);
+        s.probes = if v.is_empty() { Vec::new() } else { vec![v] };
+    });
     let on_run = {
         let ctx = ctx.clone();
         Callback::from(move |_| ctx.dispatch(Action::Start))
