@@ -166,6 +166,12 @@ test("a malformed shard shows line-numbered errors and the app keeps working", a
     await page.waitForSelector("#bench-summary:has-text('medmcqa')", { timeout: 30_000 });
     assert.match(await page.textContent("#bench-summary"), /valid/);
     assert.ok(!(await page.isDisabled("#run")));
+    // A valid benchmark from the user's files (real items, no manifest) is kept in this browser.
+    const real = fs.readFileSync(path.join(root, "data/samples/medmcqa/test-000.jsonl"), "utf8").split("\n").slice(0, 3).join("\n") + "\n";
+    await page.setInputFiles("#bench-files", [{ name: "mine.jsonl", mimeType: "application/jsonl", buffer: Buffer.from(real) }]);
+    await page.waitForSelector("#bench-summary:has-text('mine: 3 items, valid')", { timeout: 30_000 });
+    await page.reload();
+    await page.waitForSelector("#stored-benches:has-text('mine')", { timeout: 30_000 });
     // Without --enable-unsafe-webgpu there is no adapter: the CPU path is named.
     await page.waitForSelector("#backend:has-text('no WebGPU adapter')", { timeout: 30_000 });
   } finally {

@@ -23,6 +23,8 @@ pub const BUNDLED_BENCHES: [&str; 6] = [
     "mmlu-redux-medical",
 ];
 const RUN_KEY: &str = "run";
+/// IndexedDB key prefix of benchmarks loaded from the user's files.
+pub const BENCH_PREFIX: &str = "bench:";
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Page {
@@ -84,6 +86,8 @@ pub struct AppState {
     pub run_started_ms: f64,
     pub first_result_ms: Option<f64>,
     pub stored_models: Vec<(String, f64)>,
+    /// Benchmarks the user loaded from files, kept in IndexedDB (`bench:<name>`).
+    pub stored_benches: Vec<String>,
     pub storage_used: f64,
 }
 
@@ -105,6 +109,7 @@ pub enum Action {
     ResumeOffer(Option<SavedRun>),
     Storage {
         models: Vec<(String, f64)>,
+        benches: Vec<String>,
         used: f64,
     },
     Error(Option<String>),
@@ -175,8 +180,13 @@ impl Reducible for AppState {
                 s.first_result_ms = None;
             }
             Action::ResumeOffer(o) => s.resume_offer = o,
-            Action::Storage { models, used } => {
+            Action::Storage {
+                models,
+                benches,
+                used,
+            } => {
                 s.stored_models = models;
+                s.stored_benches = benches;
                 s.storage_used = used;
             }
             Action::Worker(msg) => match msg {
@@ -312,8 +322,13 @@ impl Ctx {
         let ctx = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let models = storage::list_models().await;
+            let benches = storage::keys(BENCH_PREFIX).await;
             let used = storage::used_bytes().await;
-            ctx.dispatch(Action::Storage { models, used });
+            ctx.dispatch(Action::Storage {
+                models,
+                benches,
+                used,
+            });
         });
     }
 }

@@ -11,6 +11,8 @@ extern "C" {
     #[wasm_bindgen(catch)]
     async fn idb_delete(key: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
+    async fn idb_keys() -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
     async fn opfs_save(name: &str, bytes: &js_sys::Uint8Array) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
     async fn opfs_load(name: &str) -> Result<JsValue, JsValue>;
@@ -40,6 +42,18 @@ pub async fn put(key: &str, value: &str) -> Result<(), String> {
 
 pub async fn delete(key: &str) {
     idb_delete(key).await.ok();
+}
+
+/// Stored keys that start with `prefix`, without it.
+pub async fn keys(prefix: &str) -> Vec<String> {
+    let Ok(v) = idb_keys().await else {
+        return Vec::new();
+    };
+    js_sys::Array::from(&v)
+        .iter()
+        .filter_map(|k| k.as_string())
+        .filter_map(|k| k.strip_prefix(prefix).map(str::to_string))
+        .collect()
 }
 
 pub async fn save_model(name: &str, bytes: &js_sys::Uint8Array) -> Result<(), String> {

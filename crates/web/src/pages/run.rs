@@ -1,7 +1,7 @@
 //! Run: choose a benchmark (bundled sample, or your own files) and a model (bundled, or your own .gguf),
 //! the method, then run with live progress.
 
-use crate::app::{Action, Ctx, ModelSource, BUNDLED_BENCHES, BUNDLED_MODEL};
+use crate::app::{Action, Ctx, ModelSource, BENCH_PREFIX, BUNDLED_BENCHES, BUNDLED_MODEL};
 use crate::components::progress::ProgressBar;
 use crate::protocol::{RunSpec, ToWorker};
 use crate::runner;
@@ -125,8 +125,20 @@ pub fn Run() -> Html {
             let ctx = ctx.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let map = read_files(files).await;
-                let name = map.keys().next().cloned().unwrap_or_default();
-                set_bench(&ctx, format!("your files ({name}…)"), map);
+                let name = match runner::load_bench(&map) {
+                    Ok((b, _)) => b.manifest.name,
+                    Err(_) => map.keys().cloned().collect::<Vec<_>>().join(", "),
+                };
+                // A valid benchmark is kept in this browser for the next visit.
+                if runner::load_bench(&map).is_ok() {
+                    if let Ok(text) = serde_json::to_string(&map) {
+                        storage::put(&format!("{BENCH_PREFIX}{name}"), &text)
+                            .await
+                            .ok();
+                    }
+                }
+                set_bench(&ctx, name, map);
+                ctx.refresh_storage();
             });
         })
     };
@@ -251,6 +263,23 @@ pub fn Run() -> Html {
                 { "…or drop a benchmark folder's manifest.json and .jsonl shards here, or " }
                 <input type="file" id="bench-files" multiple=true accept=".jsonl,.json" onchange={on_bench_files} />
             </div>
+            if !s.stored_benches.is_empty() {
+                <p id="stored-benches">{ "Your benchmarks in this browser: " }{ for s.stored_benches.iter().map(|n| {
+                    let (ctx_load, ctx_del) = (ctx.clone(), ctx.clone());
+                    let (name_load, name_del) = (n.clone(), n.clone());
+                    html! { <span class="stored">
+                        <button onclick={Callback::from(move |_| { let ctx = ctx_load.clone(); let name = name_load.clone(); wasm_bindgen_futures::spawn_local(async move {
+                            if let Some(map) = storage::get(&format!("{BENCH_PREFIX}{name}")).await.and_then(|t| serde_json::from_str::<BTreeMap<String, String>>(&t).ok()) {
+                                set_bench(&ctx, name, map);
+                            }
+                        }); })}>{ n.clone() }</button>
+                        <button title="delete" onclick={Callback::from(move |_| { let ctx = ctx_del.clone(); let name = name_del.clone(); wasm_bindgen_futures::spawn_local(async move {
+                            storage::delete(&format!("{BENCH_PREFIX}{name}")).await;
+                            ctx.refresh_storage();
+                        }); })}>{ "×" }</button>
+                    </span> }
+                }) }</p>
+            }
             <p id="bench-summary">{ match &s.bench_name {
                 Some(n) if s.bench_problems.is_empty() => format!("{n}: {} items, valid", s.bench_items),
                 Some(n) => format!("{n}: INVALID ({} problems)", s.bench_problems.len()),
