@@ -184,6 +184,45 @@ fn resume_extends_and_recovers_a_cut_off_record() {
 }
 
 #[test]
+fn a_killed_run_resumes_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run.jsonl");
+    let (m, b) = (model(), mmlu());
+    let args = [
+        "eval",
+        "--model",
+        m.as_str(),
+        "--bench",
+        b.as_str(),
+        "--limit",
+        "8",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bedside"))
+        .args(args)
+        .spawn()
+        .unwrap();
+    // Kill it (SIGKILL: no chance to clean up) once two records are on disk.
+    let t0 = std::time::Instant::now();
+    while std::fs::read_to_string(&out).map_or(0, |t| t.lines().count()) < 3 {
+        assert!(t0.elapsed().as_secs() < 300, "no records written");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let kept = lines(&out).len() - 1;
+    assert!(kept >= 2 && kept < 8, "{kept} records before the kill");
+    ok(&bedside(&args));
+    let all = lines(&out);
+    assert_eq!(all.len(), 9, "header + 8 records after resuming");
+    let ids: std::collections::HashSet<&str> =
+        all[1..].iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 8, "no item twice");
+}
+
+#[test]
 fn slices_merge_into_the_full_run() {
     let dir = tempfile::tempdir().unwrap();
     let full = dir.path().join("full.jsonl");
