@@ -440,7 +440,7 @@ impl<'m, B: Backend> Evaluator<'m, B> {
 }
 
 /// Progress of a run, reported after every item.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Progress {
     /// Items finished in this run file (including ones from earlier sessions).
     pub done: usize,
@@ -475,7 +475,59 @@ impl Progress {
     }
 }
 
-/// Evaluate every planned item not in `done`, handing each record to `sink` as soon as it is finished
+/// Where a run stands: which planned items are left (those not among the earlier records) and its
+/// progress. The CLI's [`run`] loop and the browser worker both step through a plan with it.
+#[derive(Debug, Clone)]
+pub struct RunState {
+    done_ids: HashSet<String>,
+    next: usize,
+    pub progress: Progress,
+}
+
+impl RunState {
+    /// Start from the records of earlier sessions (resume); records of items outside the plan are ignored.
+    pub fn new(plan: &Plan, previous: &[ItemRecord]) -> RunState {
+        let in_plan: HashSet<&str> = plan.items.iter().map(|p| p.item.id.as_str()).collect();
+        let mut state = RunState {
+            done_ids: HashSet::new(),
+            next: 0,
+            progress: Progress {
+                total: plan.items.len(),
+                ..Default::default()
+            },
+        };
+        for r in previous.iter().filter(|r| in_plan.contains(r.id.as_str())) {
+            state.done_ids.insert(r.id.clone());
+            state.progress.done += 1;
+            state.progress.answered += r.answered() as usize;
+            state.progress.correct += r.correct as usize;
+        }
+        state
+    }
+
+    /// The next item to evaluate, skipping finished ones; `None` when the run is complete.
+    pub fn next_item<'p>(&mut self, plan: &'p Plan) -> Option<&'p PlannedItem> {
+        while self.next < plan.items.len() && self.done_ids.contains(&plan.items[self.next].item.id)
+        {
+            self.next += 1;
+        }
+        let p = plan.items.get(self.next)?;
+        self.next += 1;
+        Some(p)
+    }
+
+    /// Count a finished item that took `ms` milliseconds.
+    pub fn finished(&mut self, rec: &ItemRecord, ms: f64) {
+        self.done_ids.insert(rec.id.clone());
+        self.progress.done += 1;
+        self.progress.session_done += 1;
+        self.progress.session_ms += ms;
+        self.progress.answered += rec.answered() as usize;
+        self.progress.correct += rec.correct as usize;
+    }
+}
+
+/// Evaluate every planned item not in `previous`, handing each record to `sink` as soon as it is finished
 /// (the CLI appends it to the run file). `on_progress` returning `false` cancels after the current item.
 /// Returns the number of items evaluated.
 pub fn run<B: Backend>(
@@ -485,33 +537,15 @@ pub fn run<B: Backend>(
     mut sink: impl FnMut(&ItemRecord) -> Result<(), String>,
     mut on_progress: impl FnMut(&Progress) -> bool,
 ) -> Result<usize, String> {
-    let done: HashSet<&str> = previous.iter().map(|r| r.id.as_str()).collect();
-    let in_plan: HashSet<&str> = plan.items.iter().map(|p| p.item.id.as_str()).collect();
-    let mut progress = Progress {
-        total: plan.items.len(),
-        ..Default::default()
-    };
-    for r in previous.iter().filter(|r| in_plan.contains(r.id.as_str())) {
-        progress.done += 1;
-        progress.answered += r.answered() as usize;
-        progress.correct += r.correct as usize;
-    }
+    let mut state = RunState::new(plan, previous);
     let mut evaluated = 0;
-    for p in plan
-        .items
-        .iter()
-        .filter(|p| !done.contains(p.item.id.as_str()))
-    {
+    while let Some(p) = state.next_item(plan) {
         let t0 = (ev.clock)();
         let rec = ev.evaluate(plan, p);
         sink(&rec)?;
         evaluated += 1;
-        progress.done += 1;
-        progress.session_done += 1;
-        progress.session_ms += (ev.clock)() - t0;
-        progress.answered += rec.answered() as usize;
-        progress.correct += rec.correct as usize;
-        if !on_progress(&progress) {
+        state.finished(&rec, (ev.clock)() - t0);
+        if !on_progress(&state.progress) {
             break;
         }
     }

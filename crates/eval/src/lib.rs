@@ -15,6 +15,6 @@ pub mod report;
 pub mod template;
 
 pub use config::{Method, RunConfig};
-pub use engine::{plan, run, Evaluator, Plan, PlannedItem, Progress};
+pub use engine::{plan, run, Evaluator, Plan, PlannedItem, Progress, RunState};
 pub use record::{parse_run, ItemRecord, RunFile, RunHeader, Slice, Status};
 pub use template::Template;

@@ -2,7 +2,7 @@
 //! saved in IndexedDB so a reload can resume it.
 
 use crate::pages::{compare::Compare, lab::Lab, privacy::Privacy, results::Results, run::Run};
-use crate::protocol::{FromWorker, ModelInfo, ProgressInfo, RunSpec, ToWorker};
+use crate::protocol::{FromWorker, ModelInfo, RunSpec, ToWorker};
 use crate::storage;
 use crate::worker_link::WorkerLink;
 use bedside_eval::{ItemRecord, RunHeader};
@@ -76,7 +76,7 @@ pub struct AppState {
     pub header: Option<RunHeader>,
     pub records: Vec<ItemRecord>,
     pub total: usize,
-    pub progress: Option<ProgressInfo>,
+    pub progress: Option<bedside_eval::Progress>,
     pub running: bool,
     pub finished: bool,
     pub cancelled: bool,

@@ -1,7 +1,7 @@
 //! Messages between the page and the worker that runs the engine. JSON text, plus the model's bytes as a
 //! transferred ArrayBuffer when the user picked a file.
 
-use bedside_eval::{ItemRecord, Method, RunHeader};
+use bedside_eval::{ItemRecord, Method, Progress, RunHeader};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -68,16 +68,6 @@ pub struct ModelInfo {
     pub backend: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProgressInfo {
-    pub done: usize,
-    pub total: usize,
-    pub items_per_s: f64,
-    pub eta_s: f64,
-    pub correct: usize,
-    pub answered: usize,
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FromWorker {
@@ -98,7 +88,7 @@ pub enum FromWorker {
     },
     Record {
         record: ItemRecord,
-        progress: ProgressInfo,
+        progress: Progress,
     },
     Done {
         cancelled: bool,

@@ -2,16 +2,16 @@
 //! Nothing here touches the DOM or JavaScript; `bin/worker.rs` wires it to `postMessage`, so the same
 //! logic is testable natively.
 
-use crate::protocol::{FromWorker, ModelInfo, ProgressInfo, RunSpec};
+use crate::protocol::{FromWorker, ModelInfo, RunSpec};
 use bedside_bench::hash::sha256_hex;
 use bedside_bench::{validate, Benchmark, BenchmarkFiles, ValidateOptions};
 use bedside_eval::config::{default_max_tokens, BenchmarkRef, ModelRef};
 use bedside_eval::fewshot::FewshotSampler;
 use bedside_eval::record::RUN_FORMAT;
-use bedside_eval::{plan, Evaluator, ItemRecord, Plan, RunConfig, RunHeader, Template};
+use bedside_eval::{plan, Evaluator, ItemRecord, Plan, RunConfig, RunHeader, RunState, Template};
 use bedside_model::{registry, Gguf, Model};
 use burn::backend::Flex;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 pub type Cpu = Flex<f32>;
 
@@ -121,13 +121,7 @@ pub struct ActiveRun {
     pub cfg: RunConfig,
     pub plan: Plan,
     pub header: RunHeader,
-    pub next: usize,
-    pub done_ids: HashSet<String>,
-    pub correct: usize,
-    pub answered: usize,
-    pub done: usize,
-    pub session_items: usize,
-    pub session_ms: f64,
+    pub state: RunState,
 }
 
 impl ActiveRun {
@@ -151,26 +145,13 @@ impl ActiveRun {
             backend: backend.to_string(),
             merged_from: Vec::new(),
         };
-        let in_plan: HashSet<String> = plan.items.iter().map(|p| p.item.id.clone()).collect();
-        let mut run = ActiveRun {
+        let state = RunState::new(&plan, previous);
+        Ok(ActiveRun {
             cfg,
             plan,
             header,
-            next: 0,
-            done_ids: HashSet::new(),
-            correct: 0,
-            answered: 0,
-            done: 0,
-            session_items: 0,
-            session_ms: 0.0,
-        };
-        for r in previous.iter().filter(|r| in_plan.contains(&r.id)) {
-            run.done_ids.insert(r.id.clone());
-            run.done += 1;
-            run.correct += r.correct as usize;
-            run.answered += r.answered() as usize;
-        }
-        Ok(run)
+            state,
+        })
     }
 
     pub fn total(&self) -> usize {
@@ -179,39 +160,15 @@ impl ActiveRun {
 
     /// Evaluate the next unfinished item; `None` when the run is complete.
     pub fn step(&mut self, model: &Model<Cpu>, now: fn() -> f64) -> Option<FromWorker> {
-        while self.next < self.plan.items.len()
-            && self.done_ids.contains(&self.plan.items[self.next].item.id)
-        {
-            self.next += 1;
-        }
-        let p = self.plan.items.get(self.next)?;
+        let p = self.state.next_item(&self.plan)?;
         let mut ev = Evaluator::new(model, self.cfg.clone());
         ev.clock = now;
         let t0 = now();
         let record = ev.evaluate(&self.plan, p);
-        self.session_ms += now() - t0;
-        self.session_items += 1;
-        self.next += 1;
-        self.done += 1;
-        self.correct += record.correct as usize;
-        self.answered += record.answered() as usize;
-        let rate = if self.session_ms > 0.0 {
-            self.session_items as f64 / (self.session_ms / 1000.0)
-        } else {
-            0.0
-        };
-        let progress = ProgressInfo {
-            done: self.done,
-            total: self.total(),
-            items_per_s: rate,
-            eta_s: if rate > 0.0 {
-                (self.total() - self.done) as f64 / rate
-            } else {
-                f64::NAN
-            },
-            correct: self.correct,
-            answered: self.answered,
-        };
-        Some(FromWorker::Record { record, progress })
+        self.state.finished(&record, now() - t0);
+        Some(FromWorker::Record {
+            record,
+            progress: self.state.progress.clone(),
+        })
     }
 }

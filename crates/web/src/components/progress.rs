@@ -1,12 +1,12 @@
 //! The live progress of a run: items done of total, items/s, ETA, running accuracy with its 95% CI.
 
-use crate::protocol::ProgressInfo;
 use bedside_bench::metrics::wilson::wilson_interval;
+use bedside_eval::Progress;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub progress: Option<ProgressInfo>,
+    pub progress: Option<Progress>,
     pub total: usize,
     pub running: bool,
     pub on_cancel: Callback<()>,
@@ -34,12 +34,13 @@ pub fn ProgressBar(p: &Props) -> Html {
         )
     });
     let rate = p.progress.as_ref().map(|x| {
-        let eta = if x.eta_s.is_finite() {
-            format!("{}:{:02}", x.eta_s as u64 / 60, x.eta_s as u64 % 60)
+        let e = x.eta_s();
+        let eta = if e.is_finite() {
+            format!("{}:{:02}", e as u64 / 60, e as u64 % 60)
         } else {
             "--:--".into()
         };
-        format!("{:.2} items/s · ETA {eta}", x.items_per_s)
+        format!("{:.2} items/s · ETA {eta}", x.items_per_s())
     });
     let cancel = p.on_cancel.clone();
     html! {
