@@ -259,6 +259,10 @@ fn slices_merge_into_the_full_run() {
             assert!((x.as_f64().unwrap() - y.as_f64().unwrap()).abs() < 1e-9);
         }
     }
+    // Merging a subset names the missing slices; the merged report shows the run as incomplete.
+    let part = dir.path().join("part.jsonl");
+    let o = ok(&bedside(&["merge", "--out", part.to_str().unwrap(), &parts[0], &parts[2]]));
+    assert!(o.contains("slices 1/3 are not among the merged files"), "{o}");
     // A slice run with another configuration cannot be merged.
     let other = dir.path().join("other.jsonl");
     ok(&eval(

@@ -150,6 +150,8 @@ pub fn native_clock() -> f64 {
     START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
 }
 
+/// In the browser the worker sets `performance.now` as the clock; until then latencies read 0.
+#[cfg(target_family = "wasm")]
 fn no_clock() -> f64 {
     0.0
 }
@@ -180,7 +182,6 @@ impl<'m, B: Backend> Evaluator<'m, B> {
         let clock: Clock = native_clock;
         #[cfg(target_family = "wasm")]
         let clock: Clock = no_clock;
-        let _ = no_clock;
         Evaluator {
             model,
             cfg,

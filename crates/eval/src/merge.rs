@@ -4,9 +4,17 @@
 use crate::record::{ItemRecord, RunFile, RunHeader};
 use std::collections::BTreeMap;
 
+/// The merged run, and the slices (`i/n`) missing from the parts: merging a subset is allowed (the report
+/// then shows the run as incomplete).
+pub struct Merged {
+    pub header: RunHeader,
+    pub records: Vec<ItemRecord>,
+    pub missing_slices: Vec<String>,
+}
+
 /// Merge `(name, run)` parts. The result has no slice, sums the planned items of distinct slices, and
 /// lists the parts in `merged_from`. Records come out in evaluation order.
-pub fn merge(parts: &[(String, RunFile)]) -> Result<(RunHeader, Vec<ItemRecord>), String> {
+pub fn merge(parts: &[(String, RunFile)]) -> Result<Merged, String> {
     let (first_name, first) = parts
         .first()
         .ok_or("nothing to merge: give two or more run files")?;
@@ -56,26 +64,20 @@ pub fn merge(parts: &[(String, RunFile)]) -> Result<(RunHeader, Vec<ItemRecord>)
             by_index.insert(r.index, (r.clone(), name.as_str()));
         }
     }
-    if let Some(s) = slices.first() {
-        if slices.len() < s.count {
-            let missing: Vec<String> = (0..s.count)
-                .filter(|i| !slices.iter().any(|x| x.index == *i))
-                .map(|i| format!("{i}/{}", s.count))
-                .collect();
-            eprintln_missing(&missing);
-        }
-    }
+    let missing_slices = match slices.first() {
+        Some(s) => (0..s.count)
+            .filter(|i| !slices.iter().any(|x| x.index == *i))
+            .map(|i| format!("{i}/{}", s.count))
+            .collect(),
+        None => Vec::new(),
+    };
     let mut header = first.header.clone();
     header.slice = None;
     header.planned_items = planned;
     header.merged_from = parts.iter().map(|(n, _)| n.clone()).collect();
-    Ok((header, by_index.into_values().map(|(r, _)| r).collect()))
-}
-
-fn eprintln_missing(missing: &[String]) {
-    // Merging a subset is allowed (the report then shows the run as incomplete); say which are absent.
-    #[cfg(not(target_family = "wasm"))]
-    eprintln!("note: slices {} are not among the merged files; the report will show the run as incomplete", missing.join(", "));
-    #[cfg(target_family = "wasm")]
-    let _ = missing;
+    Ok(Merged {
+        header,
+        records: by_index.into_values().map(|(r, _)| r).collect(),
+        missing_slices,
+    })
 }

@@ -449,7 +449,14 @@ pub fn merge_cmd(a: MergeArgs) -> Result<ExitCode> {
             parse_run(&name, &bytes).map_err(anyhow::Error::msg)?,
         ));
     }
-    let (header, records) = merge::merge(&parts).map_err(anyhow::Error::msg)?;
+    let merge::Merged {
+        header,
+        records,
+        missing_slices,
+    } = merge::merge(&parts).map_err(anyhow::Error::msg)?;
+    if !missing_slices.is_empty() {
+        eprintln!("note: slices {} are not among the merged files; the report will show the run as incomplete", missing_slices.join(", "));
+    }
     let mut out = to_line(&header);
     for r in &records {
         out.push_str(&to_line(r));
