@@ -52,15 +52,19 @@ fn lines(path: &std::path::Path) -> Vec<Value> {
 }
 
 fn eval(out: &std::path::Path, extra: &[&str]) -> Output {
+    eval_bench(&mmlu(), out, extra)
+}
+
+/// `bedside eval` with the real model on benchmark `b`.
+fn eval_bench(b: &str, out: &std::path::Path, extra: &[&str]) -> Output {
     let m = model();
-    let b = mmlu();
     let o = out.display().to_string();
     let mut args = vec![
         "eval",
         "--model",
         m.as_str(),
         "--bench",
-        b.as_str(),
+        b,
         "--out",
         o.as_str(),
     ];
@@ -261,8 +265,17 @@ fn slices_merge_into_the_full_run() {
     }
     // Merging a subset names the missing slices; the merged report shows the run as incomplete.
     let part = dir.path().join("part.jsonl");
-    let o = ok(&bedside(&["merge", "--out", part.to_str().unwrap(), &parts[0], &parts[2]]));
-    assert!(o.contains("slices 1/3 are not among the merged files"), "{o}");
+    let o = ok(&bedside(&[
+        "merge",
+        "--out",
+        part.to_str().unwrap(),
+        &parts[0],
+        &parts[2],
+    ]));
+    assert!(
+        o.contains("slices 1/3 are not among the merged files"),
+        "{o}"
+    );
     // A slice run with another configuration cannot be merged.
     let other = dir.path().join("other.jsonl");
     ok(&eval(
@@ -377,15 +390,7 @@ fn bad_inputs_get_clear_errors() {
         "{\"id\":\"1\",\"question\":\"q\",\"options\":[\"a\"],\"answer\":0}\n",
     )
     .unwrap();
-    let e = bedside(&[
-        "eval",
-        "--model",
-        &model(),
-        "--bench",
-        bench.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let e = eval_bench(bench.to_str().unwrap(), &out, &[]);
     let msg = String::from_utf8_lossy(&e.stderr);
     assert!(
         !e.status.success()
@@ -395,15 +400,7 @@ fn bad_inputs_get_clear_errors() {
     );
     // An empty shard: a clear error before any work.
     std::fs::write(bench.join("test.jsonl"), "").unwrap();
-    let e = bedside(&[
-        "eval",
-        "--model",
-        &model(),
-        "--bench",
-        bench.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let e = eval_bench(bench.to_str().unwrap(), &out, &[]);
     let msg = String::from_utf8_lossy(&e.stderr);
     assert!(
         !e.status.success() && msg.contains("holds no items") && msg.contains("test.jsonl"),

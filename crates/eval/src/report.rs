@@ -197,6 +197,11 @@ fn iv(i: &Option<Interval>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
+/// Values right-aligned in 6-character columns (the answer-position table).
+fn cols<T: std::fmt::Display>(xs: &[T]) -> String {
+    xs.iter().map(|x| format!("{x:>6}")).collect()
+}
+
 /// The plain-text report printed by `bedside report`.
 pub fn render_text(r: &Report) -> String {
     let mut s = String::new();
@@ -284,34 +289,12 @@ pub fn render_text(r: &Report) -> String {
             .map(|i| option_letter(i).to_string())
             .collect();
         line(String::new());
-        line(format!(
-            "answer positions   {}",
-            letters
-                .iter()
-                .map(|l| format!("{l:>6}"))
-                .collect::<String>()
-        ));
-        line(format!(
-            "  gold             {}",
-            r.gold_positions
-                .iter()
-                .map(|x| format!("{x:>6}"))
-                .collect::<String>()
-        ));
-        line(format!(
-            "  predicted        {}",
-            r.pred_positions
-                .iter()
-                .map(|x| format!("{x:>6}"))
-                .collect::<String>()
-        ));
+        line(format!("answer positions   {}", cols(&letters)));
+        line(format!("  gold             {}", cols(&r.gold_positions)));
+        line(format!("  predicted        {}", cols(&r.pred_positions)));
         line("  confusion (rows gold, columns predicted)".into());
         for (g, row) in r.confusion.iter().enumerate() {
-            line(format!(
-                "    {}              {}",
-                letters[g],
-                row.iter().map(|x| format!("{x:>6}")).collect::<String>()
-            ));
+            line(format!("    {}              {}", letters[g], cols(row)));
         }
     }
     if r.subjects.len() > 1 {

@@ -54,17 +54,30 @@ async fn read_files(files: Vec<File>) -> BTreeMap<String, String> {
     out
 }
 
-fn set_bench(ctx: &Ctx, name: String, files: BTreeMap<String, String>) {
-    let (items, problems) = match runner::load_bench(&files) {
-        Ok((b, _)) => (b.len(), Vec::new()),
-        Err(p) => (0, p),
+/// Validate `files` (once) and make them the current benchmark. Without a `name`, a valid benchmark is
+/// called by its manifest's name and an invalid one by its file names. Returns the name when valid.
+fn set_bench(ctx: &Ctx, name: Option<String>, files: BTreeMap<String, String>) -> Option<String> {
+    let (name, items, problems, valid) = match runner::load_bench(&files) {
+        Ok((b, _)) => (
+            name.unwrap_or(b.manifest.name.clone()),
+            b.len(),
+            Vec::new(),
+            true,
+        ),
+        Err(p) => (
+            name.unwrap_or_else(|| files.keys().cloned().collect::<Vec<_>>().join(", ")),
+            0,
+            p,
+            false,
+        ),
     };
     ctx.dispatch(Action::BenchLoaded {
-        name,
+        name: name.clone(),
         files,
         items,
         problems,
     });
+    valid.then_some(name)
 }
 
 /// The value of the input or select an event came from.
@@ -98,7 +111,9 @@ pub fn Run() -> Html {
             if empty {
                 wasm_bindgen_futures::spawn_local(async move {
                     match fetch_bundled(BUNDLED_BENCHES[0]).await {
-                        Ok(files) => set_bench(&ctx, BUNDLED_BENCHES[0].to_string(), files),
+                        Ok(files) => {
+                            set_bench(&ctx, Some(BUNDLED_BENCHES[0].to_string()), files);
+                        }
                         Err(e) => ctx.dispatch(Action::Error(Some(e))),
                     }
                 });
@@ -113,7 +128,9 @@ pub fn Run() -> Html {
             let ctx = ctx.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 match fetch_bundled(&name).await {
-                    Ok(files) => set_bench(&ctx, name, files),
+                    Ok(files) => {
+                        set_bench(&ctx, Some(name), files);
+                    }
                     Err(e) => ctx.dispatch(Action::Error(Some(e))),
                 }
             });
@@ -125,19 +142,13 @@ pub fn Run() -> Html {
             let ctx = ctx.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let map = read_files(files).await;
-                let name = match runner::load_bench(&map) {
-                    Ok((b, _)) => b.manifest.name,
-                    Err(_) => map.keys().cloned().collect::<Vec<_>>().join(", "),
-                };
+                let text = serde_json::to_string(&map).ok();
                 // A valid benchmark is kept in this browser for the next visit.
-                if runner::load_bench(&map).is_ok() {
-                    if let Ok(text) = serde_json::to_string(&map) {
-                        storage::put(&format!("{BENCH_PREFIX}{name}"), &text)
-                            .await
-                            .ok();
-                    }
+                if let (Some(name), Some(text)) = (set_bench(&ctx, None, map), text) {
+                    storage::put(&format!("{BENCH_PREFIX}{name}"), &text)
+                        .await
+                        .ok();
                 }
-                set_bench(&ctx, name, map);
                 ctx.refresh_storage();
             });
         })
@@ -270,7 +281,7 @@ pub fn Run() -> Html {
                     html! { <span class="stored">
                         <button onclick={Callback::from(move |_| { let ctx = ctx_load.clone(); let name = name_load.clone(); wasm_bindgen_futures::spawn_local(async move {
                             if let Some(map) = storage::get(&format!("{BENCH_PREFIX}{name}")).await.and_then(|t| serde_json::from_str::<BTreeMap<String, String>>(&t).ok()) {
-                                set_bench(&ctx, name, map);
+                                set_bench(&ctx, Some(name), map);
                             }
                         }); })}>{ n.clone() }</button>
                         <button title="delete" onclick={Callback::from(move |_| { let ctx = ctx_del.clone(); let name = name_del.clone(); wasm_bindgen_futures::spawn_local(async move {
