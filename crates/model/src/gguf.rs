@@ -345,6 +345,31 @@ impl Gguf {
         &bytes[start..start + t.byte_len()]
     }
 
+    fn find(&self, name: &str) -> Result<&TensorInfo> {
+        self.tensor(name).ok_or_else(|| ModelError::Tensor {
+            file: self.file.clone(),
+            tensor: name.into(),
+            message: "missing from the file; the file is incomplete or for another architecture"
+                .into(),
+        })
+    }
+
+    /// The tensor `name`, checked to exist with the row-major shape `expect`.
+    pub fn check(&self, name: &str, expect: &[usize]) -> Result<&TensorInfo> {
+        let t = self.find(name)?;
+        let shape = t.shape();
+        if expect != shape.as_slice() {
+            return Err(ModelError::Tensor {
+                file: self.file.clone(),
+                tensor: name.into(),
+                message: format!(
+                    "shape {shape:?} does not match the {expect:?} the model's metadata implies"
+                ),
+            });
+        }
+        Ok(t)
+    }
+
     /// A tensor dequantised to f32, checked against the expected row-major shape (`None`: any shape).
     pub fn dequantize(
         &self,
@@ -352,24 +377,11 @@ impl Gguf {
         name: &str,
         expect: Option<&[usize]>,
     ) -> Result<(Vec<f32>, Vec<usize>)> {
-        let t = self.tensor(name).ok_or_else(|| ModelError::Tensor {
-            file: self.file.clone(),
-            tensor: name.into(),
-            message: "missing from the file; the file is incomplete or for another architecture"
-                .into(),
-        })?;
+        let t = match expect {
+            Some(e) => self.check(name, e)?,
+            None => self.find(name)?,
+        };
         let shape = t.shape();
-        if let Some(e) = expect {
-            if e != shape.as_slice() {
-                return Err(ModelError::Tensor {
-                    file: self.file.clone(),
-                    tensor: name.into(),
-                    message: format!(
-                        "shape {shape:?} does not match the {e:?} the model's metadata implies"
-                    ),
-                });
-            }
-        }
         let mut out = vec![0f32; t.elements()];
         dequantize(t.ty, self.tensor_bytes(bytes, t), &mut out);
         Ok((out, shape))

@@ -1,21 +1,74 @@
 //! Building blocks shared by the architectures: linear layers, RMSNorm, rotary embeddings, attention over
-//! a KV cache. Batch size 1: a sequence is `[seq, hidden]`; attention works on `[heads, seq, head_dim]`.
+//! a KV cache. A batch of `b` sequences of `s` positions runs as `[b * s, hidden]` through the linear
+//! layers; attention works on `[b, heads, s, head_dim]`.
 
 use crate::error::{ModelError, Result};
 use crate::gguf::Gguf;
+use crate::qmatrix::{Blob, QuantMatrix};
 use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
+use std::sync::Arc;
 
-/// A weight matrix stored transposed (`[in, out]`), so `y = x W^T` is one matmul.
+/// A linear layer `y = x W^T` for a weight `W: [out, in]`: either dense f32 on the device, stored
+/// transposed (`[in, out]`) so the product is one matmul, or kept in its quantised GGUF blocks on the host
+/// ([`QuantMatrix`], the CPU path).
 #[derive(Debug, Clone)]
-pub struct Linear<B: Backend> {
-    pub wt: Tensor<B, 2>,
+pub enum Linear<B: Backend> {
+    Dense { wt: Tensor<B, 2> },
+    Quant(Arc<QuantMatrix>),
 }
 
 impl<B: Backend> Linear<B> {
+    /// `x: [n, in]` to `[n, out]`.
     pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
-        x.matmul(self.wt.clone())
+        match self {
+            Linear::Dense { wt } => x.matmul(wt.clone()),
+            Linear::Quant(q) => host_matmul(q, x),
+        }
+    }
+}
+
+fn host_matmul<B: Backend>(q: &QuantMatrix, x: Tensor<B, 2>) -> Tensor<B, 2> {
+    let device = x.device();
+    let [n, _] = x.dims();
+    let xs = x
+        .into_data()
+        .convert::<f32>()
+        .into_vec::<f32>()
+        .expect("f32 activations");
+    Tensor::from_data(TensorData::new(q.matmul(&xs, n), [n, q.rows]), &device)
+}
+
+/// A `[rows, cols]` table read by row (the token embedding) and used as an output projection (logits
+/// `x W^T`): dense on the device, or quantised on the host.
+#[derive(Debug, Clone)]
+pub enum Table<B: Backend> {
+    Dense(Tensor<B, 2>),
+    Quant(Arc<QuantMatrix>),
+}
+
+impl<B: Backend> Table<B> {
+    /// Rows for `ids`: `[ids.len(), cols]`.
+    pub fn rows(&self, ids: &[u32], device: &B::Device) -> Tensor<B, 2> {
+        match self {
+            Table::Dense(t) => embed(t, ids),
+            Table::Quant(q) => {
+                let idx: Vec<usize> = ids.iter().map(|&i| i as usize).collect();
+                Tensor::from_data(
+                    TensorData::new(q.rows_f32(&idx), [ids.len(), q.cols]),
+                    device,
+                )
+            }
+        }
+    }
+
+    /// `x: [n, cols]` to `[n, rows]`.
+    pub fn project(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
+        match self {
+            Table::Dense(w) => project_out(x, w),
+            Table::Quant(q) => host_matmul(q, x),
+        }
     }
 }
 
@@ -34,10 +87,39 @@ impl<B: Backend> RmsNorm<B> {
     }
 }
 
-/// Reads tensors of one GGUF file into a device, checking names and shapes.
+/// How weight matrices are held in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// Dequantised to f32 at load (4 bytes a parameter): the correctness oracle, and the GPU path.
+    F32,
+    /// Kept in the file's block format (about 0.5-1 byte a parameter) and multiplied on the host: the
+    /// CPU path. Only for CPU backends, where reading activations to the host is a copy.
+    Quantized,
+}
+
+impl Precision {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "f32" => Some(Precision::F32),
+            "quantized" | "q" | "quant" => Some(Precision::Quantized),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::Quantized => "quantized",
+        }
+    }
+}
+
+/// Reads tensors of one GGUF file into a device, checking names and shapes. With a `blob` (the same
+/// bytes, shared) and [`Precision::Quantized`], matrices point into the blob instead of being copied.
 pub struct Loader<'a, B: Backend> {
     pub gguf: &'a Gguf,
     pub bytes: &'a [u8],
+    pub blob: Option<&'a Blob>,
     pub device: &'a B::Device,
 }
 
@@ -50,6 +132,18 @@ impl<B: Backend> Loader<'_, B> {
         Ok(self.gguf.dequantize(self.bytes, name, Some(shape))?.0)
     }
 
+    /// The quantised `[rows, cols]` matrix `name`, when loading quantised.
+    fn quant(&self, name: &str, rows: usize, cols: usize) -> Result<Option<Arc<QuantMatrix>>> {
+        let Some(blob) = self.blob else {
+            return Ok(None);
+        };
+        let t = self.gguf.check(name, &[rows, cols])?;
+        let offset = self.gguf.data_offset + t.offset as usize;
+        QuantMatrix::new(blob.clone(), offset, t.ty, rows, cols)
+            .map(|q| Some(Arc::new(q)))
+            .ok_or_else(|| self.missing(name, "its rows are not whole blocks of its type, or its data runs past the end of the file"))
+    }
+
     pub fn vector(&self, name: &str, n: usize) -> Result<Tensor<B, 1>> {
         Ok(Tensor::from_data(
             TensorData::new(self.data(name, &[n])?, [n]),
@@ -57,16 +151,22 @@ impl<B: Backend> Loader<'_, B> {
         ))
     }
 
-    /// A `[rows, cols]` matrix as stored (row-major).
-    pub fn matrix(&self, name: &str, rows: usize, cols: usize) -> Result<Tensor<B, 2>> {
-        Ok(Tensor::from_data(
+    /// A `[rows, cols]` table (embedding or output matrix) as stored (row-major).
+    pub fn table(&self, name: &str, rows: usize, cols: usize) -> Result<Table<B>> {
+        if let Some(q) = self.quant(name, rows, cols)? {
+            return Ok(Table::Quant(q));
+        }
+        Ok(Table::Dense(Tensor::from_data(
             TensorData::new(self.data(name, &[rows, cols])?, [rows, cols]),
             self.device,
-        ))
+        )))
     }
 
-    /// A linear layer `out x in`, stored transposed.
+    /// A linear layer `out x in`.
     pub fn linear(&self, name: &str, out: usize, inp: usize) -> Result<Linear<B>> {
+        if let Some(q) = self.quant(name, out, inp)? {
+            return Ok(Linear::Quant(q));
+        }
         let w = self.data(name, &[out, inp])?;
         let mut t = vec![0f32; w.len()];
         for o in 0..out {
@@ -74,9 +174,21 @@ impl<B: Backend> Loader<'_, B> {
                 t[i * out + o] = w[o * inp + i];
             }
         }
-        Ok(Linear {
+        Ok(Linear::Dense {
             wt: Tensor::from_data(TensorData::new(t, [inp, out]), self.device),
         })
+    }
+
+    /// The token embedding `[vocab, hidden]` and the output projection: `output.weight`, or the embedding
+    /// itself when the two are tied.
+    pub fn embeddings(&self, vocab: usize, hidden: usize) -> Result<(Table<B>, Table<B>)> {
+        let embed = self.table("token_embd.weight", vocab, hidden)?;
+        let output = if self.has("output.weight") {
+            self.table("output.weight", vocab, hidden)?
+        } else {
+            embed.clone()
+        };
+        Ok((embed, output))
     }
 
     pub fn norm(&self, name: &str, n: usize, eps: f64) -> Result<RmsNorm<B>> {
@@ -131,40 +243,79 @@ pub fn rope_tables<B: Backend>(
     )
 }
 
-/// Apply rotary embeddings to `x: [heads, seq, head_dim]`.
+/// Apply rotary embeddings to `x: [batch, heads, seq, head_dim]`.
 pub fn apply_rope<B: Backend>(
-    x: Tensor<B, 3>,
+    x: Tensor<B, 4>,
     cos: &Tensor<B, 2>,
     sin: &Tensor<B, 2>,
     style: RopeStyle,
-) -> Tensor<B, 3> {
-    let [h, s, d] = x.dims();
-    let c: Tensor<B, 3> = cos.clone().unsqueeze();
-    let sn: Tensor<B, 3> = sin.clone().unsqueeze();
+) -> Tensor<B, 4> {
+    let [b, h, s, d] = x.dims();
+    let c: Tensor<B, 4> = cos.clone().unsqueeze();
+    let sn: Tensor<B, 4> = sin.clone().unsqueeze();
     match style {
         RopeStyle::Interleaved => {
-            let pairs = x.reshape([h, s, d / 2, 2]);
-            let x0 = pairs.clone().narrow(3, 0, 1).reshape([h, s, d / 2]);
-            let x1 = pairs.narrow(3, 1, 1).reshape([h, s, d / 2]);
+            let pairs = x.reshape([b, h, s, d / 2, 2]);
+            let x0 = pairs.clone().narrow(4, 0, 1).reshape([b, h, s, d / 2]);
+            let x1 = pairs.narrow(4, 1, 1).reshape([b, h, s, d / 2]);
             let o0 = x0.clone().mul(c.clone()).sub(x1.clone().mul(sn.clone()));
             let o1 = x0.mul(sn).add(x1.mul(c));
-            Tensor::stack::<4>(vec![o0, o1], 3).reshape([h, s, d])
+            Tensor::stack::<5>(vec![o0, o1], 4).reshape([b, h, s, d])
         }
         RopeStyle::Half => {
-            let x0 = x.clone().narrow(2, 0, d / 2);
-            let x1 = x.narrow(2, d / 2, d / 2);
+            let x0 = x.clone().narrow(3, 0, d / 2);
+            let x1 = x.narrow(3, d / 2, d / 2);
             let o0 = x0.clone().mul(c.clone()).sub(x1.clone().mul(sn.clone()));
             let o1 = x0.mul(sn).add(x1.mul(c));
-            Tensor::cat(vec![o0, o1], 2)
+            Tensor::cat(vec![o0, o1], 3)
         }
     }
 }
 
-/// Keys and values of one layer for the positions seen so far: `[kv_heads, seq, head_dim]`.
+/// Token ids of a batch of sequences, right-padded to one length `seq` (padding positions are masked
+/// out as keys, and their outputs are meaningless).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenBatch {
+    /// `[batch * seq]`, row-major.
+    pub ids: Vec<u32>,
+    pub batch: usize,
+    pub seq: usize,
+    /// Real length of each sequence.
+    pub lens: Vec<usize>,
+}
+
+impl TokenBatch {
+    pub fn one(ids: &[u32]) -> Self {
+        TokenBatch {
+            ids: ids.to_vec(),
+            batch: 1,
+            seq: ids.len(),
+            lens: vec![ids.len()],
+        }
+    }
+
+    /// Right-pad `seqs` (padding with token 0) to the longest one.
+    pub fn padded(seqs: &[&[u32]]) -> Self {
+        let seq = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
+        let mut ids = Vec::with_capacity(seqs.len() * seq);
+        for s in seqs {
+            ids.extend_from_slice(s);
+            ids.extend(std::iter::repeat_n(0, seq - s.len()));
+        }
+        TokenBatch {
+            ids,
+            batch: seqs.len(),
+            seq,
+            lens: seqs.iter().map(|s| s.len()).collect(),
+        }
+    }
+}
+
+/// Keys and values of one layer for the positions seen so far: `[batch, kv_heads, seq, head_dim]`.
 #[derive(Debug, Clone)]
 pub struct LayerCache<B: Backend> {
-    pub k: Tensor<B, 3>,
-    pub v: Tensor<B, 3>,
+    pub k: Tensor<B, 4>,
+    pub v: Tensor<B, 4>,
 }
 
 /// The KV cache of a whole model. Cloning it is cheap (tensors are shared, never mutated in place), so a
@@ -189,63 +340,89 @@ impl<B: Backend> KvCache<B> {
     }
 }
 
-/// Additive attention mask `[1, s, past + s]` for `s` new positions after `past` cached ones: 0 where a
-/// query may look, -1e30 where it may not (later positions, or beyond a sliding `window`). Built once per
-/// forward pass and shared by the layers that use it.
+/// Additive attention mask `[batch, 1, s, past + s]` for `s` new positions after `past` cached ones: 0
+/// where a query may look, -1e30 where it may not (later positions, padding after a sequence's end, or
+/// beyond a sliding `window`). Built once per forward pass and shared by the layers that use it.
 pub fn causal_mask<B: Backend>(
     past: usize,
-    s: usize,
+    t: &TokenBatch,
     window: Option<usize>,
     device: &B::Device,
-) -> Tensor<B, 3> {
+) -> Tensor<B, 4> {
+    let (b, s) = (t.batch, t.seq);
     let total = past + s;
-    let mut mask = vec![0f32; s * total];
-    for i in 0..s {
-        let qpos = past + i;
-        for j in 0..total {
-            if j > qpos || window.is_some_and(|w| qpos - j.min(qpos) >= w) {
-                mask[i * total + j] = -1e30;
+    let mut mask = vec![0f32; b * s * total];
+    for (bi, &len) in t.lens.iter().enumerate() {
+        for i in 0..s {
+            let qpos = past + i;
+            for j in 0..total {
+                if j > qpos || j >= past + len || window.is_some_and(|w| qpos - j.min(qpos) >= w) {
+                    mask[(bi * s + i) * total + j] = -1e30;
+                }
             }
         }
     }
-    Tensor::<B, 2>::from_data(TensorData::new(mask, [s, total]), device).unsqueeze()
+    Tensor::<B, 3>::from_data(TensorData::new(mask, [b, s, total]), device).unsqueeze_dim(1)
 }
 
-/// Attention of `q: [heads, s, hd]` over the cached keys plus the new `k`, `v: [kv_heads, s, hd]`, under
-/// `mask` (from [`causal_mask`]), appending the new keys and values to `cache`. Returns `[s, heads * hd]`.
+/// Attention of `q: [b, heads, s, hd]` over the cached keys plus the new `k`, `v: [b, kv_heads, s, hd]`,
+/// under `mask` (from [`causal_mask`]), appending the new keys and values to `cache`. Returns
+/// `[b * s, heads * hd]`.
 pub fn attention<B: Backend>(
-    q: Tensor<B, 3>,
-    k: Tensor<B, 3>,
-    v: Tensor<B, 3>,
+    q: Tensor<B, 4>,
+    k: Tensor<B, 4>,
+    v: Tensor<B, 4>,
     cache: &mut Option<LayerCache<B>>,
     scale: f64,
-    mask: &Tensor<B, 3>,
+    mask: &Tensor<B, 4>,
 ) -> Tensor<B, 2> {
-    let [h, s, hd] = q.dims();
-    let kvh = k.dims()[0];
+    let [b, h, s, hd] = q.dims();
+    let kvh = k.dims()[1];
     let (k, v) = match cache.take() {
-        Some(c) => (Tensor::cat(vec![c.k, k], 1), Tensor::cat(vec![c.v, v], 1)),
+        Some(c) => (Tensor::cat(vec![c.k, k], 2), Tensor::cat(vec![c.v, v], 2)),
         None => (k, v),
     };
     *cache = Some(LayerCache {
         k: k.clone(),
         v: v.clone(),
     });
-    let total = k.dims()[1];
+    let total = k.dims()[2];
     let rep = h / kvh;
-    let expand = |t: Tensor<B, 3>| {
+    let expand = |t: Tensor<B, 4>| {
         if rep == 1 {
             t
         } else {
-            t.reshape([kvh, 1, total, hd])
-                .repeat_dim(1, rep)
-                .reshape([h, total, hd])
+            t.reshape([b, kvh, 1, total, hd])
+                .repeat_dim(2, rep)
+                .reshape([b, h, total, hd])
         }
     };
     let (k, v) = (expand(k), expand(v));
-    let scores = q.matmul(k.swap_dims(1, 2)).mul_scalar(scale);
-    let p = softmax(scores.add(mask.clone()), 2);
-    p.matmul(v).swap_dims(0, 1).reshape([s, h * hd])
+    let scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(scale);
+    let p = softmax(scores.add(mask.clone()), 3);
+    p.matmul(v).swap_dims(1, 2).reshape([b * s, h * hd])
+}
+
+/// `[b * s, heads * hd]` projections to `[b, heads, s, hd]`.
+pub fn split_heads<B: Backend>(x: Tensor<B, 2>, t: &TokenBatch, heads: usize) -> Tensor<B, 4> {
+    let hd = x.dims()[1] / heads;
+    x.reshape([t.batch, t.seq, heads, hd]).swap_dims(1, 2)
+}
+
+/// The hidden states `[b * s, hidden]` to keep for the output: all of them, or each sequence's last
+/// position when `last_only` (for unpadded batches).
+pub fn keep_positions<B: Backend>(
+    x: Tensor<B, 2>,
+    t: &TokenBatch,
+    last_only: bool,
+) -> Tensor<B, 2> {
+    if !last_only {
+        return x;
+    }
+    let hidden = x.dims()[1];
+    x.reshape([t.batch, t.seq, hidden])
+        .narrow(1, t.seq - 1, 1)
+        .reshape([t.batch, hidden])
 }
 
 /// Rows of the embedding matrix `[vocab, hidden]` for `ids`: `[seq, hidden]`.

@@ -7,6 +7,7 @@ pub mod error;
 pub mod gguf;
 pub mod layers;
 pub mod models;
+pub mod qmatrix;
 pub mod quant;
 pub mod registry;
 pub mod sampling;
@@ -15,5 +16,6 @@ pub mod tokenizer;
 
 pub use error::{ModelError, Result};
 pub use gguf::Gguf;
-pub use layers::KvCache;
+pub use layers::{KvCache, Precision};
 pub use models::Model;
+pub use qmatrix::Blob;

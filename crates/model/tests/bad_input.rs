@@ -153,7 +153,26 @@ fn a_good_tiny_model_loads_and_runs() {
     let ids = m.tokenizer.encode("ab", false, false);
     assert_eq!(ids, vec![2]);
     let mut cache = m.new_cache();
-    assert_eq!(m.forward(&[0, 1, 2], &mut cache, false).dims(), [3, 4]);
+    let dense = m.forward(&[0, 1, 2], &mut cache, false);
+    assert_eq!(dense.dims(), [3, 4]);
+    // The same file kept quantised (here: its F32 blocks, pointed into, not copied) gives the same logits.
+    let blob: bedside_model::Blob = std::sync::Arc::new(bytes.clone());
+    let q = Model::<B>::from_gguf_blob(
+        "tiny.gguf",
+        blob,
+        bedside_model::Precision::Quantized,
+        &Default::default(),
+    )
+    .unwrap();
+    let quant = q.forward(&[0, 1, 2], &mut q.new_cache(), false);
+    let (a, b) = (
+        dense.into_data().to_vec::<f32>().unwrap(),
+        quant.into_data().to_vec::<f32>().unwrap(),
+    );
+    assert!(
+        a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-5),
+        "{a:?} vs {b:?}"
+    );
 }
 
 #[test]
@@ -215,6 +234,10 @@ proptest! {
                 let _ = Tokenizer::from_gguf(&g);
                 if !real {
                     let _ = Model::<B>::from_gguf("fuzz.gguf", &b, &Default::default());
+                    let blob: bedside_model::Blob = std::sync::Arc::new(b.clone());
+                    if let Ok(m) = Model::<B>::from_gguf_blob("fuzz.gguf", blob, bedside_model::Precision::Quantized, &Default::default()) {
+                        let _ = m.forward(&[0, 1], &mut m.new_cache(), false);
+                    }
                 }
             }
             Err(e) => prop_assert!(e.to_string().starts_with("fuzz.gguf: ")),

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 pub type Cpu = Flex<f32>;
 
-pub const CPU_BACKEND: &str = "cpu (burn-flex, WebAssembly)";
+pub const CPU_BACKEND: &str = "cpu (burn-flex, WebAssembly), quantized weights";
 
 /// Name, size, parameters and quantisation of a GGUF, read from its header (before building the model).
 pub fn describe(name: &str, bytes: &[u8]) -> Result<ModelInfo, String> {
@@ -46,7 +46,9 @@ pub fn describe(name: &str, bytes: &[u8]) -> Result<ModelInfo, String> {
         parameters: params,
         quantization,
         file_bytes: bytes.len() as u64,
-        memory_bytes: params * 4,
+        // The worker keeps the weights in their quantised blocks (the file's bytes, shared, not copied);
+        // the rest (norms, KV cache, activations) is small next to them.
+        memory_bytes: bytes.len() as u64,
         sha256: sha,
         load_ms: 0.0,
         backend: CPU_BACKEND.into(),

@@ -4,12 +4,13 @@
 
 use super::model::{mib, peak_rss};
 use anyhow::{bail, Context, Result};
-use bedside_model::Model;
+use bedside_model::{Model, Precision};
 use burn::backend::{Flex, NdArray};
 use burn::tensor::backend::Backend;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(clap::Subcommand)]
@@ -32,8 +33,9 @@ pub enum BenchCommand {
 pub struct ModelArgs {
     /// GGUF files (default: the two registry models in models/).
     pub models: Vec<PathBuf>,
-    /// Comma-separated CPU backends to measure.
-    #[arg(long, default_value = "flex,ndarray")]
+    /// Comma-separated CPU backends to measure, each `backend:precision` (flex or ndarray; quantized
+    /// keeps the weights in their GGUF blocks, f32 dequantises them at load).
+    #[arg(long, default_value = "flex:quantized,flex:f32,ndarray:f32")]
     pub backends: String,
     /// Tokens to decode after the prompt.
     #[arg(long, default_value_t = 32)]
@@ -210,12 +212,16 @@ fn prompt_text() -> Result<String> {
     Ok(s)
 }
 
-fn one<B: Backend>(model: &PathBuf, text: &str, decode_tokens: usize) -> Result<Measure> {
+fn one<B: Backend>(
+    model: &PathBuf,
+    precision: Precision,
+    text: &str,
+    decode_tokens: usize,
+) -> Result<Measure> {
     let name = model.display().to_string();
     let t0 = Instant::now();
     let bytes = std::fs::read(model).with_context(|| format!("reading {name}"))?;
-    let m = Model::<B>::from_gguf(&name, &bytes, &Default::default())?;
-    drop(bytes);
+    let m = Model::<B>::from_gguf_blob(&name, Arc::new(bytes), precision, &Default::default())?;
     let load_s = t0.elapsed().as_secs_f64();
     let ids = m.tokenizer.encode(text, true, false);
     let t1 = Instant::now();
@@ -266,9 +272,12 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
             decode_tokens,
         } => {
             let text = std::fs::read_to_string(prompt_file)?;
-            let m = match backend.as_str() {
-                "flex" => one::<Flex<f32>>(&model, &text, decode_tokens)?,
-                "ndarray" => one::<NdArray<f32>>(&model, &text, decode_tokens)?,
+            let (backend, precision) = backend.split_once(':').unwrap_or((&backend, "f32"));
+            let p = Precision::parse(precision)
+                .with_context(|| format!("unknown precision `{precision}` (f32, quantized)"))?;
+            let m = match backend {
+                "flex" => one::<Flex<f32>>(&model, p, &text, decode_tokens)?,
+                "ndarray" => one::<NdArray<f32>>(&model, p, &text, decode_tokens)?,
                 other => bail!("unknown backend `{other}` (flex, ndarray)"),
             };
             println!("{}", serde_json::to_string(&m)?);
@@ -300,8 +309,8 @@ fn bench_models(a: ModelArgs) -> Result<ExitCode> {
         a.threads
     );
     println!(
-        "{:<34} {:<16} {:>7} {:>8} {:>15} {:>15} {:>10}",
-        "model", "runtime", "load s", "prompt", "prefill t/s", "decode t/s", "peak RSS"
+        "{:<34} {:<22} {:>7} {:>8} {:>15} {:>15} {:>10} {:>9}",
+        "model", "runtime", "load s", "prompt", "prefill t/s", "decode t/s", "peak RSS", "RSS/file"
     );
     let mib = |b: u64| format!("{:.0} MiB", b as f64 / 1048576.0);
     for model in &models {
@@ -309,6 +318,8 @@ fn bench_models(a: ModelArgs) -> Result<ExitCode> {
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let file_len = std::fs::metadata(model).map_or(0, |m| m.len()).max(1);
+        let per_file = |rss: u64| format!("{:.2}", rss as f64 / file_len as f64);
         let peer = if a.no_peer {
             None
         } else {
@@ -338,13 +349,14 @@ fn bench_models(a: ModelArgs) -> Result<ExitCode> {
         };
         if let Some(p) = &peer {
             println!(
-                "{short:<34} {:<16} {:>7.2} {:>8} {:>15.1} {:>15.1} {:>10}",
+                "{short:<34} {:<22} {:>7.2} {:>8} {:>15.1} {:>15.1} {:>10} {:>9}",
                 "llama.cpp",
                 p.load_s,
                 p.prompt_tokens,
                 p.prefill_tps,
                 p.decode_tps,
-                mib(p.peak_rss)
+                mib(p.peak_rss),
+                per_file(p.peak_rss)
             );
         }
         for backend in a
@@ -368,7 +380,7 @@ fn bench_models(a: ModelArgs) -> Result<ExitCode> {
                         y.map_or(String::new(), |y| format!(" ({:.2}x)", x / y))
                     };
                     println!(
-                        "{short:<34} {:<16} {:>7.2} {:>8} {:>15} {:>15} {:>10}",
+                        "{short:<34} {:<22} {:>7.2} {:>8} {:>15} {:>15} {:>10} {:>9}",
                         format!("bedside/{backend}"),
                         m.load_s,
                         m.prompt_tokens,
@@ -382,7 +394,8 @@ fn bench_models(a: ModelArgs) -> Result<ExitCode> {
                             m.decode_tps,
                             ratio(m.decode_tps, peer.as_ref().map(|p| p.decode_tps))
                         ),
-                        mib(m.peak_rss)
+                        mib(m.peak_rss),
+                        per_file(m.peak_rss)
                     );
                 }
                 Err(e) => println!("{short:<34} bedside/{backend} failed: {e}"),

@@ -1,6 +1,6 @@
 //! `bedside eval`, `bedside report` and `bedside merge`: the evaluation engine on the command line.
 
-use crate::commands::model::{peak_rss, read};
+use crate::commands::model::{load_model, peak_rss, precision_for, read};
 use crate::files::read_benchmark;
 use anyhow::{bail, Context, Result};
 use bedside_bench::hash::sha256_hex;
@@ -12,7 +12,7 @@ use bedside_eval::{
     html, merge, parse_run, plan, report, run, Evaluator, Method, Progress, RunConfig, RunHeader,
     Slice, Template,
 };
-use bedside_model::{registry, Model};
+use bedside_model::registry;
 use burn::backend::{Flex, NdArray};
 use burn::tensor::backend::Backend;
 use std::io::{IsTerminal, Write};
@@ -84,6 +84,9 @@ pub struct EvalArgs {
     /// cpu (Burn flex), ndarray, or wgpu (GPU; falls back to cpu without an adapter).
     #[arg(long, default_value = "cpu")]
     pub backend: String,
+    /// Weights in memory: auto (quantized on the CPU, f32 on the GPU), quantized, or f32.
+    #[arg(long, default_value = "auto")]
+    pub precision: String,
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
@@ -190,9 +193,10 @@ fn eval_on<B: Backend>(a: EvalArgs, device: B::Device, backend: &str) -> Result<
     let t0 = Instant::now();
     let (name, bytes) = read(&model_path)?;
     let sha = sha256_hex(&bytes);
-    let model =
-        Model::<B>::from_gguf(&name, &bytes, &device).with_context(|| format!("loading {name}"))?;
-    drop(bytes);
+    let precision = precision_for(&a.precision, backend.starts_with("gpu"))?;
+    let model = load_model::<B>(&name, bytes, precision, &device)
+        .with_context(|| format!("loading {name}"))?;
+    let backend = &format!("{backend}, {} weights", precision.name());
     let load_s = t0.elapsed().as_secs_f64();
     let model_name = registry::by_sha256(&sha)
         .map(|e| e.name.to_string())

@@ -6,13 +6,14 @@ use bedside_model::chat::{render, Message};
 use bedside_model::gguf::MetaValue;
 use bedside_model::registry;
 use bedside_model::sampling::{sample, SplitMix};
-use bedside_model::{Gguf, Model};
+use bedside_model::{Gguf, Model, Precision};
 use burn::backend::{Flex, NdArray};
 use burn::tensor::backend::Backend;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(clap::Subcommand)]
@@ -52,12 +53,47 @@ pub struct GenerateArgs {
     /// `wgpu` feature; falls back to the CPU when no adapter exists).
     #[arg(long, default_value = "cpu")]
     pub backend: String,
+    /// Weights in memory: auto (quantized on the CPU, f32 on the GPU), quantized (the file's blocks,
+    /// about the file's size), or f32 (dequantised at load, 4 bytes a parameter; the oracle).
+    #[arg(long, default_value = "auto")]
+    pub precision: String,
 }
 
 pub fn read(file: &PathBuf) -> Result<(String, Vec<u8>)> {
     let name = file.display().to_string();
     let bytes = std::fs::read(file).with_context(|| format!("reading {name}"))?;
     Ok((name, bytes))
+}
+
+/// The weight precision: `auto` keeps weights in their quantised blocks on the CPU (about the file's size
+/// in memory) and dequantises them to f32 on the GPU.
+pub fn precision_for(requested: &str, gpu: bool) -> Result<Precision> {
+    let p = match requested {
+        "auto" if gpu => Precision::F32,
+        "auto" => Precision::Quantized,
+        s => Precision::parse(s).ok_or_else(|| {
+            anyhow::anyhow!("unknown precision `{s}`; use auto, quantized or f32")
+        })?,
+    };
+    if gpu && p == Precision::Quantized {
+        anyhow::bail!("--precision quantized runs on the CPU only; use --precision f32 (or auto) with the GPU backend");
+    }
+    Ok(p)
+}
+
+/// Load a GGUF file's bytes at `precision`; quantised, the model keeps the bytes (no second copy).
+pub fn load_model<B: Backend>(
+    name: &str,
+    bytes: Vec<u8>,
+    precision: Precision,
+    device: &B::Device,
+) -> Result<Model<B>> {
+    Ok(Model::<B>::from_gguf_blob(
+        name,
+        Arc::new(bytes),
+        precision,
+        device,
+    )?)
 }
 
 /// Peak resident memory of this process so far (Linux), in bytes.
@@ -176,17 +212,17 @@ pub fn info(file: PathBuf, json: bool) -> Result<ExitCode> {
 
 pub fn generate(a: GenerateArgs) -> Result<ExitCode> {
     match a.backend.as_str() {
-        "cpu" | "flex" => generate_on::<Flex<f32>>(a, Default::default()),
-        "ndarray" => generate_on::<NdArray<f32>>(a, Default::default()),
+        "cpu" | "flex" => generate_on::<Flex<f32>>(a, Default::default(), false),
+        "ndarray" => generate_on::<NdArray<f32>>(a, Default::default(), false),
         #[cfg(feature = "wgpu")]
         "wgpu" => match bedside_model::device::native_wgpu_device() {
             Some(device) => {
                 eprintln!("backend: gpu (burn-wgpu)");
-                generate_on::<burn::backend::Wgpu>(a, device)
+                generate_on::<burn::backend::Wgpu>(a, device, true)
             }
             None => {
                 eprintln!("backend: no GPU adapter found; falling back to the CPU (burn-flex)");
-                generate_on::<Flex<f32>>(a, Default::default())
+                generate_on::<Flex<f32>>(a, Default::default(), false)
             }
         },
         #[cfg(not(feature = "wgpu"))]
@@ -195,11 +231,11 @@ pub fn generate(a: GenerateArgs) -> Result<ExitCode> {
     }
 }
 
-fn generate_on<B: Backend>(a: GenerateArgs, device: B::Device) -> Result<ExitCode> {
+fn generate_on<B: Backend>(a: GenerateArgs, device: B::Device, gpu: bool) -> Result<ExitCode> {
     let (name, bytes) = read(&a.model)?;
     let t0 = Instant::now();
-    let model = Model::<B>::from_gguf(&name, &bytes, &device)?;
-    drop(bytes);
+    let precision = precision_for(&a.precision, gpu)?;
+    let model = load_model::<B>(&name, bytes, precision, &device)?;
     let load = t0.elapsed();
     let text = if a.chat {
         let template = model.chat_template.as_deref().ok_or_else(|| {

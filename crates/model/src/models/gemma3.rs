@@ -7,8 +7,8 @@ use super::llama::{check_dims, meta_f64, meta_usize};
 use crate::error::{ModelError, Result};
 use crate::gguf::Gguf;
 use crate::layers::{
-    apply_rope, attention, causal_mask, embed, rope_tables, KvCache, Linear, Loader, RmsNorm,
-    RopeStyle,
+    apply_rope, attention, causal_mask, keep_positions, rope_tables, split_heads, KvCache, Linear,
+    Loader, RmsNorm, RopeStyle, Table, TokenBatch,
 };
 use burn::tensor::activation::gelu_approximate;
 use burn::tensor::backend::Backend;
@@ -92,10 +92,10 @@ pub struct Gemma3Block<B: Backend> {
 #[derive(Debug, Clone)]
 pub struct Gemma3<B: Backend> {
     pub config: Gemma3Config,
-    embed: Tensor<B, 2>,
+    embed: Table<B>,
     blocks: Vec<Gemma3Block<B>>,
     norm: RmsNorm<B>,
-    output: Tensor<B, 2>,
+    output: Table<B>,
 }
 
 impl<B: Backend> Gemma3<B> {
@@ -122,12 +122,7 @@ impl<B: Backend> Gemma3<B> {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let embed = l.matrix("token_embd.weight", c.vocab, c.hidden)?;
-        let output = if l.has("output.weight") {
-            l.matrix("output.weight", c.vocab, c.hidden)?
-        } else {
-            embed.clone()
-        };
+        let (embed, output) = l.embeddings(c.vocab, c.hidden)?;
         Ok(Gemma3 {
             norm: l.norm("output_norm.weight", c.hidden, c.eps)?,
             config,
@@ -137,17 +132,26 @@ impl<B: Backend> Gemma3<B> {
         })
     }
 
-    pub fn forward(&self, ids: &[u32], cache: &mut KvCache<B>, last_only: bool) -> Tensor<B, 2> {
+    pub fn device(&self) -> B::Device {
+        self.norm.weight.device()
+    }
+
+    /// As [`super::llama::Llama::forward`].
+    pub fn forward(&self, t: &TokenBatch, cache: &mut KvCache<B>, last_only: bool) -> Tensor<B, 2> {
         let c = &self.config;
-        let device = self.embed.device();
-        let s = ids.len();
+        let device = self.norm.weight.device();
         let past = cache.len;
-        let mut x = embed(&self.embed, ids).mul_scalar((c.hidden as f64).sqrt() as f32);
+        let s = t.seq;
+        let mut x = self
+            .embed
+            .rows(&t.ids, &device)
+            .mul_scalar((c.hidden as f64).sqrt() as f32);
         let global = rope_tables::<B>(past, s, c.head_dim, c.rope_base, 1.0, &device);
         let local = rope_tables::<B>(past, s, c.head_dim, LOCAL_ROPE_BASE, 1.0, &device);
-        let global_mask = causal_mask::<B>(past, s, None, &device);
-        let local_mask = causal_mask::<B>(past, s, Some(c.window), &device);
+        let global_mask = causal_mask::<B>(past, t, None, &device);
+        let local_mask = causal_mask::<B>(past, t, Some(c.window), &device);
         let scale = 1.0 / (c.head_dim as f64).sqrt();
+        let n = t.batch * s;
         for (i, (b, layer_cache)) in self.blocks.iter().zip(cache.layers.iter_mut()).enumerate() {
             let is_global = c.is_global(i);
             let ((cos, sin), mask) = if is_global {
@@ -156,18 +160,14 @@ impl<B: Backend> Gemma3<B> {
                 (&local, &local_mask)
             };
             let y = b.attn_norm.forward(x.clone());
-            let q = b
-                .q_norm
-                .forward(b.q.forward(y.clone()).reshape([s, c.heads, c.head_dim]))
-                .swap_dims(0, 1);
-            let k = b
-                .k_norm
-                .forward(b.k.forward(y.clone()).reshape([s, c.kv_heads, c.head_dim]))
-                .swap_dims(0, 1);
-            let v =
-                b.v.forward(y)
-                    .reshape([s, c.kv_heads, c.head_dim])
-                    .swap_dims(0, 1);
+            // Per-head RMSNorm of q and k over head_dim, before the rotation.
+            let head_norm = |norm: &RmsNorm<B>, p: Tensor<B, 2>, heads: usize| {
+                let p = norm.forward(p.reshape([n, heads, c.head_dim]));
+                split_heads(p.reshape([n, heads * c.head_dim]), t, heads)
+            };
+            let q = head_norm(&b.q_norm, b.q.forward(y.clone()), c.heads);
+            let k = head_norm(&b.k_norm, b.k.forward(y.clone()), c.kv_heads);
+            let v = split_heads(b.v.forward(y), t, c.kv_heads);
             let q = apply_rope(q, cos, sin, RopeStyle::Half);
             let k = apply_rope(k, cos, sin, RopeStyle::Half);
             let a = attention(q, k, v, layer_cache, scale, mask);
@@ -177,7 +177,7 @@ impl<B: Backend> Gemma3<B> {
             x = x.add(b.post_ffn_norm.forward(b.down.forward(f)));
         }
         cache.len += s;
-        let x = if last_only { x.narrow(0, s - 1, 1) } else { x };
-        crate::layers::project_out(self.norm.forward(x), &self.output)
+        let x = keep_positions(x, t, last_only);
+        self.output.project(self.norm.forward(x))
     }
 }

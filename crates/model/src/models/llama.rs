@@ -4,8 +4,8 @@
 use crate::error::{ModelError, Result};
 use crate::gguf::{Gguf, MetaValue};
 use crate::layers::{
-    apply_rope, attention, causal_mask, embed, rope_tables, KvCache, Linear, Loader, RmsNorm,
-    RopeStyle,
+    apply_rope, attention, causal_mask, keep_positions, rope_tables, split_heads, KvCache, Linear,
+    Loader, RmsNorm, RopeStyle, Table, TokenBatch,
 };
 use burn::tensor::activation::silu;
 use burn::tensor::backend::Backend;
@@ -137,11 +137,11 @@ pub struct LlamaBlock<B: Backend> {
 #[derive(Debug, Clone)]
 pub struct Llama<B: Backend> {
     pub config: LlamaConfig,
-    embed: Tensor<B, 2>,
+    embed: Table<B>,
     blocks: Vec<LlamaBlock<B>>,
     norm: RmsNorm<B>,
     /// `[vocab, hidden]`: the embedding itself when tied.
-    output: Tensor<B, 2>,
+    output: Table<B>,
 }
 
 impl<B: Backend> Llama<B> {
@@ -164,12 +164,7 @@ impl<B: Backend> Llama<B> {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let embed = l.matrix("token_embd.weight", c.vocab, c.hidden)?;
-        let output = if l.has("output.weight") {
-            l.matrix("output.weight", c.vocab, c.hidden)?
-        } else {
-            embed.clone()
-        };
+        let (embed, output) = l.embeddings(c.vocab, c.hidden)?;
         Ok(Llama {
             norm: l.norm("output_norm.weight", c.hidden, c.eps)?,
             config,
@@ -179,31 +174,26 @@ impl<B: Backend> Llama<B> {
         })
     }
 
-    /// Run `ids` after what `cache` holds, extend the cache, and return logits `[seq, vocab]` for every new
-    /// position (or only the last one when `last_only`).
-    pub fn forward(&self, ids: &[u32], cache: &mut KvCache<B>, last_only: bool) -> Tensor<B, 2> {
+    pub fn device(&self) -> B::Device {
+        self.norm.weight.device()
+    }
+
+    /// Run the batch `t` after what `cache` holds, extend the cache, and return logits
+    /// `[batch * seq, vocab]` for every new position (or `[batch, vocab]` for the last one when `last_only`).
+    pub fn forward(&self, t: &TokenBatch, cache: &mut KvCache<B>, last_only: bool) -> Tensor<B, 2> {
         let c = &self.config;
-        let device = self.embed.device();
-        let s = ids.len();
+        let device = self.norm.weight.device();
         let past = cache.len;
-        let mut x = embed(&self.embed, ids);
-        let (cos, sin) = rope_tables::<B>(past, s, c.head_dim, c.rope_base, c.rope_scale, &device);
-        let mask = causal_mask::<B>(past, s, None, &device);
+        let mut x = self.embed.rows(&t.ids, &device);
+        let (cos, sin) =
+            rope_tables::<B>(past, t.seq, c.head_dim, c.rope_base, c.rope_scale, &device);
+        let mask = causal_mask::<B>(past, t, None, &device);
         let scale = 1.0 / (c.head_dim as f64).sqrt();
         for (b, layer_cache) in self.blocks.iter().zip(cache.layers.iter_mut()) {
             let y = b.attn_norm.forward(x.clone());
-            let q =
-                b.q.forward(y.clone())
-                    .reshape([s, c.heads, c.head_dim])
-                    .swap_dims(0, 1);
-            let k =
-                b.k.forward(y.clone())
-                    .reshape([s, c.kv_heads, c.head_dim])
-                    .swap_dims(0, 1);
-            let v =
-                b.v.forward(y)
-                    .reshape([s, c.kv_heads, c.head_dim])
-                    .swap_dims(0, 1);
+            let q = split_heads(b.q.forward(y.clone()), t, c.heads);
+            let k = split_heads(b.k.forward(y.clone()), t, c.kv_heads);
+            let v = split_heads(b.v.forward(y), t, c.kv_heads);
             let q = apply_rope(q, &cos, &sin, RopeStyle::Interleaved);
             let k = apply_rope(k, &cos, &sin, RopeStyle::Interleaved);
             let a = attention(q, k, v, layer_cache, scale, &mask);
@@ -212,8 +202,8 @@ impl<B: Backend> Llama<B> {
             let f = silu(b.gate.forward(y.clone())).mul(b.up.forward(y));
             x = x.add(b.down.forward(f));
         }
-        cache.len += s;
-        let x = if last_only { x.narrow(0, s - 1, 1) } else { x };
-        crate::layers::project_out(self.norm.forward(x), &self.output)
+        cache.len += t.seq;
+        let x = keep_positions(x, t, last_only);
+        self.output.project(self.norm.forward(x))
     }
 }

@@ -5,7 +5,8 @@ pub mod llama;
 
 use crate::error::{ModelError, Result};
 use crate::gguf::Gguf;
-use crate::layers::{KvCache, Loader};
+use crate::layers::{KvCache, Loader, Precision, TokenBatch};
+use crate::qmatrix::Blob;
 use crate::tokenizer::Tokenizer;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
@@ -26,13 +27,39 @@ pub struct Model<B: Backend> {
 }
 
 impl<B: Backend> Model<B> {
-    /// Load a model from the bytes of a GGUF file, dequantising weights to f32 on `device`.
+    /// Load a model from the bytes of a GGUF file, dequantising weights to f32 on `device` (the oracle,
+    /// and the GPU path).
     pub fn from_gguf(file: &str, bytes: &[u8], device: &B::Device) -> Result<Self> {
+        Self::load_gguf(file, bytes, None, device)
+    }
+
+    /// Load a model from a shared GGUF buffer at `precision`. Quantised, the weight matrices stay in the
+    /// buffer (no copy): the model needs about the file's size plus the KV cache. Only for CPU backends.
+    pub fn from_gguf_blob(
+        file: &str,
+        blob: Blob,
+        precision: Precision,
+        device: &B::Device,
+    ) -> Result<Self> {
+        let bytes: &[u8] = (*blob).as_ref();
+        match precision {
+            Precision::F32 => Self::load_gguf(file, bytes, None, device),
+            Precision::Quantized => Self::load_gguf(file, bytes, Some(&blob), device),
+        }
+    }
+
+    fn load_gguf(
+        file: &str,
+        bytes: &[u8],
+        blob: Option<&Blob>,
+        device: &B::Device,
+    ) -> Result<Self> {
         let g = Gguf::parse(file, bytes)?;
         let tokenizer = Tokenizer::from_gguf(&g)?;
         let loader = Loader::<B> {
             gguf: &g,
             bytes,
+            blob,
             device,
         };
         let arch_name = g.architecture().unwrap_or("").to_string();
@@ -90,11 +117,64 @@ impl<B: Backend> Model<B> {
         KvCache::new(self.layers())
     }
 
-    /// Logits `[seq, vocab]` of the positions of `ids`, continuing from `cache` (which is extended).
+    /// Logits `[seq, vocab]` of the positions of `ids`, continuing from `cache` (which is extended), or
+    /// `[1, vocab]` for the last position when `last_only`.
     pub fn forward(&self, ids: &[u32], cache: &mut KvCache<B>, last_only: bool) -> Tensor<B, 2> {
+        self.forward_tokens(&TokenBatch::one(ids), cache, last_only)
+    }
+
+    fn forward_tokens(
+        &self,
+        t: &TokenBatch,
+        cache: &mut KvCache<B>,
+        last_only: bool,
+    ) -> Tensor<B, 2> {
         match &self.arch {
-            Architecture::Llama(m) => m.forward(ids, cache, last_only),
-            Architecture::Gemma3(m) => m.forward(ids, cache, last_only),
+            Architecture::Llama(m) => m.forward(t, cache, last_only),
+            Architecture::Gemma3(m) => m.forward(t, cache, last_only),
+        }
+    }
+
+    /// Run several sequences from scratch in one batch (right-padded, padding masked out): logits
+    /// `[len_i, vocab]` for every position of each.
+    pub fn forward_batch(&self, seqs: &[&[u32]]) -> Vec<Tensor<B, 2>> {
+        let t = TokenBatch::padded(seqs);
+        if t.batch == 0 || t.seq == 0 {
+            return seqs
+                .iter()
+                .map(|_| Tensor::empty([0, self.vocab()], &self.device()))
+                .collect();
+        }
+        let logits = self.forward_tokens(&t, &mut self.new_cache(), false);
+        let vocab = logits.dims()[1];
+        let logits = logits.reshape([t.batch, t.seq, vocab]);
+        t.lens
+            .iter()
+            .enumerate()
+            .map(|(i, &len)| {
+                if len == 0 {
+                    return Tensor::empty([0, vocab], &self.device());
+                }
+                logits
+                    .clone()
+                    .narrow(0, i, 1)
+                    .narrow(1, 0, len)
+                    .reshape([len, vocab])
+            })
+            .collect()
+    }
+
+    pub fn vocab(&self) -> usize {
+        match &self.arch {
+            Architecture::Llama(m) => m.config.vocab,
+            Architecture::Gemma3(m) => m.config.vocab,
+        }
+    }
+
+    fn device(&self) -> B::Device {
+        match &self.arch {
+            Architecture::Llama(m) => m.device(),
+            Architecture::Gemma3(m) => m.device(),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 #[cfg(target_arch = "wasm32")]
 mod imp {
-    use bedside_model::Model;
+    use bedside_model::{Model, Precision};
     use bedside_web::protocol::ModelInfo;
     use bedside_web::protocol::{FromWorker, ToWorker};
     use bedside_web::runner::{self, ActiveRun, Cpu, CPU_BACKEND};
@@ -79,7 +79,9 @@ mod imp {
         });
         yield_now().await;
         let t0 = now();
-        match Model::<Cpu>::from_gguf(&name, &bytes, &Default::default()) {
+        // Weights stay in their quantised blocks (the tab's memory is the constraint): about the file's size.
+        let blob: bedside_model::Blob = std::sync::Arc::new(bytes);
+        match Model::<Cpu>::from_gguf_blob(&name, blob, Precision::Quantized, &Default::default()) {
             Ok(m) => {
                 info.load_ms = now() - t0;
                 info.backend = CPU_BACKEND.into();

@@ -260,7 +260,7 @@ pub fn Run() -> Html {
             m.load_ms / 1000.0
         ),
         (None, true) => format!("loading… {}", s.status),
-        (None, false) => format!("{BUNDLED_MODEL} (bundled, 94 MB, about 540 MB in memory once loaded); loads when you run"),
+        (None, false) => format!("{BUNDLED_MODEL} (bundled, 98 MB, about the same in memory once loaded: weights stay quantized); loads when you run"),
     };
     html! {
         <section id="run-page">
