@@ -44,3 +44,16 @@ else
   [ -n "$terms" ] && cp "$terms" "$DEST/GEMMA_TERMS.html"
   ok "$GEMMA" "$GEMMA_SHA" || { echo "models: $GEMMA checksum mismatch" >&2; exit 1; }
 fi
+
+# A Hugging Face-format copy of SmolLM2 (config.json + model.safetensors + tokenizer.json), written from the
+# GGUF by scripts/make_hf_model.py with the `gguf` package: the second input format's test model.
+HF="$DEST/SmolLM2-135M-Instruct-hf"
+if [ -f "$HF/model.safetensors" ] && [ -f "$HF/tokenizer.json" ] && [ -f "$HF/config.json" ]; then
+  echo "models: $HF present"
+else
+  if ! python3 -c 'import gguf, numpy, safetensors' 2>/dev/null; then
+    echo "models: installing the Python packages gguf, numpy, safetensors (to write $HF)"
+    python3 -m pip install --quiet gguf numpy safetensors || python3 -m pip install --quiet --break-system-packages gguf numpy safetensors
+  fi
+  python3 scripts/make_hf_model.py "$DEST/$SMOL" "$HF"
+fi

@@ -415,3 +415,69 @@ fn bad_inputs_get_clear_errors() {
     let e = bedside(&["report", out.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&e.stderr).contains("not a Bedside run header"));
 }
+
+/// The same model as a Hugging Face folder (config.json + model.safetensors + tokenizer.json) and as GGUF,
+/// both at f32: the same predictions, scores within 1e-3. The default (quantised) GGUF run agrees too.
+/// A folder missing tokenizer.json is refused with a message naming the file.
+#[test]
+fn a_hugging_face_folder_evaluates_like_its_gguf() {
+    let hf = PathBuf::from(model()).with_file_name("SmolLM2-135M-Instruct-hf");
+    assert!(
+        hf.is_dir(),
+        "{} missing: run `bash scripts/get_models.sh`",
+        hf.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        dir.path().join("gguf.jsonl"),
+        dir.path().join("hf.jsonl"),
+        dir.path().join("gguf-q.jsonl"),
+    );
+    ok(&eval(&a, &["--limit", "6", "--precision", "f32", "-q"]));
+    ok(&eval(&c, &["--limit", "6", "-q"]));
+    let (m, o) = (hf.display().to_string(), b.display().to_string());
+    ok(&bedside(&[
+        "eval",
+        "--model",
+        &m,
+        "--bench",
+        &mmlu(),
+        "--out",
+        &o,
+        "--limit",
+        "6",
+        "--precision",
+        "f32",
+        "-q",
+    ]));
+    let (ra, rb, rc) = (lines(&a), lines(&b), lines(&c));
+    assert_eq!(ra.len(), 7);
+    assert_eq!(rb.len(), 7);
+    for other in [&rb, &rc] {
+        for (x, y) in ra[1..].iter().zip(&other[1..]) {
+            assert_eq!(x["pred"], y["pred"]);
+            for (s, t) in x["scores"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(y["scores"].as_array().unwrap())
+            {
+                assert!((s.as_f64().unwrap() - t.as_f64().unwrap()).abs() < 1e-3);
+            }
+        }
+    }
+    // A folder without its tokenizer.
+    let broken = dir.path().join("broken");
+    std::fs::create_dir(&broken).unwrap();
+    std::fs::copy(hf.join("config.json"), broken.join("config.json")).unwrap();
+    let e = bedside(&[
+        "generate",
+        "--model",
+        &broken.display().to_string(),
+        "--prompt",
+        "x",
+    ]);
+    assert!(!e.status.success());
+    let msg = String::from_utf8_lossy(&e.stderr);
+    assert!(msg.contains("tokenizer.json"), "{msg}");
+}

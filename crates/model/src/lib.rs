@@ -5,6 +5,7 @@ pub mod chat;
 pub mod device;
 pub mod error;
 pub mod gguf;
+pub mod hf;
 pub mod layers;
 pub mod models;
 pub mod qmatrix;

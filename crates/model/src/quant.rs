@@ -8,6 +8,8 @@ use half::f16;
 pub enum GgmlType {
     F32,
     F16,
+    /// bfloat16 (the usual dtype of Hugging Face checkpoints).
+    BF16,
     Q4_0,
     Q4_1,
     Q5_0,
@@ -28,6 +30,7 @@ impl GgmlType {
             8 => GgmlType::Q8_0,
             12 => GgmlType::Q4K,
             14 => GgmlType::Q6K,
+            30 => GgmlType::BF16,
             other => return Err(other),
         })
     }
@@ -36,6 +39,7 @@ impl GgmlType {
         match self {
             GgmlType::F32 => "F32",
             GgmlType::F16 => "F16",
+            GgmlType::BF16 => "BF16",
             GgmlType::Q4_0 => "Q4_0",
             GgmlType::Q4_1 => "Q4_1",
             GgmlType::Q5_0 => "Q5_0",
@@ -50,6 +54,7 @@ impl GgmlType {
         match self {
             GgmlType::F32 => (1, 4),
             GgmlType::F16 => (1, 2),
+            GgmlType::BF16 => (1, 2),
             GgmlType::Q4_0 => (32, 18),
             GgmlType::Q4_1 => (32, 20),
             GgmlType::Q5_0 => (32, 22),
@@ -89,7 +94,6 @@ pub fn ggml_type_name(id: u32) -> String {
         (27, "I64"),
         (28, "F64"),
         (29, "IQ1_M"),
-        (30, "BF16"),
         (34, "TQ1_0"),
         (35, "TQ2_0"),
         (39, "MXFP4"),
@@ -123,6 +127,11 @@ pub fn dequantize(ty: GgmlType, data: &[u8], out: &mut [f32]) {
         GgmlType::F16 => {
             for (o, c) in out.iter_mut().zip(data.chunks_exact(2)) {
                 *o = f16::from_le_bytes([c[0], c[1]]).to_f32();
+            }
+        }
+        GgmlType::BF16 => {
+            for (o, c) in out.iter_mut().zip(data.chunks_exact(2)) {
+                *o = f32::from_bits((u16::from_le_bytes([c[0], c[1]]) as u32) << 16);
             }
         }
         _ => {
@@ -211,7 +220,7 @@ pub fn dequantize_block(ty: GgmlType, b: &[u8], y: &mut [f32]) {
                 sc = &sc[8..];
             }
         }
-        GgmlType::F32 | GgmlType::F16 => dequantize(ty, b, y),
+        GgmlType::F32 | GgmlType::F16 | GgmlType::BF16 => dequantize(ty, b, y),
     }
 }
 
@@ -240,6 +249,14 @@ mod tests {
         let mut y = [0f32; 32];
         dequantize_block(GgmlType::Q4_0, &b, &mut y);
         assert!(y[..16].iter().all(|&v| v == 1.0) && y[16..].iter().all(|&v| v == -8.0));
+    }
+
+    #[test]
+    fn bf16_is_the_top_half_of_f32() {
+        let mut y = [0f32; 2];
+        // 1.0 = 0x3F80_0000, -2.5 = 0xC020_0000
+        dequantize(GgmlType::BF16, &[0x80, 0x3F, 0x20, 0xC0], &mut y);
+        assert_eq!(y, [1.0, -2.5]);
     }
 
     #[test]

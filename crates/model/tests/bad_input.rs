@@ -244,3 +244,93 @@ proptest! {
         }
     }
 }
+
+/// A broken Hugging Face folder: each defect is named (file, field or tensor), never a panic.
+#[test]
+fn hugging_face_checkpoint_defects_get_clear_errors() {
+    use bedside_model::hf::HfFiles;
+    let real = hf_files(SMOL_HF);
+    let weights = real.safetensors[0].1.clone();
+    let with = |config: &str, tokenizer: &str, data: Vec<u8>| HfFiles {
+        config: config.into(),
+        tokenizer: tokenizer.into(),
+        tokenizer_config: None,
+        safetensors: vec![("model.safetensors".into(), data)],
+    };
+    let err = |f: HfFiles| {
+        Model::<B>::from_hf(
+            "ckpt",
+            f,
+            bedside_model::Precision::Quantized,
+            &Default::default(),
+        )
+        .map(|_| ())
+        .unwrap_err()
+        .to_string()
+    };
+    let cases: Vec<(HfFiles, &str)> = vec![
+        (
+            with("{", &real.tokenizer, vec![]),
+            "ckpt/config.json: not valid JSON",
+        ),
+        (
+            with(
+                &real.config.replace("\"llama\"", "\"gemma3_text\""),
+                &real.tokenizer,
+                weights.clone(),
+            ),
+            "model_type `gemma3_text` is not supported",
+        ),
+        (
+            with(
+                &real.config.replace("\"num_hidden_layers\"", "\"layers\""),
+                &real.tokenizer,
+                weights.clone(),
+            ),
+            "`num_hidden_layers` is missing",
+        ),
+        (
+            with(
+                &real.config,
+                &real.tokenizer.replacen("\"BPE\"", "\"Unigram\"", 1),
+                weights.clone(),
+            ),
+            "tokenizer: model type `Unigram` is not supported",
+        ),
+        (
+            with(
+                &real.config,
+                &real.tokenizer,
+                weights[..weights.len() / 2].to_vec(),
+            ),
+            "the file is truncated",
+        ),
+        (
+            with(
+                &real
+                    .config
+                    .replace("\"num_hidden_layers\": 30", "\"num_hidden_layers\": 31"),
+                &real.tokenizer,
+                weights.clone(),
+            ),
+            "tensor `blk.30.attn_norm.weight`: missing",
+        ),
+        (
+            with(
+                &real
+                    .config
+                    .replace("\"intermediate_size\": 1536", "\"intermediate_size\": 1024"),
+                &real.tokenizer,
+                weights.clone(),
+            ),
+            "does not match",
+        ),
+    ];
+    for (files, want) in cases {
+        let e = err(files);
+        assert!(e.contains(want), "expected `{want}` in: {e}");
+    }
+    let mut no_weights = with(&real.config, &real.tokenizer, vec![]);
+    no_weights.safetensors.clear();
+    assert!(err(no_weights).contains("no .safetensors file"));
+}

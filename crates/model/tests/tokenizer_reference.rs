@@ -9,12 +9,15 @@ use common::*;
 use serde_json::Value;
 
 fn check(name: &str) {
+    let bytes = model_bytes(name);
+    let g = Gguf::parse(name, &bytes).unwrap();
+    check_tokenizer(name, &Tokenizer::from_gguf(&g).unwrap());
+}
+
+fn check_tokenizer(name: &str, tok: &Tokenizer) {
     let fixture: Value =
         serde_json::from_str(include_str!("fixtures/tokens_reference.json")).unwrap();
     let want = &fixture["models"][name];
-    let bytes = model_bytes(name);
-    let g = Gguf::parse(name, &bytes).unwrap();
-    let tok = Tokenizer::from_gguf(&g).unwrap();
     assert_eq!(tok.vocab_size() as u64, want["n_vocab"].as_u64().unwrap());
     let mut failures = Vec::new();
     for c in want["cases"].as_array().unwrap() {
@@ -56,6 +59,14 @@ fn check(name: &str) {
 #[test]
 fn smollm2_bpe_matches_llama_cpp() {
     check(SMOL);
+}
+
+/// The same vocabulary read from a Hugging Face `tokenizer.json` (+ config.json, tokenizer_config.json)
+/// gives llama.cpp's ids on every case too.
+#[test]
+fn smollm2_from_tokenizer_json_matches_llama_cpp() {
+    let ck = bedside_model::hf::HfCheckpoint::read(SMOL_HF, hf_files(SMOL_HF)).unwrap();
+    check_tokenizer(SMOL, &Tokenizer::from_gguf(&ck.gguf).unwrap());
 }
 
 #[test]

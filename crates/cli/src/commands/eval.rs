@@ -1,9 +1,8 @@
 //! `bedside eval`, `bedside report` and `bedside merge`: the evaluation engine on the command line.
 
-use crate::commands::model::{load_model, peak_rss, precision_for, read};
+use crate::commands::model::{load_model, peak_rss, precision_for, read_model};
 use crate::files::read_benchmark;
 use anyhow::{bail, Context, Result};
-use bedside_bench::hash::sha256_hex;
 use bedside_bench::{validate, Benchmark, ValidateOptions};
 use bedside_eval::config::{default_max_tokens, BenchmarkRef, ModelRef};
 use bedside_eval::fewshot::FewshotSampler;
@@ -22,7 +21,8 @@ use std::time::Instant;
 
 #[derive(clap::Args)]
 pub struct EvalArgs {
-    /// The model: a .gguf file, or a registry id (e.g. smollm2-135m-instruct) found under models/.
+    /// The model: a .gguf file, a Hugging Face folder (config.json + tokenizer.json + *.safetensors),
+    /// or a registry id (e.g. smollm2-135m-instruct) found under models/.
     #[arg(long)]
     pub model: PathBuf,
     /// The benchmark folder (manifest.json + shards).
@@ -191,11 +191,11 @@ fn eval_on<B: Backend>(a: EvalArgs, device: B::Device, backend: &str) -> Result<
         bail!("--cot and --samples apply to --method generate");
     }
     let t0 = Instant::now();
-    let (name, bytes) = read(&model_path)?;
-    let sha = sha256_hex(&bytes);
+    let input = read_model(&model_path)?;
+    let (name, sha) = (input.name.clone(), input.sha256.clone());
     let precision = precision_for(&a.precision, backend.starts_with("gpu"))?;
-    let model = load_model::<B>(&name, bytes, precision, &device)
-        .with_context(|| format!("loading {name}"))?;
+    let model =
+        load_model::<B>(input, precision, &device).with_context(|| format!("loading {name}"))?;
     let backend = &format!("{backend}, {} weights", precision.name());
     let load_s = t0.elapsed().as_secs_f64();
     let model_name = registry::by_sha256(&sha)

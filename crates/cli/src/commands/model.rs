@@ -4,6 +4,7 @@ use anyhow::{Context, Result};
 use bedside_bench::hash::sha256_hex;
 use bedside_model::chat::{render, Message};
 use bedside_model::gguf::MetaValue;
+use bedside_model::hf::{HfCheckpoint, HfFiles};
 use bedside_model::registry;
 use bedside_model::sampling::{sample, SplitMix};
 use bedside_model::{Gguf, Model, Precision};
@@ -11,16 +12,17 @@ use burn::backend::{Flex, NdArray};
 use burn::tensor::backend::Backend;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(clap::Subcommand)]
 pub enum ModelCommand {
-    /// Describe a GGUF model: architecture, parameters, tensor types, license, memory.
+    /// Describe a model (a GGUF file or a Hugging Face folder): architecture, parameters, tensor types,
+    /// license, memory.
     Info {
-        /// The .gguf file.
+        /// The .gguf file, or a folder with config.json, tokenizer.json and *.safetensors.
         file: PathBuf,
         /// Print as JSON.
         #[arg(long)]
@@ -30,7 +32,7 @@ pub enum ModelCommand {
 
 #[derive(clap::Args)]
 pub struct GenerateArgs {
-    /// The .gguf model file.
+    /// The model: a .gguf file, or a folder with config.json, tokenizer.json and *.safetensors.
     #[arg(long)]
     pub model: PathBuf,
     /// The prompt text.
@@ -59,12 +61,6 @@ pub struct GenerateArgs {
     pub precision: String,
 }
 
-pub fn read(file: &PathBuf) -> Result<(String, Vec<u8>)> {
-    let name = file.display().to_string();
-    let bytes = std::fs::read(file).with_context(|| format!("reading {name}"))?;
-    Ok((name, bytes))
-}
-
 /// The weight precision: `auto` keeps weights in their quantised blocks on the CPU (about the file's size
 /// in memory) and dequantises them to f32 on the GPU.
 pub fn precision_for(requested: &str, gpu: bool) -> Result<Precision> {
@@ -81,19 +77,82 @@ pub fn precision_for(requested: &str, gpu: bool) -> Result<Precision> {
     Ok(p)
 }
 
-/// Load a GGUF file's bytes at `precision`; quantised, the model keeps the bytes (no second copy).
+/// A model as read from disk: a GGUF file, or a Hugging Face checkpoint folder.
+pub enum ModelFiles {
+    Gguf(Vec<u8>),
+    Hf(HfFiles),
+}
+
+pub struct ModelInput {
+    pub name: String,
+    pub files: ModelFiles,
+    /// SHA-256 of the GGUF file; for a folder, of its files' names and hashes.
+    pub sha256: String,
+}
+
+/// Read a `.gguf` file, or a folder with `config.json`, `tokenizer.json`, optional
+/// `tokenizer_config.json` and one or more `*.safetensors`.
+pub fn read_model(path: &Path) -> Result<ModelInput> {
+    let name = path.display().to_string();
+    if !path.is_dir() {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {name}"))?;
+        return Ok(ModelInput {
+            name,
+            sha256: sha256_hex(&bytes),
+            files: ModelFiles::Gguf(bytes),
+        });
+    }
+    let text = |f: &str| {
+        std::fs::read_to_string(path.join(f)).with_context(|| {
+            format!("{name}: a model folder needs {f} (with config.json, tokenizer.json and *.safetensors)")
+        })
+    };
+    let (config, tokenizer) = (text("config.json")?, text("tokenizer.json")?);
+    let tokenizer_config = std::fs::read_to_string(path.join("tokenizer_config.json")).ok();
+    let mut shards: Vec<PathBuf> = std::fs::read_dir(path)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "safetensors"))
+        .collect();
+    shards.sort();
+    let mut ids = format!(
+        "config.json {}\ntokenizer.json {}\n",
+        sha256_hex(config.as_bytes()),
+        sha256_hex(tokenizer.as_bytes())
+    );
+    let mut safetensors = Vec::new();
+    for p in shards {
+        let f = p
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let bytes = std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
+        ids.push_str(&format!("{f} {}\n", sha256_hex(&bytes)));
+        safetensors.push((f, bytes));
+    }
+    Ok(ModelInput {
+        name,
+        sha256: sha256_hex(ids.as_bytes()),
+        files: ModelFiles::Hf(HfFiles {
+            config,
+            tokenizer,
+            tokenizer_config,
+            safetensors,
+        }),
+    })
+}
+
+/// Load a model at `precision`; quantised, the model keeps the file's bytes (no second copy).
 pub fn load_model<B: Backend>(
-    name: &str,
-    bytes: Vec<u8>,
+    input: ModelInput,
     precision: Precision,
     device: &B::Device,
 ) -> Result<Model<B>> {
-    Ok(Model::<B>::from_gguf_blob(
-        name,
-        Arc::new(bytes),
-        precision,
-        device,
-    )?)
+    Ok(match input.files {
+        ModelFiles::Gguf(bytes) => {
+            Model::<B>::from_gguf_blob(&input.name, Arc::new(bytes), precision, device)?
+        }
+        ModelFiles::Hf(files) => Model::<B>::from_hf(&input.name, files, precision, device)?,
+    })
 }
 
 /// Peak resident memory of this process so far (Linux), in bytes.
@@ -112,9 +171,15 @@ pub fn mib(b: u64) -> String {
 }
 
 pub fn info(file: PathBuf, json: bool) -> Result<ExitCode> {
-    let (name, bytes) = read(&file)?;
-    let g = Gguf::parse(&name, &bytes)?;
-    let sha = sha256_hex(&bytes);
+    let input = read_model(&file)?;
+    let (name, sha) = (input.name, input.sha256);
+    let (g, bytes) = match input.files {
+        ModelFiles::Gguf(bytes) => (Gguf::parse(&name, &bytes)?, bytes),
+        ModelFiles::Hf(files) => {
+            let ck = HfCheckpoint::read(&name, files)?;
+            (ck.gguf, ck.bytes)
+        }
+    };
     let known = registry::by_sha256(&sha);
     let params = g.parameter_count();
     let mut types: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
@@ -232,10 +297,11 @@ pub fn generate(a: GenerateArgs) -> Result<ExitCode> {
 }
 
 fn generate_on<B: Backend>(a: GenerateArgs, device: B::Device, gpu: bool) -> Result<ExitCode> {
-    let (name, bytes) = read(&a.model)?;
+    let input = read_model(&a.model)?;
+    let name = input.name.clone();
     let t0 = Instant::now();
     let precision = precision_for(&a.precision, gpu)?;
-    let model = load_model::<B>(&name, bytes, precision, &device)?;
+    let model = load_model::<B>(input, precision, &device)?;
     let load = t0.elapsed();
     let text = if a.chat {
         let template = model.chat_template.as_deref().ok_or_else(|| {

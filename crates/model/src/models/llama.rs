@@ -25,6 +25,9 @@ pub struct LlamaConfig {
     pub rope_scale: f64,
     pub eps: f64,
     pub context: usize,
+    /// How Q/K rows pair up under RoPE: interleaved for GGUF (whose converter permutes the rows),
+    /// rotate-half for Hugging Face checkpoints.
+    pub rope_style: RopeStyle,
 }
 
 pub(crate) fn meta_usize(g: &Gguf, key: &str) -> Result<usize> {
@@ -117,6 +120,7 @@ impl LlamaConfig {
             rope_scale,
             eps: meta_f64(g, "attention.layer_norm_rms_epsilon", 1e-5),
             context: meta_usize(g, "context_length").unwrap_or(2048),
+            rope_style: RopeStyle::Interleaved,
         })
     }
 }
@@ -194,8 +198,8 @@ impl<B: Backend> Llama<B> {
             let q = split_heads(b.q.forward(y.clone()), t, c.heads);
             let k = split_heads(b.k.forward(y.clone()), t, c.kv_heads);
             let v = split_heads(b.v.forward(y), t, c.kv_heads);
-            let q = apply_rope(q, &cos, &sin, RopeStyle::Interleaved);
-            let k = apply_rope(k, &cos, &sin, RopeStyle::Interleaved);
+            let q = apply_rope(q, &cos, &sin, c.rope_style);
+            let k = apply_rope(k, &cos, &sin, c.rope_style);
             let a = attention(q, k, v, layer_cache, scale, &mask);
             x = x.add(b.o.forward(a));
             let y = b.ffn_norm.forward(x.clone());

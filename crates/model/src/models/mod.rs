@@ -48,13 +48,38 @@ impl<B: Backend> Model<B> {
         }
     }
 
+    /// Load a Hugging Face checkpoint (`config.json` + safetensors + `tokenizer.json`) at `precision`;
+    /// `name` (its folder) names it in errors. See [`crate::hf`].
+    pub fn from_hf(
+        name: &str,
+        files: crate::hf::HfFiles,
+        precision: Precision,
+        device: &B::Device,
+    ) -> Result<Self> {
+        let ck = crate::hf::HfCheckpoint::read(name, files)?;
+        let blob: Blob = std::sync::Arc::new(ck.bytes);
+        let bytes: &[u8] = (*blob).as_ref();
+        let quant = (precision == Precision::Quantized).then_some(&blob);
+        let mut m = Self::load_parsed(ck.gguf, bytes, quant, device)?;
+        // transformers keeps Q/K rows in rotate-half order (GGUF permutes them for interleaved RoPE).
+        if let Architecture::Llama(l) = &mut m.arch {
+            l.config.rope_style = crate::layers::RopeStyle::Half;
+        }
+        Ok(m)
+    }
+
     fn load_gguf(
         file: &str,
         bytes: &[u8],
         blob: Option<&Blob>,
         device: &B::Device,
     ) -> Result<Self> {
-        let g = Gguf::parse(file, bytes)?;
+        Self::load_parsed(Gguf::parse(file, bytes)?, bytes, blob, device)
+    }
+
+    fn load_parsed(g: Gguf, bytes: &[u8], blob: Option<&Blob>, device: &B::Device) -> Result<Self> {
+        let file = g.file.clone();
+        let file = file.as_str();
         let tokenizer = Tokenizer::from_gguf(&g)?;
         let loader = Loader::<B> {
             gguf: &g,
