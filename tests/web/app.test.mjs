@@ -120,6 +120,7 @@ test("runs the bundled sample with the bundled model on the CPU; same result as 
   const context = await launch(true);
   try {
     const page = await openApp(context);
+    await page.selectOption("#backend-choice", "cpu");
     await setLimit(page, LIMIT);
     const t0 = Date.now();
     await page.click("#run");
@@ -145,6 +146,34 @@ test("runs the bundled sample with the bundled model on the CPU; same result as 
     const backend = await page.textContent("#backend");
     console.log(`time to first result ${firstResult.toFixed(1)} s (model load included); ${LIMIT} items in ${total.toFixed(1)} s; ${backend}`);
     fs.writeFileSync(path.join(artifacts, "timing.json"), JSON.stringify({ first_result_s: firstResult, total_s: total, items: LIMIT, backend }, null, 1));
+  } finally {
+    await context.close();
+  }
+});
+
+// With an adapter (SwiftShader's WebGPU here), Auto runs the model through Burn's wgpu backend on WebGPU,
+// weights in f32: the same predictions as the CLI and log-likelihoods within 1e-2 (the CLI keeps the
+// weights quantised and sums on the CPU; the GPU sums in another order).
+test("runs on WebGPU when the browser has an adapter; same predictions as bedside eval", async () => {
+  const context = await launch(true);
+  try {
+    const page = await openApp(context);
+    const n = 2;
+    await setLimit(page, n);
+    const t0 = Date.now();
+    await page.click("#run");
+    await page.waitForSelector("#card-accuracy", { timeout: 600_000 });
+    const backend = await page.textContent("#backend");
+    assert.match(backend, /gpu \(burn-wgpu, WebGPU/);
+    const saved = await savedRun(page);
+    assert.match(saved.header.backend, /burn-wgpu/);
+    const cli = cliRun(n);
+    assert.equal(saved.records.length, n);
+    for (const [a, b] of saved.records.map((r, i) => [r, cli.records[i]])) {
+      assert.equal(a.pred, b.pred, `item ${a.id}`);
+      a.scores.forEach((s, k) => assert.ok(Math.abs(s - b.scores[k]) < 1e-2, `item ${a.id} option ${k}: ${s} vs ${b.scores[k]}`));
+    }
+    console.log(`WebGPU: ${n} items in ${((Date.now() - t0) / 1000).toFixed(1)} s (model load included); ${backend}`);
   } finally {
     await context.close();
   }

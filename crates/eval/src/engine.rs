@@ -222,7 +222,13 @@ impl<'m, B: Backend> Evaluator<'m, B> {
     }
 
     /// Evaluate one item. Never panics on bad input: problems become a `failed` record with the reason.
+    /// [`Evaluator::evaluate_async`], blocking (native code and CPU backends).
     pub fn evaluate(&self, plan: &Plan, p: &PlannedItem) -> ItemRecord {
+        bedside_model::scoring::block_on(self.evaluate_async(plan, p))
+    }
+
+    /// Evaluate one item. Asynchronous because reading results back from WebGPU can only be awaited.
+    pub async fn evaluate_async(&self, plan: &Plan, p: &PlannedItem) -> ItemRecord {
         let t0 = (self.clock)();
         let item = &p.item;
         let mut rec = ItemRecord {
@@ -253,13 +259,16 @@ impl<'m, B: Backend> Evaluator<'m, B> {
             latency_ms: 0.0,
             error: None,
         };
-        let result = self.prompt(plan, p).and_then(|prompt| {
-            rec.prompt_hash = hex::encode(&Sha256::digest(prompt.context.as_bytes())[..8]);
-            match self.cfg.method {
-                Method::Loglik | Method::Letter => self.score(&prompt, &mut rec),
-                Method::Generate => self.generate(item, &prompt, &mut rec),
+        let result = match self.prompt(plan, p) {
+            Ok(prompt) => {
+                rec.prompt_hash = hex::encode(&Sha256::digest(prompt.context.as_bytes())[..8]);
+                match self.cfg.method {
+                    Method::Loglik | Method::Letter => self.score(&prompt, &mut rec).await,
+                    Method::Generate => self.generate(item, &prompt, &mut rec).await,
+                }
             }
-        });
+            Err(e) => Err(e),
+        };
         if let Err(e) = result {
             rec.status = Status::Failed;
             rec.correct = false;
@@ -269,7 +278,7 @@ impl<'m, B: Backend> Evaluator<'m, B> {
         rec
     }
 
-    fn score(&self, prompt: &Prompt, rec: &mut ItemRecord) -> Result<(), String> {
+    async fn score(&self, prompt: &Prompt, rec: &mut ItemRecord) -> Result<(), String> {
         let (ctx_text, _) = split_trailing_space(&prompt.context, "");
         let ctx = self.encode_context(&ctx_text);
         if ctx.is_empty() {
@@ -296,12 +305,13 @@ impl<'m, B: Backend> Evaluator<'m, B> {
         rec.prompt_tokens = ctx.len();
         let scores: Vec<f64> = if self.naive {
             rec.extra_tokens = conts.iter().map(|c| ctx.len() + c.len()).sum();
-            conts
-                .iter()
-                .map(|c| self.model.score_naive(&ctx, c).iter().sum())
-                .collect()
+            let mut scores = Vec::with_capacity(conts.len());
+            for c in &conts {
+                scores.push(self.model.score_naive_async(&ctx, c).await.iter().sum());
+            }
+            scores
         } else {
-            let prefix = self.model.prefix(&ctx);
+            let prefix = self.model.prefix_async(&ctx).await;
             match self.cfg.method {
                 Method::Letter => {
                     rec.extra_tokens = 0;
@@ -312,10 +322,12 @@ impl<'m, B: Backend> Evaluator<'m, B> {
                 }
                 _ => {
                     rec.extra_tokens = conts.iter().map(|c| c.len() - 1).sum();
-                    conts
-                        .iter()
-                        .map(|c| self.model.score_continuation(&prefix, c).iter().sum())
-                        .collect()
+                    let mut scores = Vec::with_capacity(conts.len());
+                    for c in &conts {
+                        let lp = self.model.score_continuation_async(&prefix, c).await;
+                        scores.push(lp.iter().sum());
+                    }
+                    scores
                 }
             }
         };
@@ -340,7 +352,12 @@ impl<'m, B: Backend> Evaluator<'m, B> {
         Ok(())
     }
 
-    fn generate(&self, item: &Item, prompt: &Prompt, rec: &mut ItemRecord) -> Result<(), String> {
+    async fn generate(
+        &self,
+        item: &Item,
+        prompt: &Prompt,
+        rec: &mut ItemRecord,
+    ) -> Result<(), String> {
         let ctx = self.encode_context(&prompt.context);
         rec.prompt_tokens = ctx.len();
         let stops: &[&str] = if self.cfg.cot {
@@ -348,7 +365,7 @@ impl<'m, B: Backend> Evaluator<'m, B> {
         } else {
             &["\n\n", "Question:"]
         };
-        let prefix = self.model.prefix(&ctx);
+        let prefix = self.model.prefix_async(&ctx).await;
         let samples = self.cfg.samples.max(1);
         let mut votes = vec![0usize; rec.options];
         let mut values: Vec<f64> = Vec::new();
@@ -384,7 +401,7 @@ impl<'m, B: Backend> Evaluator<'m, B> {
                 if cut_at_stop(&text, stops).1 {
                     break;
                 }
-                self.model.step(&mut state, next);
+                self.model.step_async(&mut state, next).await;
             }
             rec.extra_tokens += out.len();
             let answer = cut_at_stop(&text, stops).0.to_string();

@@ -7,11 +7,27 @@ use crate::models::Model;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
-/// Rows of a `[rows, vocab]` logits tensor as vectors.
-pub fn rows<B: Backend>(t: Tensor<B, 2>) -> Vec<Vec<f32>> {
+/// Rows of a `[rows, vocab]` logits tensor as vectors. The read is asynchronous so the same code runs
+/// on WebGPU in the browser, where a GPU read can only be awaited.
+pub async fn rows_async<B: Backend>(t: Tensor<B, 2>) -> Vec<Vec<f32>> {
     let [r, v] = t.dims();
-    let flat = t.into_data().into_vec::<f32>().expect("f32 logits");
+    let flat = t
+        .into_data_async()
+        .await
+        .expect("reading logits from the device")
+        .into_vec::<f32>()
+        .expect("f32 logits");
     (0..r).map(|i| flat[i * v..(i + 1) * v].to_vec()).collect()
+}
+
+/// [`rows_async`], blocking (native code, and CPU backends anywhere: their reads are ready at once).
+pub fn rows<B: Backend>(t: Tensor<B, 2>) -> Vec<Vec<f32>> {
+    block_on(rows_async(t))
+}
+
+/// Run a future to completion on this thread.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    futures::executor::block_on(f)
 }
 
 /// log softmax(logits)[token], accumulated in f64.
@@ -36,9 +52,9 @@ pub struct Prefix<B: Backend> {
 
 impl<B: Backend> Model<B> {
     /// Run the prompt once.
-    pub fn prefix(&self, prompt: &[u32]) -> Prefix<B> {
+    pub async fn prefix_async(&self, prompt: &[u32]) -> Prefix<B> {
         let mut cache = self.new_cache();
-        let logits = rows(self.forward(prompt, &mut cache, true));
+        let logits = rows_async(self.forward(prompt, &mut cache, true)).await;
         Prefix {
             cache,
             last_logits: logits.into_iter().next().unwrap_or_default(),
@@ -46,35 +62,65 @@ impl<B: Backend> Model<B> {
     }
 
     /// Append `token` to `state` and update its last-position logits (one decoding step).
-    pub fn step(&self, state: &mut Prefix<B>, token: u32) {
-        state.last_logits = rows(self.forward(&[token], &mut state.cache, true)).remove(0);
+    pub async fn step_async(&self, state: &mut Prefix<B>, token: u32) {
+        state.last_logits = rows_async(self.forward(&[token], &mut state.cache, true))
+            .await
+            .remove(0);
     }
 
     /// Per-token log-probabilities of `continuation` after `prefix`, from a fork of its cache.
-    pub fn score_continuation(&self, prefix: &Prefix<B>, continuation: &[u32]) -> Vec<f64> {
+    pub async fn score_continuation_async(
+        &self,
+        prefix: &Prefix<B>,
+        continuation: &[u32],
+    ) -> Vec<f64> {
         let Some((&first, rest)) = continuation.split_first() else {
             return Vec::new();
         };
         let mut out = vec![log_prob(&prefix.last_logits, first)];
         if !rest.is_empty() {
             let mut cache = prefix.cache.fork();
-            let logits =
-                rows(self.forward(&continuation[..continuation.len() - 1], &mut cache, false));
+            let logits = rows_async(self.forward(
+                &continuation[..continuation.len() - 1],
+                &mut cache,
+                false,
+            ))
+            .await;
             out.extend(logits.iter().zip(rest).map(|(l, &t)| log_prob(l, t)));
         }
         out
     }
 
     /// The oracle: run prompt + continuation from scratch and read the continuation's log-probabilities.
-    pub fn score_naive(&self, prompt: &[u32], continuation: &[u32]) -> Vec<f64> {
+    pub async fn score_naive_async(&self, prompt: &[u32], continuation: &[u32]) -> Vec<f64> {
         let all: Vec<u32> = prompt.iter().chain(continuation).copied().collect();
         let mut cache = self.new_cache();
-        let logits = rows(self.forward(&all[..all.len() - 1], &mut cache, false));
+        let logits = rows_async(self.forward(&all[..all.len() - 1], &mut cache, false)).await;
         continuation
             .iter()
             .enumerate()
             .map(|(i, &t)| log_prob(&logits[prompt.len() - 1 + i], t))
             .collect()
+    }
+
+    /// [`Model::prefix_async`], blocking.
+    pub fn prefix(&self, prompt: &[u32]) -> Prefix<B> {
+        block_on(self.prefix_async(prompt))
+    }
+
+    /// [`Model::step_async`], blocking.
+    pub fn step(&self, state: &mut Prefix<B>, token: u32) {
+        block_on(self.step_async(state, token))
+    }
+
+    /// [`Model::score_continuation_async`], blocking.
+    pub fn score_continuation(&self, prefix: &Prefix<B>, continuation: &[u32]) -> Vec<f64> {
+        block_on(self.score_continuation_async(prefix, continuation))
+    }
+
+    /// [`Model::score_naive_async`], blocking.
+    pub fn score_naive(&self, prompt: &[u32], continuation: &[u32]) -> Vec<f64> {
+        block_on(self.score_naive_async(prompt, continuation))
     }
 
     /// Greedy decoding of up to `max_tokens` after `prompt`, stopping at the tokenizer's stop tokens.

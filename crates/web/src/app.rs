@@ -2,7 +2,7 @@
 //! saved in IndexedDB so a reload can resume it.
 
 use crate::pages::{compare::Compare, lab::Lab, privacy::Privacy, results::Results, run::Run};
-use crate::protocol::{FromWorker, ModelInfo, RunSpec, ToWorker};
+use crate::protocol::{BackendChoice, FromWorker, ModelInfo, RunSpec, ToWorker};
 use crate::storage;
 use crate::worker_link::WorkerLink;
 use bedside_eval::{ItemRecord, RunHeader};
@@ -65,6 +65,8 @@ pub struct AppState {
     pub status: String,
     pub error: Option<String>,
     pub gpu: Option<String>,
+    /// Where the user wants the model to run (Auto: WebGPU when there is an adapter).
+    pub backend: BackendChoice,
     pub model_source: Option<ModelSource>,
     pub model: Option<ModelInfo>,
     pub model_loading: bool,
@@ -102,6 +104,8 @@ pub enum Action {
         problems: Vec<String>,
     },
     ModelChosen(ModelSource),
+    /// A different backend was chosen: the model is loaded again on it before the next run.
+    Backend(BackendChoice),
     Spec(RunSpec),
     /// A run was requested: reset results, queue it.
     Start,
@@ -136,6 +140,12 @@ impl Reducible for AppState {
                 s.error = None;
             }
             Action::Spec(spec) => s.spec = spec,
+            Action::Backend(b) => {
+                if s.backend != b {
+                    s.model = None;
+                }
+                s.backend = b;
+            }
             Action::ModelChosen(m) => {
                 if s.model_source.as_ref() != Some(&m) {
                     s.model = None;
@@ -273,12 +283,14 @@ impl Ctx {
             ModelSource::Bundled => self.send(&ToWorker::LoadModel {
                 name: BUNDLED_MODEL.into(),
                 url: Some(format!("./{BUNDLED_MODEL}")),
+                backend: self.state.backend,
             }),
             ModelSource::Url(url) => {
                 let name = url.rsplit('/').next().unwrap_or(&url).to_string();
                 self.send(&ToWorker::LoadModel {
                     name,
                     url: Some(url),
+                    backend: self.state.backend,
                 });
             }
             ModelSource::Stored(name) => {
@@ -291,6 +303,7 @@ impl Ctx {
                                     &ToWorker::LoadModel {
                                         name: name.clone(),
                                         url: None,
+                                        backend: ctx.state.backend,
                                     },
                                     bytes,
                                 );
@@ -431,14 +444,16 @@ pub fn AppInner(props: &InnerProps) -> Html {
         let class = if p == page { "active" } else { "" };
         html! { <button class={classes!("nav", class)} data-page={label.to_lowercase()} onclick={Callback::from(move |_| ctx.dispatch(Action::Go(p)))}>{ label }</button> }
     };
-    let backend = match &s.gpu {
-        None => "checking for WebGPU…".to_string(),
-        Some(g) if g.is_empty() => {
+    let backend = match (&s.model, &s.gpu) {
+        (Some(m), _) => m.backend.clone(),
+        (None, None) => "checking for WebGPU…".to_string(),
+        (None, Some(g)) if g.is_empty() => {
             "CPU (WebAssembly): no WebGPU adapter in this browser".to_string()
         }
-        Some(g) => format!(
-            "CPU (WebAssembly); WebGPU adapter found ({g}), GPU execution is not enabled yet"
-        ),
+        (None, Some(g)) => match s.backend {
+            BackendChoice::Cpu => format!("CPU (WebAssembly) as chosen; WebGPU adapter available ({g})"),
+            _ => format!("GPU (WebGPU: {g}) once the model loads"),
+        },
     };
     let ctx_resume = ctx.clone();
     let ctx_discard = ctx.clone();

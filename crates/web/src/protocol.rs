@@ -32,6 +32,35 @@ impl Default for RunSpec {
     }
 }
 
+/// Where the model should run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendChoice {
+    /// WebGPU when the browser gives an adapter, otherwise the CPU.
+    #[default]
+    Auto,
+    Gpu,
+    Cpu,
+}
+
+impl BackendChoice {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "gpu" => BackendChoice::Gpu,
+            "cpu" => BackendChoice::Cpu,
+            _ => BackendChoice::Auto,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendChoice::Auto => "auto",
+            BackendChoice::Gpu => "gpu",
+            BackendChoice::Cpu => "cpu",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ToWorker {
@@ -39,6 +68,8 @@ pub enum ToWorker {
     LoadModel {
         name: String,
         url: Option<String>,
+        #[serde(default)]
+        backend: BackendChoice,
     },
     /// The benchmark's files (manifest.json and shards), as text.
     LoadBench {
@@ -61,7 +92,8 @@ pub struct ModelInfo {
     pub parameters: u64,
     pub quantization: String,
     pub file_bytes: u64,
-    /// Memory the loaded weights take (f32 after dequantisation).
+    /// Memory the loaded weights take: about the file on the CPU (kept quantised), 4 bytes a parameter
+    /// on the GPU (f32).
     pub memory_bytes: u64,
     pub sha256: String,
     pub load_ms: f64,

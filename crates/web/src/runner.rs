@@ -11,11 +11,15 @@ use bedside_eval::record::RUN_FORMAT;
 use bedside_eval::{plan, Evaluator, ItemRecord, Plan, RunConfig, RunHeader, RunState, Template};
 use bedside_model::{registry, Gguf, Model};
 use burn::backend::Flex;
+use burn::tensor::backend::Backend;
 use std::collections::BTreeMap;
 
 pub type Cpu = Flex<f32>;
 
 pub const CPU_BACKEND: &str = "cpu (burn-flex, WebAssembly), quantized weights";
+
+/// The GPU backend: Burn's wgpu on the browser's WebGPU.
+pub type Gpu = burn::backend::Wgpu;
 
 /// Name, size, parameters and quantisation of a GGUF, read from its header (before building the model).
 pub fn describe(name: &str, bytes: &[u8]) -> Result<ModelInfo, String> {
@@ -160,13 +164,18 @@ impl ActiveRun {
         self.plan.items.len()
     }
 
-    /// Evaluate the next unfinished item; `None` when the run is complete.
-    pub fn step(&mut self, model: &Model<Cpu>, now: fn() -> f64) -> Option<FromWorker> {
+    /// Evaluate the next unfinished item; `None` when the run is complete. Asynchronous: on WebGPU the
+    /// scores can only be read back by awaiting.
+    pub async fn step<B: Backend>(
+        &mut self,
+        model: &Model<B>,
+        now: fn() -> f64,
+    ) -> Option<FromWorker> {
         let p = self.state.next_item(&self.plan)?;
         let mut ev = Evaluator::new(model, self.cfg.clone());
         ev.clock = now;
         let t0 = now();
-        let record = ev.evaluate(&self.plan, p);
+        let record = ev.evaluate_async(&self.plan, p).await;
         self.state.finished(&record, now() - t0);
         Some(FromWorker::Record {
             record,

@@ -4,21 +4,29 @@
 #[cfg(target_arch = "wasm32")]
 mod imp {
     use bedside_model::{Model, Precision};
-    use bedside_web::protocol::ModelInfo;
-    use bedside_web::protocol::{FromWorker, ToWorker};
-    use bedside_web::runner::{self, ActiveRun, Cpu, CPU_BACKEND};
+    use bedside_web::protocol::{BackendChoice, FromWorker, ModelInfo, ToWorker};
+    use bedside_web::runner::{self, ActiveRun, Cpu, Gpu, CPU_BACKEND};
     use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
+    /// The loaded model, on the backend it runs on.
+    enum Loaded {
+        Cpu(Model<Cpu>),
+        Gpu(Model<Gpu>),
+    }
+
     struct State {
-        model: Option<(Model<Cpu>, ModelInfo)>,
+        model: Option<(Rc<Loaded>, ModelInfo)>,
         bench: Option<(bedside_bench::Benchmark, String)>,
     }
 
     thread_local! {
         static STATE: RefCell<State> = const { RefCell::new(State { model: None, bench: None }) };
+        /// The WebGPU adapter's name once Burn's wgpu runtime is set up on it ("" = no adapter).
+        static GPU: RefCell<Option<String>> = const { RefCell::new(None) };
         static CANCEL: Cell<bool> = const { Cell::new(false) };
         static RUNNING: Cell<bool> = const { Cell::new(false) };
     }
@@ -66,26 +74,96 @@ mod imp {
         Ok(js_sys::Uint8Array::new(&buf).to_vec())
     }
 
-    async fn load_model(name: String, bytes: Vec<u8>) {
+    /// The WebGPU adapter's description, or `None` when the browser has none (no `navigator.gpu`, or
+    /// `requestAdapter()` gives null).
+    async fn webgpu_adapter() -> Option<String> {
+        let nav = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
+        let gpu = js_sys::Reflect::get(&nav, &"gpu".into()).ok()?;
+        if gpu.is_undefined() || gpu.is_null() {
+            return None;
+        }
+        let req = js_sys::Reflect::get(&gpu, &"requestAdapter".into()).ok()?;
+        let req: js_sys::Function = req.dyn_into().ok()?;
+        let promise: js_sys::Promise = req.call0(&gpu).ok()?.dyn_into().ok()?;
+        let adapter = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+        if adapter.is_null() || adapter.is_undefined() {
+            return None;
+        }
+        let info = js_sys::Reflect::get(&adapter, &"info".into()).ok();
+        let field = |k: &str| {
+            info.as_ref()
+                .and_then(|i| js_sys::Reflect::get(i, &k.into()).ok())
+                .and_then(|v| v.as_string())
+                .filter(|s| !s.is_empty())
+        };
+        Some(
+            [field("vendor"), field("architecture"), field("description")]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+    }
+
+    /// Set up Burn's wgpu runtime on the browser's WebGPU once; `None` without an adapter.
+    async fn gpu_setup() -> Option<String> {
+        if let Some(g) = GPU.with(|g| g.borrow().clone()) {
+            return (!g.is_empty()).then_some(g);
+        }
+        let adapter = webgpu_adapter().await;
+        if adapter.is_some() {
+            use burn::backend::wgpu::{graphics::WebGpu, init_setup_async, WgpuDevice};
+            init_setup_async::<WebGpu>(&WgpuDevice::default(), Default::default()).await;
+        }
+        let name = adapter.unwrap_or_default();
+        GPU.with(|g| *g.borrow_mut() = Some(name.clone()));
+        (!name.is_empty()).then_some(name)
+    }
+
+    async fn load_model(name: String, bytes: Vec<u8>, choice: BackendChoice) {
         let mut info = match runner::describe(&name, &bytes) {
             Ok(i) => i,
             Err(e) => return send(&FromWorker::Error { message: e }),
         };
+        let gpu = match choice {
+            BackendChoice::Cpu => None,
+            _ => gpu_setup().await,
+        };
+        if choice == BackendChoice::Gpu && gpu.is_none() {
+            send(&FromWorker::Status {
+                text: "no WebGPU adapter in this browser; running on the CPU".into(),
+            });
+        }
         send(&FromWorker::Status {
             text: format!(
-                "building {} ({} parameters, {})",
-                info.name, info.parameters, info.quantization
+                "building {} ({} parameters, {}) on the {}",
+                info.name,
+                info.parameters,
+                info.quantization,
+                if gpu.is_some() { "GPU" } else { "CPU" }
             ),
         });
         yield_now().await;
         let t0 = now();
-        // Weights stay in their quantised blocks (the tab's memory is the constraint): about the file's size.
-        let blob: bedside_model::Blob = std::sync::Arc::new(bytes);
-        match Model::<Cpu>::from_gguf_blob(&name, blob, Precision::Quantized, &Default::default()) {
+        let loaded = match &gpu {
+            // On the GPU the weights are dequantised to f32 (4 bytes a parameter).
+            Some(adapter) => {
+                info.memory_bytes = info.parameters * 4;
+                info.backend = format!("gpu (burn-wgpu, WebGPU: {adapter}), f32 weights");
+                Model::<Gpu>::from_gguf(&name, &bytes, &Default::default()).map(Loaded::Gpu)
+            }
+            // On the CPU they stay in their quantised blocks (the tab's memory is the constraint).
+            None => {
+                info.backend = CPU_BACKEND.into();
+                let blob: bedside_model::Blob = std::sync::Arc::new(bytes);
+                Model::<Cpu>::from_gguf_blob(&name, blob, Precision::Quantized, &Default::default())
+                    .map(Loaded::Cpu)
+            }
+        };
+        match loaded {
             Ok(m) => {
                 info.load_ms = now() - t0;
-                info.backend = CPU_BACKEND.into();
-                STATE.with(|s| s.borrow_mut().model = Some((m, info.clone())));
+                STATE.with(|s| s.borrow_mut().model = Some((Rc::new(m), info.clone())));
                 send(&FromWorker::ModelLoaded { info });
             }
             Err(e) => send(&FromWorker::Error {
@@ -104,7 +182,7 @@ mod imp {
             let s = s.borrow();
             let (_, info) = s.model.as_ref().ok_or("load a model first")?;
             let (bench, hash) = s.bench.as_ref().ok_or("load a benchmark first")?;
-            ActiveRun::start(&spec, info, bench, hash, &previous, CPU_BACKEND)
+            ActiveRun::start(&spec, info, bench, hash, &previous, &info.backend)
         });
         let mut active = match start {
             Ok(a) => a,
@@ -123,12 +201,13 @@ mod imp {
                 cancelled = true;
                 break;
             }
-            let msg = STATE.with(|s| {
-                s.borrow()
-                    .model
-                    .as_ref()
-                    .and_then(|(m, _)| active.step(m, now))
-            });
+            let Some(model) = STATE.with(|s| s.borrow().model.as_ref().map(|(m, _)| m.clone())) else {
+                break;
+            };
+            let msg = match &*model {
+                Loaded::Cpu(m) => active.step(m, now).await,
+                Loaded::Gpu(m) => active.step(m, now).await,
+            };
             match msg {
                 Some(m) => send(&m),
                 None => break,
@@ -158,7 +237,7 @@ mod imp {
         };
         match msg {
             ToWorker::Cancel => CANCEL.set(true),
-            ToWorker::LoadModel { name, url } => wasm_bindgen_futures::spawn_local(async move {
+            ToWorker::LoadModel { name, url, backend } => wasm_bindgen_futures::spawn_local(async move {
                 let bytes = match (url, bytes) {
                     (Some(u), _) => {
                         send(&FromWorker::Status {
@@ -170,7 +249,7 @@ mod imp {
                     (None, None) => Err("no model bytes".to_string()),
                 };
                 match bytes {
-                    Ok(b) => load_model(name, b).await,
+                    Ok(b) => load_model(name, b, backend).await,
                     Err(e) => send(&FromWorker::Error { message: e }),
                 }
             }),

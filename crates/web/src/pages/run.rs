@@ -2,6 +2,7 @@
 //! the method, then run with live progress.
 
 use crate::app::{Action, Ctx, ModelSource, BENCH_PREFIX, BUNDLED_BENCHES, BUNDLED_MODEL};
+use crate::protocol::BackendChoice;
 use crate::components::progress::ProgressBar;
 use crate::protocol::{RunSpec, ToWorker};
 use crate::runner;
@@ -196,7 +197,8 @@ pub fn Run() -> Html {
                 }
                 ctx.dispatch(Action::ModelChosen(ModelSource::Stored(name.clone())));
                 if let Some(w) = ctx.worker.as_ref() {
-                    w.send_bytes(&ToWorker::LoadModel { name, url: None }, buf);
+                    let backend = ctx.state.backend;
+                    w.send_bytes(&ToWorker::LoadModel { name, url: None, backend }, buf);
                 }
                 ctx.refresh_storage();
             });
@@ -238,6 +240,14 @@ pub fn Run() -> Html {
         let v = field(t);
         s.probes = if v.is_empty() { Vec::new() } else { vec![v] };
     });
+    let on_backend = {
+        let ctx = ctx.clone();
+        Callback::from(move |e: Event| {
+            if let Some(t) = e.target() {
+                ctx.dispatch(Action::Backend(BackendChoice::parse(&field(&t))));
+            }
+        })
+    };
     let on_run = {
         let ctx = ctx.clone();
         Callback::from(move |_| ctx.dispatch(Action::Start))
@@ -317,6 +327,11 @@ pub fn Run() -> Html {
                     <option value="loglik" selected={spec.method == Method::Loglik}>{ "option log-likelihood (lm-eval)" }</option>
                     <option value="letter" selected={spec.method == Method::Letter}>{ "letter probability" }</option>
                     <option value="generate" selected={spec.method == Method::Generate}>{ "generate + extract" }</option>
+                </select></label>
+                <label>{ "Backend " }<select id="backend-choice" onchange={on_backend}>
+                    <option value="auto" selected={s.backend == BackendChoice::Auto}>{ "auto (WebGPU when available)" }</option>
+                    <option value="gpu" selected={s.backend == BackendChoice::Gpu}>{ "GPU (WebGPU)" }</option>
+                    <option value="cpu" selected={s.backend == BackendChoice::Cpu}>{ "CPU (WebAssembly)" }</option>
                 </select></label>
                 <label>{ "Items " }<input id="limit" type="number" min="1" value={spec.limit.map(|l| l.to_string()).unwrap_or_default()} placeholder="all" onchange={on_limit} /></label>
                 <label>{ "Shots " }<input id="shots" type="number" min="0" max="10" value={spec.shots.to_string()} onchange={on_shots} /></label>
