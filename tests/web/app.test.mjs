@@ -152,28 +152,36 @@ test("runs the bundled sample with the bundled model on the CPU; same result as 
 });
 
 // With an adapter (SwiftShader's WebGPU here), Auto runs the model through Burn's wgpu backend on WebGPU,
-// weights in f32: the same predictions as the CLI and log-likelihoods within 1e-2 (the CLI keeps the
-// weights quantised and sums on the CPU; the GPU sums in another order).
-test("runs on WebGPU when the browser has an adapter; same predictions as bedside eval", async () => {
+// weights in f32. After the first item the test makes the worker's next GPU read fail as a lost device
+// would: the run must continue on the CPU from the last completed item. Every prediction equals the CLI's
+// and log-likelihoods agree within 1e-2 (the GPU sums in another order than the CLI's quantised CPU path).
+test("runs on WebGPU when the browser has an adapter, and continues on the CPU when the GPU is lost", async () => {
   const context = await launch(true);
   try {
     const page = await openApp(context);
-    const n = 2;
+    const n = 3;
     await setLimit(page, n);
     const t0 = Date.now();
     await page.click("#run");
+    await page.waitForSelector("#progress[data-done='1']", { timeout: 600_000 });
+    const gpuBackend = await page.textContent("#backend");
+    assert.match(gpuBackend, /gpu \(burn-wgpu, WebGPU/);
+    const tGpu = (Date.now() - t0) / 1000;
+    await page.evaluate(() => window.dispatchEvent(new Event("bedside-simulate-device-loss")));
     await page.waitForSelector("#card-accuracy", { timeout: 600_000 });
-    const backend = await page.textContent("#backend");
-    assert.match(backend, /gpu \(burn-wgpu, WebGPU/);
+    const after = await page.textContent("#backend");
+    assert.match(after, /after the GPU failed/);
     const saved = await savedRun(page);
     assert.match(saved.header.backend, /burn-wgpu/);
     const cli = cliRun(n);
     assert.equal(saved.records.length, n);
+    assert.deepEqual(saved.records.map((r) => r.id), cli.records.map((r) => r.id));
     for (const [a, b] of saved.records.map((r, i) => [r, cli.records[i]])) {
+      assert.equal(a.status, "scored");
       assert.equal(a.pred, b.pred, `item ${a.id}`);
       a.scores.forEach((s, k) => assert.ok(Math.abs(s - b.scores[k]) < 1e-2, `item ${a.id} option ${k}: ${s} vs ${b.scores[k]}`));
     }
-    console.log(`WebGPU: ${n} items in ${((Date.now() - t0) / 1000).toFixed(1)} s (model load included); ${backend}`);
+    console.log(`WebGPU: first item after ${tGpu.toFixed(1)} s (model load and shader compilation included); ${n} items in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${gpuBackend} -> ${after}`);
   } finally {
     await context.close();
   }

@@ -307,11 +307,22 @@ impl<'m, B: Backend> Evaluator<'m, B> {
             rec.extra_tokens = conts.iter().map(|c| ctx.len() + c.len()).sum();
             let mut scores = Vec::with_capacity(conts.len());
             for c in &conts {
-                scores.push(self.model.score_naive_async(&ctx, c).await.iter().sum());
+                scores.push(
+                    self.model
+                        .score_naive_async(&ctx, c)
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .iter()
+                        .sum(),
+                );
             }
             scores
         } else {
-            let prefix = self.model.prefix_async(&ctx).await;
+            let prefix = self
+                .model
+                .prefix_async(&ctx)
+                .await
+                .map_err(|e| e.to_string())?;
             match self.cfg.method {
                 Method::Letter => {
                     rec.extra_tokens = 0;
@@ -324,7 +335,11 @@ impl<'m, B: Backend> Evaluator<'m, B> {
                     rec.extra_tokens = conts.iter().map(|c| c.len() - 1).sum();
                     let mut scores = Vec::with_capacity(conts.len());
                     for c in &conts {
-                        let lp = self.model.score_continuation_async(&prefix, c).await;
+                        let lp = self
+                            .model
+                            .score_continuation_async(&prefix, c)
+                            .await
+                            .map_err(|e| e.to_string())?;
                         scores.push(lp.iter().sum());
                     }
                     scores
@@ -365,7 +380,11 @@ impl<'m, B: Backend> Evaluator<'m, B> {
         } else {
             &["\n\n", "Question:"]
         };
-        let prefix = self.model.prefix_async(&ctx).await;
+        let prefix = self
+            .model
+            .prefix_async(&ctx)
+            .await
+            .map_err(|e| e.to_string())?;
         let samples = self.cfg.samples.max(1);
         let mut votes = vec![0usize; rec.options];
         let mut values: Vec<f64> = Vec::new();
@@ -401,7 +420,10 @@ impl<'m, B: Backend> Evaluator<'m, B> {
                 if cut_at_stop(&text, stops).1 {
                     break;
                 }
-                self.model.step_async(&mut state, next).await;
+                self.model
+                    .step_async(&mut state, next)
+                    .await
+                    .map_err(|e| e.to_string())?;
             }
             rec.extra_tokens += out.len();
             let answer = cut_at_stop(&text, stops).0.to_string();
@@ -532,6 +554,11 @@ impl RunState {
         let p = plan.items.get(self.next)?;
         self.next += 1;
         Some(p)
+    }
+
+    /// Hand out the last item again (it failed for a reason outside the item, e.g. a lost GPU).
+    pub fn retry_last(&mut self) {
+        self.next = self.next.saturating_sub(1);
     }
 
     /// Count a finished item that took `ms` milliseconds.

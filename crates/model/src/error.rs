@@ -16,6 +16,8 @@ pub enum ModelError {
     Unsupported { file: String, message: String },
     /// Tokenizer problems (missing vocabulary, mismatch with the embedding).
     Tokenizer { file: String, message: String },
+    /// The device failed while running the model (e.g. the GPU was lost).
+    Device { message: String },
 }
 
 impl fmt::Display for ModelError {
@@ -29,6 +31,7 @@ impl fmt::Display for ModelError {
             } => write!(f, "{file}: tensor `{tensor}`: {message}"),
             ModelError::Unsupported { file, message } => write!(f, "{file}: {message}"),
             ModelError::Tokenizer { file, message } => write!(f, "{file}: tokenizer: {message}"),
+            ModelError::Device { message } => write!(f, "device error: {message}"),
         }
     }
 }
@@ -36,3 +39,8 @@ impl fmt::Display for ModelError {
 impl std::error::Error for ModelError {}
 
 pub type Result<T> = std::result::Result<T, ModelError>;
+
+/// Whether an error message (as stored in a record) is a [`ModelError::Device`] failure.
+pub fn is_device_error(message: &str) -> bool {
+    message.starts_with("device error: ")
+}

@@ -203,7 +203,12 @@ impl Reducible for AppState {
                 FromWorker::Ready => s.worker_ready = true,
                 FromWorker::Status { text } => s.status = text,
                 FromWorker::ModelLoaded { info } => {
-                    s.status = format!("{} loaded in {:.1} s", info.name, info.load_ms / 1000.0);
+                    s.status = if info.backend.contains("after the GPU failed") {
+                        "The GPU failed; the run continues on the CPU from the last completed item."
+                            .into()
+                    } else {
+                        format!("{} loaded in {:.1} s", info.name, info.load_ms / 1000.0)
+                    };
                     s.model = Some(info);
                     s.model_loading = false;
                 }
@@ -390,6 +395,21 @@ pub fn AppInner(props: &InnerProps) -> Html {
                 }
             });
             ctx.refresh_storage();
+            // Fault injection for the browser tests: a `bedside-simulate-device-loss` event makes the
+            // worker's next GPU read fail as a lost device would (it then continues on the CPU).
+            let c = ctx.clone();
+            let hook = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+                c.send(&ToWorker::SimulateDeviceLoss)
+            });
+            if let Some(w) = web_sys::window() {
+                use wasm_bindgen::JsCast;
+                w.add_event_listener_with_callback(
+                    "bedside-simulate-device-loss",
+                    hook.as_ref().unchecked_ref(),
+                )
+                .ok();
+            }
+            hook.forget();
         });
     }
     // A queued run starts when the worker is ready and the model is loaded.
@@ -451,7 +471,9 @@ pub fn AppInner(props: &InnerProps) -> Html {
             "CPU (WebAssembly): no WebGPU adapter in this browser".to_string()
         }
         (None, Some(g)) => match s.backend {
-            BackendChoice::Cpu => format!("CPU (WebAssembly) as chosen; WebGPU adapter available ({g})"),
+            BackendChoice::Cpu => {
+                format!("CPU (WebAssembly) as chosen; WebGPU adapter available ({g})")
+            }
             _ => format!("GPU (WebGPU: {g}) once the model loads"),
         },
     };

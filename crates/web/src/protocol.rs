@@ -82,6 +82,8 @@ pub enum ToWorker {
         previous: Vec<ItemRecord>,
     },
     Cancel,
+    /// Fault injection for the browser tests: the next GPU read fails as a lost device would.
+    SimulateDeviceLoss,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

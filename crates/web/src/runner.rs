@@ -165,21 +165,30 @@ impl ActiveRun {
     }
 
     /// Evaluate the next unfinished item; `None` when the run is complete. Asynchronous: on WebGPU the
-    /// scores can only be read back by awaiting.
+    /// scores can only be read back by awaiting. `Some(Err(message))` when the device failed: the item is
+    /// not counted, so the caller can switch to another backend and redo it.
     pub async fn step<B: Backend>(
         &mut self,
         model: &Model<B>,
         now: fn() -> f64,
-    ) -> Option<FromWorker> {
+    ) -> Option<Result<FromWorker, String>> {
         let p = self.state.next_item(&self.plan)?;
         let mut ev = Evaluator::new(model, self.cfg.clone());
         ev.clock = now;
         let t0 = now();
         let record = ev.evaluate_async(&self.plan, p).await;
+        if let Some(e) = record
+            .error
+            .as_deref()
+            .filter(|e| bedside_model::error::is_device_error(e))
+        {
+            self.state.retry_last();
+            return Some(Err(e.to_string()));
+        }
         self.state.finished(&record, now() - t0);
-        Some(FromWorker::Record {
+        Some(Ok(FromWorker::Record {
             record,
             progress: self.state.progress.clone(),
-        })
+        }))
     }
 }

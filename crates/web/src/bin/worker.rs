@@ -15,7 +15,8 @@ mod imp {
     /// The loaded model, on the backend it runs on.
     enum Loaded {
         Cpu(Model<Cpu>),
-        Gpu(Model<Gpu>),
+        /// On the GPU, with the file's bytes kept to rebuild the model on the CPU if the GPU is lost.
+        Gpu(Model<Gpu>, bedside_model::Blob),
     }
 
     struct State {
@@ -29,6 +30,7 @@ mod imp {
         static GPU: RefCell<Option<String>> = const { RefCell::new(None) };
         static CANCEL: Cell<bool> = const { Cell::new(false) };
         static RUNNING: Cell<bool> = const { Cell::new(false) };
+        static SIMULATE_LOSS: Cell<bool> = const { Cell::new(false) };
     }
 
     fn scope() -> DedicatedWorkerGlobalScope {
@@ -150,7 +152,14 @@ mod imp {
             Some(adapter) => {
                 info.memory_bytes = info.parameters * 4;
                 info.backend = format!("gpu (burn-wgpu, WebGPU: {adapter}), f32 weights");
-                Model::<Gpu>::from_gguf(&name, &bytes, &Default::default()).map(Loaded::Gpu)
+                let blob: bedside_model::Blob = std::sync::Arc::new(bytes);
+                Model::<Gpu>::from_gguf_blob(
+                    &name,
+                    blob.clone(),
+                    Precision::F32,
+                    &Default::default(),
+                )
+                .map(|m| Loaded::Gpu(m, blob))
             }
             // On the CPU they stay in their quantised blocks (the tab's memory is the constraint).
             None => {
@@ -201,15 +210,63 @@ mod imp {
                 cancelled = true;
                 break;
             }
-            let Some(model) = STATE.with(|s| s.borrow().model.as_ref().map(|(m, _)| m.clone())) else {
+            let Some(model) = STATE.with(|s| s.borrow().model.as_ref().map(|(m, _)| m.clone()))
+            else {
                 break;
             };
             let msg = match &*model {
                 Loaded::Cpu(m) => active.step(m, now).await,
-                Loaded::Gpu(m) => active.step(m, now).await,
+                Loaded::Gpu(m, _) => {
+                    if SIMULATE_LOSS.replace(false) {
+                        bedside_model::scoring::simulate_device_loss();
+                    }
+                    active.step(m, now).await
+                }
             };
             match msg {
-                Some(m) => send(&m),
+                Some(Ok(m)) => send(&m),
+                Some(Err(e)) => {
+                    // The GPU failed: rebuild the model on the CPU from the kept bytes and redo the item.
+                    let Loaded::Gpu(_, blob) = &*model else {
+                        send(&FromWorker::Error { message: e });
+                        break;
+                    };
+                    send(&FromWorker::Status {
+                        text: format!(
+                            "the GPU failed ({e}); continuing on the CPU from item {}",
+                            active.state.progress.done + 1
+                        ),
+                    });
+                    let name = STATE
+                        .with(|s| s.borrow().model.as_ref().map(|(_, i)| i.file.clone()))
+                        .unwrap_or_default();
+                    match Model::<Cpu>::from_gguf_blob(
+                        &name,
+                        blob.clone(),
+                        Precision::Quantized,
+                        &Default::default(),
+                    ) {
+                        Ok(cpu) => {
+                            let info = STATE.with(|s| {
+                                let mut s = s.borrow_mut();
+                                let mut info = s.model.as_ref().map(|(_, i)| i.clone())?;
+                                info.backend = format!("{CPU_BACKEND} (after the GPU failed)");
+                                info.memory_bytes = info.file_bytes;
+                                s.model = Some((Rc::new(Loaded::Cpu(cpu)), info.clone()));
+                                Some(info)
+                            });
+                            if let Some(info) = info {
+                                send(&FromWorker::ModelLoaded { info });
+                            }
+                        }
+                        Err(err) => {
+                            send(&FromWorker::Error {
+                                message: format!("{e}; the CPU fallback failed too: {err}"),
+                            });
+                            break;
+                        }
+                    }
+                }
                 None => break,
             }
         }
@@ -237,22 +294,25 @@ mod imp {
         };
         match msg {
             ToWorker::Cancel => CANCEL.set(true),
-            ToWorker::LoadModel { name, url, backend } => wasm_bindgen_futures::spawn_local(async move {
-                let bytes = match (url, bytes) {
-                    (Some(u), _) => {
-                        send(&FromWorker::Status {
-                            text: format!("downloading {u} from this site"),
-                        });
-                        fetch_bytes(&u).await
+            ToWorker::SimulateDeviceLoss => SIMULATE_LOSS.set(true),
+            ToWorker::LoadModel { name, url, backend } => {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let bytes = match (url, bytes) {
+                        (Some(u), _) => {
+                            send(&FromWorker::Status {
+                                text: format!("downloading {u} from this site"),
+                            });
+                            fetch_bytes(&u).await
+                        }
+                        (None, Some(b)) => Ok(js_sys::Uint8Array::new(&b).to_vec()),
+                        (None, None) => Err("no model bytes".to_string()),
+                    };
+                    match bytes {
+                        Ok(b) => load_model(name, b, backend).await,
+                        Err(e) => send(&FromWorker::Error { message: e }),
                     }
-                    (None, Some(b)) => Ok(js_sys::Uint8Array::new(&b).to_vec()),
-                    (None, None) => Err("no model bytes".to_string()),
-                };
-                match bytes {
-                    Ok(b) => load_model(name, b, backend).await,
-                    Err(e) => send(&FromWorker::Error { message: e }),
-                }
-            }),
+                })
+            }
             ToWorker::LoadBench { name, files } => match runner::load_bench(&files) {
                 Ok((b, h)) => {
                     let items = b.len();

@@ -2,8 +2,8 @@
 //! the method, then run with live progress.
 
 use crate::app::{Action, Ctx, ModelSource, BENCH_PREFIX, BUNDLED_BENCHES, BUNDLED_MODEL};
-use crate::protocol::BackendChoice;
 use crate::components::progress::ProgressBar;
+use crate::protocol::BackendChoice;
 use crate::protocol::{RunSpec, ToWorker};
 use crate::runner;
 use crate::storage;
@@ -198,7 +198,14 @@ pub fn Run() -> Html {
                 ctx.dispatch(Action::ModelChosen(ModelSource::Stored(name.clone())));
                 if let Some(w) = ctx.worker.as_ref() {
                     let backend = ctx.state.backend;
-                    w.send_bytes(&ToWorker::LoadModel { name, url: None, backend }, buf);
+                    w.send_bytes(
+                        &ToWorker::LoadModel {
+                            name,
+                            url: None,
+                            backend,
+                        },
+                        buf,
+                    );
                 }
                 ctx.refresh_storage();
             });
