@@ -46,6 +46,14 @@ pub struct SafeTensor {
     pub end: usize,
 }
 
+/// A JSON list of non-negative integers (`None` if anything else is in it).
+fn usizes(v: &Value) -> Option<Vec<usize>> {
+    v.as_array()?
+        .iter()
+        .map(|d| d.as_u64().map(|d| d as usize))
+        .collect()
+}
+
 /// Parse a safetensors header (8-byte little-endian length, JSON, then the data), checking every
 /// tensor's dtype, size and bounds.
 pub fn parse_safetensors(file: &str, bytes: &[u8]) -> Result<Vec<SafeTensor>> {
@@ -87,22 +95,9 @@ pub fn parse_safetensors(file: &str, bytes: &[u8]) -> Result<Vec<SafeTensor>> {
                 )))
             }
         };
-        let shape: Vec<usize> = v["shape"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|d| d.as_u64().map(|d| d as usize))
-                    .collect()
-            })
-            .ok_or_else(|| terr("no shape".into()))?;
-        let offs: Vec<usize> = v["data_offsets"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|d| d.as_u64().map(|d| d as usize))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let shape =
+            usizes(&v["shape"]).ok_or_else(|| terr("no shape (a list of integers)".into()))?;
+        let offs = usizes(&v["data_offsets"]).unwrap_or_default();
         let [s, e] = offs[..] else {
             return Err(terr("no data_offsets".into()));
         };
