@@ -98,13 +98,17 @@ mod imp {
                 .and_then(|v| v.as_string())
                 .filter(|s| !s.is_empty())
         };
-        Some(
-            [field("vendor"), field("architecture"), field("description")]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" "),
-        )
+        let name = [field("vendor"), field("architecture"), field("description")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        // An adapter that describes itself with nothing is still an adapter ("" means none below).
+        Some(if name.is_empty() {
+            "WebGPU adapter".into()
+        } else {
+            name
+        })
     }
 
     /// Set up Burn's wgpu runtime on the browser's WebGPU once; `None` without an adapter.
@@ -120,6 +124,12 @@ mod imp {
         let name = adapter.unwrap_or_default();
         GPU.with(|g| *g.borrow_mut() = Some(name.clone()));
         (!name.is_empty()).then_some(name)
+    }
+
+    /// The model on the CPU, its weights kept in their quantised blocks (the tab's memory is the
+    /// constraint).
+    fn cpu_model(name: &str, blob: bedside_model::Blob) -> bedside_model::Result<Model<Cpu>> {
+        Model::<Cpu>::from_gguf_blob(name, blob, Precision::Quantized, &Default::default())
     }
 
     async fn load_model(name: String, bytes: Vec<u8>, choice: BackendChoice) {
@@ -161,12 +171,9 @@ mod imp {
                 )
                 .map(|m| Loaded::Gpu(m, blob))
             }
-            // On the CPU they stay in their quantised blocks (the tab's memory is the constraint).
             None => {
                 info.backend = CPU_BACKEND.into();
-                let blob: bedside_model::Blob = std::sync::Arc::new(bytes);
-                Model::<Cpu>::from_gguf_blob(&name, blob, Precision::Quantized, &Default::default())
-                    .map(Loaded::Cpu)
+                cpu_model(&name, std::sync::Arc::new(bytes)).map(Loaded::Cpu)
             }
         };
         match loaded {
@@ -240,12 +247,7 @@ mod imp {
                     let name = STATE
                         .with(|s| s.borrow().model.as_ref().map(|(_, i)| i.file.clone()))
                         .unwrap_or_default();
-                    match Model::<Cpu>::from_gguf_blob(
-                        &name,
-                        blob.clone(),
-                        Precision::Quantized,
-                        &Default::default(),
-                    ) {
+                    match cpu_model(&name, blob.clone()) {
                         Ok(cpu) => {
                             let info = STATE.with(|s| {
                                 let mut s = s.borrow_mut();
