@@ -55,6 +55,20 @@ pub struct ModelRef {
     pub sha256: String,
 }
 
+impl ModelRef {
+    /// The identity of a Hugging Face checkpoint (`sha256` of a run that used one): the hash of its
+    /// config.json, tokenizer.json and safetensors shards by name, in that order. The CLI and the
+    /// browser compute it the same way, so their runs on the same folder match.
+    pub fn hf_sha256(config: &str, tokenizer: &str, shards: &[(String, Vec<u8>)]) -> String {
+        let mut files = vec![
+            ("config.json", config.as_bytes()),
+            ("tokenizer.json", tokenizer.as_bytes()),
+        ];
+        files.extend(shards.iter().map(|(n, b)| (n.as_str(), b.as_slice())));
+        bedside_bench::hash::files_sha256(files)
+    }
+}
+
 /// The benchmark a run used.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BenchmarkRef {

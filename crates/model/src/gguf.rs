@@ -222,6 +222,14 @@ impl<'a> Cursor<'a> {
 impl Gguf {
     /// Parse the header, metadata and tensor index. Checks that every tensor's data lies inside the file.
     pub fn parse(file: &str, bytes: &[u8]) -> Result<Gguf> {
+        Self::parse_header(file, bytes, bytes.len())
+    }
+
+    /// Parse the header, metadata and tensor index from the first bytes of a file of `file_len` bytes
+    /// (to describe a model before reading its weights). Tensor bounds are checked against `file_len`.
+    /// A prefix that stops inside the header gives the same error as a truncated file: retry with more.
+    pub fn parse_header(file: &str, bytes: &[u8], file_len: usize) -> Result<Gguf> {
+        let file_len = file_len.max(bytes.len());
         let fmt = |message: String| ModelError::Format {
             file: file.to_string(),
             message,
@@ -288,7 +296,7 @@ impl Gguf {
             metadata,
             tensors,
             data_offset,
-            file_len: bytes.len(),
+            file_len,
         };
         for t in &g.tensors {
             let n = t
@@ -311,11 +319,11 @@ impl Gguf {
             let end = (g.data_offset as u64)
                 .checked_add(t.offset)
                 .and_then(|s| s.checked_add(len as u64));
-            if end.is_none_or(|e| e > bytes.len() as u64) {
+            if end.is_none_or(|e| e > file_len as u64) {
                 return Err(ModelError::Tensor {
                     file: file.into(),
                     tensor: t.name.clone(),
-                    message: format!("data ends past the end of the file ({} bytes): the file is truncated; re-download it", bytes.len()),
+                    message: format!("data ends past the end of the file ({file_len} bytes): the file is truncated; re-download it"),
                 });
             }
         }
@@ -451,6 +459,26 @@ mod tests {
             let e = Gguf::parse("t.gguf", &b[..n]).unwrap_err().to_string();
             assert!(e.starts_with("t.gguf: "), "{e}");
         }
+    }
+
+    #[test]
+    fn header_from_a_prefix_matches_the_whole_file() {
+        let b = tiny();
+        let whole = Gguf::parse("t.gguf", &b).unwrap();
+        let data = whole.data_offset;
+        // The header alone (no tensor data) describes the same file.
+        let head = Gguf::parse_header("t.gguf", &b[..data], b.len()).unwrap();
+        assert_eq!(head.tensors.len(), whole.tensors.len());
+        assert_eq!(head.data_offset, data);
+        assert_eq!(head.file_len, b.len());
+        assert_eq!(head.parameter_count(), whole.parameter_count());
+        // A prefix that stops inside the header is an error (read more), as is a file too short for
+        // its tensors.
+        assert!(Gguf::parse_header("t.gguf", &b[..data / 2], b.len()).is_err());
+        let e = Gguf::parse_header("t.gguf", &b[..data], data + 1)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("truncated"), "{e}");
     }
 
     #[test]

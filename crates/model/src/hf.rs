@@ -57,6 +57,24 @@ fn usizes(v: &Value) -> Option<Vec<usize>> {
 /// Parse a safetensors header (8-byte little-endian length, JSON, then the data), checking every
 /// tensor's dtype, size and bounds.
 pub fn parse_safetensors(file: &str, bytes: &[u8]) -> Result<Vec<SafeTensor>> {
+    parse_safetensors_header(file, bytes, bytes.len())
+}
+
+/// Bytes at the start of a safetensors file that hold its header, from its first 8 bytes (`None` if
+/// fewer are given).
+pub fn safetensors_header_len(first: &[u8]) -> Option<usize> {
+    let n = u64::from_le_bytes(first.get(..8)?.try_into().ok()?);
+    Some(8usize.saturating_add(n.min(u32::MAX as u64) as usize))
+}
+
+/// [`parse_safetensors`] from the first bytes of a file of `file_len` bytes (at least its header, see
+/// [`safetensors_header_len`]): describes the tensors before the data is read.
+pub fn parse_safetensors_header(
+    file: &str,
+    bytes: &[u8],
+    file_len: usize,
+) -> Result<Vec<SafeTensor>> {
+    let file_len = file_len.max(bytes.len());
     let err = |m: String| format_err(file, m);
     if bytes.len() < 8 {
         return Err(err(
@@ -109,10 +127,9 @@ pub fn parse_safetensors(file: &str, bytes: &[u8]) -> Result<Vec<SafeTensor>> {
                 e.saturating_sub(s)
             )));
         }
-        if data + e > bytes.len() {
+        if data + e > file_len {
             return Err(terr(format!(
-                "data runs past the end of the file ({} bytes): the file is truncated",
-                bytes.len()
+                "data runs past the end of the file ({file_len} bytes): the file is truncated"
             )));
         }
         out.push(SafeTensor {
@@ -482,6 +499,15 @@ mod tests {
         let mut y = [0f32; 2];
         crate::quant::dequantize(t[1].ty, &f[t[1].start..t[1].end], &mut y);
         assert_eq!(y, [1.0, 2.0]);
+        // The header alone describes the same tensors; its length comes from the first 8 bytes.
+        let h = safetensors_header_len(&f).unwrap();
+        assert!(h < f.len());
+        assert_eq!(safetensors_header_len(&f[..7]), None);
+        assert_eq!(
+            parse_safetensors_header("m.safetensors", &f[..h], f.len()).unwrap(),
+            t
+        );
+        assert!(parse_safetensors_header("m.safetensors", &f[..h], f.len() - 1).is_err());
         // truncated data, wrong size, unknown dtype, garbage
         let e = parse_safetensors("m.safetensors", &f[..f.len() - 1]).unwrap_err();
         assert!(e.to_string().contains("truncated"), "{e}");

@@ -89,7 +89,11 @@ pub enum ToWorker {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelInfo {
     pub name: String,
+    /// The .gguf file, or the checkpoint's folder.
     pub file: String,
+    /// `gguf` or `safetensors`.
+    #[serde(default)]
+    pub format: String,
     pub architecture: String,
     pub parameters: u64,
     pub quantization: String,

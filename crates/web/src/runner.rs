@@ -21,39 +21,149 @@ pub const CPU_BACKEND: &str = "cpu (burn-flex, WebAssembly), quantized weights";
 /// The GPU backend: Burn's wgpu on the browser's WebGPU.
 pub type Gpu = burn::backend::Wgpu;
 
-/// Name, size, parameters and quantisation of a GGUF, read from its header (before building the model).
-pub fn describe(name: &str, bytes: &[u8]) -> Result<ModelInfo, String> {
-    let g = Gguf::parse(name, bytes).map_err(|e| e.to_string())?;
+/// The most common tensor type by bytes ("Q4_1", "BF16", ...): how a model is quantised.
+fn dominant_type<'a>(types: impl IntoIterator<Item = (&'a str, usize)>) -> String {
     let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();
-    for t in &g.tensors {
-        *by_type.entry(t.ty.name()).or_default() += t.byte_len();
+    for (t, b) in types {
+        *by_type.entry(t).or_default() += b;
     }
-    let quantization = by_type
+    by_type
         .iter()
         .max_by_key(|(_, b)| **b)
         .map(|(t, _)| t.to_string())
-        .unwrap_or_default();
-    let params = g.parameter_count() as u64;
-    let sha = sha256_hex(bytes);
-    let known = registry::by_sha256(&sha);
+        .unwrap_or_default()
+}
+
+/// Name, parameters and quantisation of a GGUF from its first bytes (`prefix`) and its size, before
+/// its weights are read. `Err` when the prefix stops inside the header (read more) or the file is bad.
+pub fn inspect_gguf(name: &str, prefix: &[u8], file_len: u64) -> Result<ModelInfo, String> {
+    let g = Gguf::parse_header(name, prefix, file_len as usize).map_err(|e| e.to_string())?;
+    let quantization = dominant_type(g.tensors.iter().map(|t| (t.ty.name(), t.byte_len())));
     Ok(ModelInfo {
-        name: known
-            .map(|e| e.name.to_string())
-            .or_else(|| {
-                g.get("general.name")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string)
-            })
+        name: g
+            .get("general.name")
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
             .unwrap_or_else(|| name.to_string()),
         file: name.to_string(),
+        format: "gguf".into(),
         architecture: g.architecture().unwrap_or("?").to_string(),
-        parameters: params,
+        parameters: g.parameter_count() as u64,
         quantization,
-        file_bytes: bytes.len() as u64,
+        file_bytes: file_len,
         // The worker keeps the weights in their quantised blocks (the file's bytes, shared, not copied);
         // the rest (norms, KV cache, activations) is small next to them.
-        memory_bytes: bytes.len() as u64,
-        sha256: sha,
+        memory_bytes: file_len,
+        sha256: String::new(),
+        load_ms: 0.0,
+        backend: CPU_BACKEND.into(),
+    })
+}
+
+/// [`inspect_gguf`] on the whole file, with its SHA-256 and its name in the model registry.
+pub fn describe(name: &str, bytes: &[u8]) -> Result<ModelInfo, String> {
+    let mut info = inspect_gguf(name, bytes, bytes.len() as u64)?;
+    info.sha256 = sha256_hex(bytes);
+    if let Some(known) = registry::by_sha256(&info.sha256) {
+        info.name = known.name.to_string();
+    }
+    Ok(info)
+}
+
+/// The files the user gave for one model, by role (indexes into the names given to [`classify`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelFileSet {
+    Gguf(usize),
+    Hf {
+        config: usize,
+        tokenizer: usize,
+        tokenizer_config: Option<usize>,
+        /// In name order (the order their bytes are joined and hashed in, as the CLI does).
+        safetensors: Vec<usize>,
+    },
+}
+
+/// The last part of a path (`folder/config.json` → `config.json`).
+pub fn base_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Sort picked or dropped files (names, possibly with folders) into a model: one `.gguf`, or a Hugging
+/// Face checkpoint's `config.json` + `tokenizer.json` + `*.safetensors` (+ `tokenizer_config.json`).
+/// Other files (README, generation_config.json, ...) are ignored.
+pub fn classify(names: &[String]) -> Result<ModelFileSet, String> {
+    let find = |want: &str| names.iter().position(|n| base_name(n) == want);
+    let ext = |e: &str| -> Vec<usize> {
+        (0..names.len())
+            .filter(|&i| base_name(&names[i]).to_ascii_lowercase().ends_with(e))
+            .collect()
+    };
+    let (ggufs, mut shards) = (ext(".gguf"), ext(".safetensors"));
+    const HF: &str = "a Hugging Face model needs config.json, tokenizer.json and its .safetensors file(s), picked together (or its folder)";
+    match (ggufs.len(), shards.len()) {
+        (0, 0) => Err(format!(
+            "no model file among {}: pick a .gguf file, or {HF}",
+            names.iter().map(|n| base_name(n)).collect::<Vec<_>>().join(", ")
+        )),
+        (1, 0) => Ok(ModelFileSet::Gguf(ggufs[0])),
+        (_, 0) => Err(format!(
+            "{} .gguf files were given ({}); pick one",
+            ggufs.len(),
+            ggufs.iter().map(|&i| base_name(&names[i])).collect::<Vec<_>>().join(", ")
+        )),
+        (0, _) => {
+            let config = find("config.json").ok_or(format!("config.json is missing: {HF}"))?;
+            let tokenizer =
+                find("tokenizer.json").ok_or(format!("tokenizer.json is missing: {HF}"))?;
+            shards.sort_by(|&a, &b| base_name(&names[a]).cmp(base_name(&names[b])));
+            Ok(ModelFileSet::Hf {
+                config,
+                tokenizer,
+                tokenizer_config: find("tokenizer_config.json"),
+                safetensors: shards,
+            })
+        }
+        _ => Err("both a .gguf and .safetensors files were given: pick one model".into()),
+    }
+}
+
+/// Describe a Hugging Face checkpoint before its weights are read: `config.json`'s text and, per
+/// safetensors shard, (name, header bytes, file size). See [`bedside_model::hf`].
+pub fn inspect_hf(
+    folder: &str,
+    config: &str,
+    shards: &[(String, Vec<u8>, u64)],
+    other_bytes: u64,
+) -> Result<ModelInfo, String> {
+    let cfg: serde_json::Value = serde_json::from_str(config)
+        .map_err(|e| format!("{folder}/config.json: not valid JSON: {e}"))?;
+    let mut params = 0u64;
+    let mut types = Vec::new();
+    let mut weights = 0u64;
+    for (file, head, len) in shards {
+        let tensors = bedside_model::hf::parse_safetensors_header(
+            &format!("{folder}/{file}"),
+            head,
+            *len as usize,
+        )
+        .map_err(|e| e.to_string())?;
+        for t in tensors {
+            params += t.shape.iter().product::<usize>() as u64;
+            types.push((t.ty.name(), t.end - t.start));
+        }
+        weights += len;
+    }
+    Ok(ModelInfo {
+        name: folder.to_string(),
+        file: folder.to_string(),
+        format: "safetensors".into(),
+        architecture: cfg["model_type"].as_str().unwrap_or("?").to_string(),
+        parameters: params,
+        quantization: dominant_type(types),
+        file_bytes: weights + other_bytes,
+        // On the CPU the weights stay in the safetensors bytes (several shards are joined into one).
+        memory_bytes: weights,
+        sha256: String::new(),
         load_ms: 0.0,
         backend: CPU_BACKEND.into(),
     })

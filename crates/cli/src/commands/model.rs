@@ -114,11 +114,6 @@ pub fn read_model(path: &Path) -> Result<ModelInput> {
         .filter(|p| p.extension().is_some_and(|x| x == "safetensors"))
         .collect();
     shards.sort();
-    let mut ids = format!(
-        "config.json {}\ntokenizer.json {}\n",
-        sha256_hex(config.as_bytes()),
-        sha256_hex(tokenizer.as_bytes())
-    );
     let mut safetensors = Vec::new();
     for p in shards {
         let f = p
@@ -126,12 +121,12 @@ pub fn read_model(path: &Path) -> Result<ModelInput> {
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
         let bytes = std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
-        ids.push_str(&format!("{f} {}\n", sha256_hex(&bytes)));
         safetensors.push((f, bytes));
     }
+    let sha256 = bedside_eval::config::ModelRef::hf_sha256(&config, &tokenizer, &safetensors);
     Ok(ModelInput {
         name,
-        sha256: sha256_hex(ids.as_bytes()),
+        sha256,
         files: ModelFiles::Hf(HfFiles {
             config,
             tokenizer,

@@ -57,10 +57,20 @@ impl<B: Backend> Model<B> {
         device: &B::Device,
     ) -> Result<Self> {
         let ck = crate::hf::HfCheckpoint::read(name, files)?;
-        let blob: Blob = std::sync::Arc::new(ck.bytes);
+        Self::from_hf_checkpoint(ck.gguf, std::sync::Arc::new(ck.bytes), precision, device)
+    }
+
+    /// Load a checkpoint already read by [`crate::hf::HfCheckpoint::read`] (its GGUF view and its
+    /// safetensors bytes, shared): the browser keeps both to rebuild the model on another backend.
+    pub fn from_hf_checkpoint(
+        view: Gguf,
+        blob: Blob,
+        precision: Precision,
+        device: &B::Device,
+    ) -> Result<Self> {
         let bytes: &[u8] = (*blob).as_ref();
         let quant = (precision == Precision::Quantized).then_some(&blob);
-        let mut m = Self::load_parsed(ck.gguf, bytes, quant, device)?;
+        let mut m = Self::load_parsed(view, bytes, quant, device)?;
         // transformers keeps Q/K rows in rotate-half order (GGUF permutes them for interleaved RoPE).
         if let Architecture::Llama(l) = &mut m.arch {
             l.config.rope_style = crate::layers::RopeStyle::Half;
