@@ -79,9 +79,9 @@ async function savedRun(page) {
   }));
 }
 
-function cliRun(limit) {
+function cliRun(limit, model = "models/SmolLM2-135M-Instruct.Q4_1.gguf") {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bedside-cli-")), "run.jsonl");
-  execFileSync(bedside, ["eval", "--model", path.join(root, "models/SmolLM2-135M-Instruct.Q4_1.gguf"), "--bench", path.join(root, "data/samples/mmlu-medical"), "--limit", String(limit), "--out", out, "--quiet"]);
+  execFileSync(bedside, ["eval", "--model", path.join(root, model), "--bench", path.join(root, "data/samples/mmlu-medical"), "--limit", String(limit), "--out", out, "--quiet"]);
   const lines = fs.readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l));
   return { header: lines[0], records: lines.slice(1) };
 }
@@ -182,6 +182,60 @@ test("runs on WebGPU when the browser has an adapter, and continues on the CPU w
       a.scores.forEach((s, k) => assert.ok(Math.abs(s - b.scores[k]) < 1e-2, `item ${a.id} option ${k}: ${s} vs ${b.scores[k]}`));
     }
     console.log(`WebGPU: first item after ${tGpu.toFixed(1)} s (model load and shader compilation included); ${n} items in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${gpuBackend} -> ${after}`);
+  } finally {
+    await context.close();
+  }
+});
+
+// The user's own Hugging Face checkpoint (config.json + tokenizer files + a 538 MB f32 safetensors),
+// picked as files: the worker describes it from the headers before reading the weights, shows read
+// progress, keeps a copy in the browser's storage, and scores the same as `bedside eval` on the folder.
+test("a Hugging Face folder is described before loading, loads with progress, is kept, and scores as the CLI", async () => {
+  const context = await launch(false);
+  try {
+    const page = await openApp(context);
+    // Record what the model line and the progress bar show while loading (they change fast).
+    await page.evaluate(() => {
+      window.__seen = { lines: [], progress: 0 };
+      new MutationObserver(() => {
+        const line = document.querySelector("#model-info")?.textContent || "";
+        if (window.__seen.lines.at(-1) !== line) window.__seen.lines.push(line);
+        const bar = document.querySelector("#model-progress");
+        if (bar) window.__seen.progress = Math.max(window.__seen.progress, Number(bar.value));
+      }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
+    const dir = path.join(root, "models/SmolLM2-135M-Instruct-hf");
+    const files = ["config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors"].map((f) => path.join(dir, f));
+    const weights = fs.statSync(files[3]).size;
+    const all = files.reduce((a, f) => a + fs.statSync(f).size, 0);
+    await page.setInputFiles("#model-files", files);
+    await page.waitForSelector("#model-info:has-text('loaded in')", { timeout: 300_000 });
+    const seen = await page.evaluate(() => window.__seen);
+    const preview = seen.lines.find((l) => /parameters/.test(l) && !/loaded in/.test(l));
+    assert.ok(preview, `no description before loading; saw ${JSON.stringify(seen.lines)}`);
+    assert.ok(preview.includes(`llama · 135M parameters · F32 · files ${(all / 1e6).toFixed(1)} MB · about ${(weights / 1e6).toFixed(0)} MB in memory`), preview);
+    assert.equal(seen.progress, weights, "the progress bar reached the size of the weights");
+    // Kept in this browser: listed with its size after a reload, and loads from there.
+    await page.reload();
+    await page.waitForSelector(`#stored-models:has-text('hf-model (${(all / 1e6).toFixed(0)} MB)')`, { timeout: 30_000 });
+    await page.waitForSelector("#run:not([disabled])", { timeout: 60_000 });
+    await page.click("#stored-models .stored-model");
+    await page.waitForSelector("#model-info:has-text('loaded in')", { timeout: 300_000 });
+    const n = 3;
+    await setLimit(page, n);
+    await page.click("#run");
+    await page.waitForSelector("#card-accuracy", { timeout: 600_000 });
+    const saved = await savedRun(page);
+    const cli = cliRun(n, "models/SmolLM2-135M-Instruct-hf");
+    assert.equal(saved.header.config.model.sha256, cli.header.config.model.sha256, "one checkpoint identity in the browser and the CLI");
+    assert.deepEqual(saved.records.map((r) => [r.id, r.pred]), cli.records.map((r) => [r.id, r.pred]));
+    for (const [a, b] of saved.records.map((r, i) => [r, cli.records[i]])) {
+      a.scores.forEach((s, k) => assert.ok(Math.abs(s - b.scores[k]) < 1e-3, `item ${a.id} option ${k}: ${s} vs ${b.scores[k]}`));
+    }
+    // Deleting it frees the storage.
+    await page.click("nav button[data-page='run']");
+    await page.click("#stored-models button[title^='delete']");
+    await page.waitForFunction(() => !document.querySelector("#stored-models .stored-model"), null, { timeout: 30_000 });
   } finally {
     await context.close();
   }

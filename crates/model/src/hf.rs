@@ -143,6 +143,19 @@ pub fn parse_safetensors_header(
     Ok(out)
 }
 
+/// A checkpoint's display name: `config.json`'s `_name_or_path`, else its folder's name (`folder` may be
+/// a path).
+pub fn display_name(config: &Value, folder: &str) -> String {
+    config["_name_or_path"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            let f = folder.trim_end_matches(['/', '\\']);
+            f.rsplit(['/', '\\']).next().unwrap_or(f).to_string()
+        })
+}
+
 /// The GGUF name of a transformers Llama tensor (`None` for tensors the model does not use).
 fn gguf_name(hf: &str) -> Option<String> {
     Some(match hf {
@@ -204,9 +217,6 @@ fn config_meta(file: &str, c: &Value, m: &mut BTreeMap<String, MetaValue>) -> Re
         }
     }
     put(m, "general.architecture", MetaValue::Str("llama".into()));
-    if let Some(n) = c["_name_or_path"].as_str().filter(|s| !s.is_empty()) {
-        put(m, "general.name", MetaValue::Str(n.to_string()));
-    }
     put(m, "llama.embedding_length", MetaValue::U64(hidden));
     put(m, "llama.attention.head_count", MetaValue::U64(heads));
     put(
@@ -424,6 +434,10 @@ impl HfCheckpoint {
         }
         let mut metadata = BTreeMap::new();
         config_meta(&format!("{name}/config.json"), &config, &mut metadata)?;
+        metadata.insert(
+            "general.name".into(),
+            MetaValue::Str(display_name(&config, name)),
+        );
         tokenizer_meta(
             &format!("{name}/tokenizer.json"),
             &tok,

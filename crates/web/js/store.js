@@ -31,27 +31,43 @@ async function modelsDir() {
   return root.getDirectoryHandle("models", { create: true });
 }
 
-export async function opfs_save(name, bytes) {
+// Model files are kept under models/: a .gguf as models/<file>, a Hugging Face checkpoint as
+// models/<folder>/<file>. `paths` name where each of `files` (File objects) goes; each is streamed from
+// the user's disk into storage, never held whole in memory here.
+export async function opfs_save_files(paths, files) {
   const dir = await modelsDir();
-  const fh = await dir.getFileHandle(name, { create: true });
-  const w = await fh.createWritable();
-  await w.write(bytes);
-  await w.close();
+  for (let i = 0; i < paths.length; i++) {
+    const parts = paths[i].split("/");
+    let d = dir;
+    for (const p of parts.slice(0, -1)) d = await d.getDirectoryHandle(p, { create: true });
+    const fh = await d.getFileHandle(parts[parts.length - 1], { create: true });
+    const w = await fh.createWritable();
+    await w.write(files[i]);
+    await w.close();
+  }
 }
 
-export async function opfs_load(name) {
+// The stored files of one model: { paths, files } (a .gguf alone, or a folder's files as folder/file).
+export async function opfs_files(name) {
   const dir = await modelsDir();
-  const fh = await dir.getFileHandle(name);
-  const f = await fh.getFile();
-  return new Uint8Array(await f.arrayBuffer());
+  const paths = [], files = [];
+  let h;
+  try { h = await dir.getFileHandle(name); } catch (e) { h = await dir.getDirectoryHandle(name); }
+  if (h.kind === "file") { paths.push(name); files.push(await h.getFile()); }
+  else for await (const [n, c] of h.entries()) if (c.kind === "file") { paths.push(name + "/" + n); files.push(await c.getFile()); }
+  return { paths, files };
 }
 
+// Stored models: [name, bytes] (a folder counts the bytes of its files).
 export async function opfs_list() {
   const out = [];
   try {
     const dir = await modelsDir();
     for await (const [name, h] of dir.entries()) {
-      if (h.kind === "file") { const f = await h.getFile(); out.push([name, f.size]); }
+      if (h.kind === "file") { out.push([name, (await h.getFile()).size]); continue; }
+      let size = 0;
+      for await (const [, c] of h.entries()) if (c.kind === "file") size += (await c.getFile()).size;
+      out.push([name, size]);
     }
   } catch (e) { /* no OPFS */ }
   return out;
@@ -59,7 +75,35 @@ export async function opfs_list() {
 
 export async function opfs_delete(name) {
   const dir = await modelsDir();
-  await dir.removeEntry(name);
+  await dir.removeEntry(name, { recursive: true });
+}
+
+// Files of an <input type=file> (with `webkitdirectory`, paths include the folder): { paths, files }.
+export function picked_files(input) {
+  const files = Array.from(input.files || []);
+  return { paths: files.map((f) => f.webkitRelativePath || f.name), files };
+}
+
+// Files dropped on the page, walking into dropped folders: a promise of { paths, files }. The entries
+// must be taken while the drop event runs, so call this from the handler.
+export function dropped_files(dataTransfer) {
+  const entries = Array.from(dataTransfer.items || []).map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
+  if (!entries.length) return Promise.resolve(picked_files(dataTransfer));
+  const paths = [], files = [];
+  const walk = async (entry, prefix) => {
+    if (entry.isFile) {
+      files.push(await new Promise((res, rej) => entry.file(res, rej)));
+      paths.push(prefix + entry.name);
+    } else if (entry.isDirectory) {
+      const reader = entry.createReader();
+      for (;;) {
+        const batch = await new Promise((res, rej) => reader.readEntries(res, rej));
+        if (!batch.length) break;
+        for (const e of batch) await walk(e, prefix + entry.name + "/");
+      }
+    }
+  };
+  return (async () => { for (const e of entries) await walk(e, ""); return { paths, files }; })();
 }
 
 export async function wipe_all() {

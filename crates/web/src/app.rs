@@ -70,6 +70,10 @@ pub struct AppState {
     pub model_source: Option<ModelSource>,
     pub model: Option<ModelInfo>,
     pub model_loading: bool,
+    /// The model being loaded, described from its header before its weights arrive.
+    pub model_preview: Option<ModelInfo>,
+    /// Bytes of the model read so far, of how many (0: unknown).
+    pub load_progress: Option<(u64, u64)>,
     pub bench_name: Option<String>,
     pub bench_files: BTreeMap<String, String>,
     pub bench_items: usize,
@@ -137,6 +141,8 @@ impl Reducible for AppState {
             Action::Error(e) => s.error = e,
             Action::LoadingModel => {
                 s.model_loading = true;
+                s.model_preview = None;
+                s.load_progress = None;
                 s.error = None;
             }
             Action::Spec(spec) => s.spec = spec,
@@ -202,7 +208,10 @@ impl Reducible for AppState {
             Action::Worker(msg) => match msg {
                 FromWorker::Ready => s.worker_ready = true,
                 FromWorker::Status { text } => s.status = text,
+                FromWorker::ModelInspected { info } => s.model_preview = Some(info),
+                FromWorker::LoadProgress { done, total } => s.load_progress = Some((done, total)),
                 FromWorker::ModelLoaded { info } => {
+                    s.load_progress = None;
                     s.status = if info.backend.contains("after the GPU failed") {
                         "The GPU failed; the run continues on the CPU from the last completed item."
                             .into()
@@ -243,6 +252,7 @@ impl Reducible for AppState {
                 FromWorker::Error { message } => {
                     s.error = Some(message);
                     s.model_loading = false;
+                    s.load_progress = None;
                     s.pending_run = false;
                     s.running = false;
                 }
@@ -289,6 +299,7 @@ impl Ctx {
                 name: BUNDLED_MODEL.into(),
                 url: Some(format!("./{BUNDLED_MODEL}")),
                 backend: self.state.backend,
+                files: Vec::new(),
             }),
             ModelSource::Url(url) => {
                 let name = url.rsplit('/').next().unwrap_or(&url).to_string();
@@ -296,30 +307,35 @@ impl Ctx {
                     name,
                     url: Some(url),
                     backend: self.state.backend,
+                    files: Vec::new(),
                 });
             }
             ModelSource::Stored(name) => {
                 let ctx = self.clone();
                 wasm_bindgen_futures::spawn_local(async move {
-                    match storage::load_model(&name).await {
-                        Ok(bytes) => {
-                            if let Some(w) = ctx.worker.as_ref() {
-                                w.send_bytes(
-                                    &ToWorker::LoadModel {
-                                        name: name.clone(),
-                                        url: None,
-                                        backend: ctx.state.backend,
-                                    },
-                                    bytes,
-                                );
-                            }
-                        }
+                    match storage::model_files(&name).await {
+                        Ok(set) => ctx.send_model_files(&name, &set),
                         Err(e) => ctx.dispatch(Action::Error(Some(format!(
                             "could not read {name} from browser storage: {e}; pick the file again"
                         )))),
                     }
                 });
             }
+        }
+    }
+
+    /// Send a model's files to the worker, which reads them (the page never holds their bytes).
+    pub fn send_model_files(&self, name: &str, set: &storage::FileSet) {
+        if let Some(w) = self.worker.as_ref() {
+            w.send_files(
+                &ToWorker::LoadModel {
+                    name: name.to_string(),
+                    url: None,
+                    backend: self.state.backend,
+                    files: set.paths.clone(),
+                },
+                &set.js_files(),
+            );
         }
     }
 

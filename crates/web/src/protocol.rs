@@ -64,12 +64,16 @@ impl BackendChoice {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ToWorker {
-    /// Load a model: from a same-origin `url`, or from the bytes sent with the message.
+    /// Load a model: from a same-origin `url` (a .gguf), or from the `File`s sent with the message, whose
+    /// paths are `files` (a .gguf, or a Hugging Face folder's files as `folder/config.json`, ...). The
+    /// worker reads them in chunks, describes the model from its header first, and reports progress.
     LoadModel {
         name: String,
         url: Option<String>,
         #[serde(default)]
         backend: BackendChoice,
+        #[serde(default)]
+        files: Vec<String>,
     },
     /// The benchmark's files (manifest.json and shards), as text.
     LoadBench {
@@ -112,6 +116,15 @@ pub enum FromWorker {
     Ready,
     Status {
         text: String,
+    },
+    /// What the model is, read from its header before its weights (no hash yet).
+    ModelInspected {
+        info: ModelInfo,
+    },
+    /// Bytes of the model read so far (`total` 0 when the server did not say).
+    LoadProgress {
+        done: u64,
+        total: u64,
     },
     ModelLoaded {
         info: ModelInfo,

@@ -127,6 +127,54 @@ pub fn classify(names: &[String]) -> Result<ModelFileSet, String> {
     }
 }
 
+/// A model chosen from picked or dropped files: its name (the .gguf's file name, or the checkpoint's
+/// folder), the files it needs (indexes) and where each is kept in the browser (`name` or `name/file`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelSelection {
+    pub name: String,
+    pub files: Vec<usize>,
+    pub stored_as: Vec<String>,
+}
+
+/// Choose the model among picked or dropped files (see [`classify`]). A checkpoint's files picked one by
+/// one (no folder in their paths) are called `hf-model`.
+pub fn select_model(paths: &[String]) -> Result<ModelSelection, String> {
+    Ok(match classify(paths)? {
+        ModelFileSet::Gguf(i) => ModelSelection {
+            name: base_name(&paths[i]).to_string(),
+            files: vec![i],
+            stored_as: vec![base_name(&paths[i]).to_string()],
+        },
+        ModelFileSet::Hf {
+            config,
+            tokenizer,
+            tokenizer_config,
+            safetensors,
+        } => {
+            let name = paths[config]
+                .rsplit_once('/')
+                .map(|(dir, _)| base_name(dir))
+                .filter(|d| !d.is_empty())
+                .unwrap_or("hf-model")
+                .to_string();
+            let files: Vec<usize> = [config, tokenizer]
+                .into_iter()
+                .chain(tokenizer_config)
+                .chain(safetensors)
+                .collect();
+            let stored_as = files
+                .iter()
+                .map(|&i| format!("{name}/{}", base_name(&paths[i])))
+                .collect();
+            ModelSelection {
+                name,
+                files,
+                stored_as,
+            }
+        }
+    })
+}
+
 /// Describe a Hugging Face checkpoint before its weights are read: `config.json`'s text and, per
 /// safetensors shard, (name, header bytes, file size). See [`bedside_model::hf`].
 pub fn inspect_hf(
@@ -154,7 +202,7 @@ pub fn inspect_hf(
         weights += len;
     }
     Ok(ModelInfo {
-        name: folder.to_string(),
+        name: bedside_model::hf::display_name(&cfg, folder),
         file: folder.to_string(),
         format: "safetensors".into(),
         architecture: cfg["model_type"].as_str().unwrap_or("?").to_string(),

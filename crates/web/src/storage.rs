@@ -1,6 +1,7 @@
 //! Browser storage (IndexedDB for runs and benchmarks, OPFS for model files) through `js/store.js`.
 
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 #[wasm_bindgen(module = "/js/store.js")]
 extern "C" {
@@ -13,9 +14,11 @@ extern "C" {
     #[wasm_bindgen(catch)]
     async fn idb_keys() -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
-    async fn opfs_save(name: &str, bytes: &js_sys::Uint8Array) -> Result<JsValue, JsValue>;
+    async fn opfs_save_files(paths: js_sys::Array, files: &js_sys::Array) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
-    async fn opfs_load(name: &str) -> Result<JsValue, JsValue>;
+    async fn opfs_files(name: &str) -> Result<JsValue, JsValue>;
+    fn picked_files(input: &web_sys::HtmlInputElement) -> JsValue;
+    fn dropped_files(data: &web_sys::DataTransfer) -> js_sys::Promise;
     #[wasm_bindgen(catch)]
     async fn opfs_list() -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
@@ -56,17 +59,72 @@ pub async fn keys(prefix: &str) -> Vec<String> {
         .collect()
 }
 
-pub async fn save_model(name: &str, bytes: &js_sys::Uint8Array) -> Result<(), String> {
-    opfs_save(name, bytes)
+/// Files the user gave (picked, dropped or stored), with their paths (`folder/file` inside a folder).
+#[derive(Clone, Default)]
+pub struct FileSet {
+    pub paths: Vec<String>,
+    pub files: Vec<web_sys::File>,
+}
+
+impl FileSet {
+    fn from_js(v: &JsValue) -> FileSet {
+        let get = |k: &str| js_sys::Array::from(&js_sys::Reflect::get(v, &k.into()).unwrap_or_default());
+        let paths: Vec<String> = get("paths").iter().filter_map(|p| p.as_string()).collect();
+        let files: Vec<web_sys::File> = get("files")
+            .iter()
+            .filter_map(|f| f.dyn_into().ok())
+            .collect();
+        if paths.len() == files.len() {
+            FileSet { paths, files }
+        } else {
+            FileSet::default()
+        }
+    }
+
+    /// Only the files at `idx`, in that order.
+    pub fn select(&self, idx: &[usize]) -> FileSet {
+        FileSet {
+            paths: idx.iter().map(|&i| self.paths[i].clone()).collect(),
+            files: idx.iter().map(|&i| self.files[i].clone()).collect(),
+        }
+    }
+
+    pub fn js_files(&self) -> js_sys::Array {
+        self.files.iter().collect()
+    }
+}
+
+/// The files of a file input.
+pub fn picked(input: &web_sys::HtmlInputElement) -> FileSet {
+    FileSet::from_js(&picked_files(input))
+}
+
+/// The files of a drop, walking into dropped folders. Call it while the drop event runs.
+pub fn dropped(data: &web_sys::DataTransfer) -> impl std::future::Future<Output = FileSet> {
+    let p = dropped_files(data);
+    async move {
+        wasm_bindgen_futures::JsFuture::from(p)
+            .await
+            .map(|v| FileSet::from_js(&v))
+            .unwrap_or_default()
+    }
+}
+
+/// Keep a model's files in the browser's private file system, each under `paths` (streamed, not read
+/// into memory).
+pub async fn save_model_files(paths: &[String], files: &FileSet) -> Result<(), String> {
+    let p: js_sys::Array = paths.iter().map(|p| JsValue::from_str(p)).collect();
+    opfs_save_files(p, &files.js_files())
         .await
         .map(|_| ())
         .map_err(|e| format!("{e:?}"))
 }
 
-pub async fn load_model(name: &str) -> Result<js_sys::Uint8Array, String> {
-    opfs_load(name)
+/// A stored model's files (lazy `File`s on the browser's storage).
+pub async fn model_files(name: &str) -> Result<FileSet, String> {
+    opfs_files(name)
         .await
-        .map(|v| v.into())
+        .map(|v| FileSet::from_js(&v))
         .map_err(|e| format!("{e:?}"))
 }
 

@@ -55,12 +55,10 @@ impl WorkerLink {
         self.worker.post_message(&Self::envelope(msg)).ok();
     }
 
-    /// Send with a byte buffer (transferred, not copied).
-    pub fn send_bytes(&self, msg: &ToWorker, bytes: js_sys::Uint8Array) {
+    /// Send with files (`File` objects are handles: the worker reads them, nothing is copied here).
+    pub fn send_files(&self, msg: &ToWorker, files: &js_sys::Array) {
         let o = Self::envelope(msg);
-        let buf = bytes.buffer();
-        js_sys::Reflect::set(&o, &"bytes".into(), &buf).ok();
-        let transfer = js_sys::Array::of1(&buf);
-        self.worker.post_message_with_transfer(&o, &transfer).ok();
+        js_sys::Reflect::set(&o, &"files".into(), files).ok();
+        self.worker.post_message(&o).ok();
     }
 }

@@ -1,7 +1,9 @@
 //! The worker's model inspection, natively: a model is described from its first bytes (before its
 //! weights are read) exactly as from the whole file, and picked files are sorted into a model.
 
-use bedside_web::runner::{classify, describe, inspect_gguf, inspect_hf, ModelFileSet};
+use bedside_web::runner::{
+    classify, describe, inspect_gguf, inspect_hf, select_model, ModelFileSet, ModelSelection,
+};
 use std::path::PathBuf;
 
 fn models() -> PathBuf {
@@ -109,4 +111,41 @@ fn picked_files_are_sorted_into_one_model() {
     assert!(err(&["model.safetensors", "config.json"]).contains("tokenizer.json is missing"));
     assert!(err(&["notes.txt"]).contains("no model file among notes.txt"));
     assert!(err(&["a.gguf", "model.safetensors"]).contains("pick one model"));
+}
+
+#[test]
+fn a_selection_is_named_after_its_file_or_folder_and_stored_under_it() {
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        select_model(&names(&["notes.md", "dir/m.Q4_1.gguf"])),
+        Ok(ModelSelection {
+            name: "m.Q4_1.gguf".into(),
+            files: vec![1],
+            stored_as: vec!["m.Q4_1.gguf".into()],
+        })
+    );
+    // A dropped parent folder: the checkpoint is named after the folder that holds config.json.
+    let s = select_model(&names(&[
+        "parent/smol/model.safetensors",
+        "parent/smol/README.md",
+        "parent/smol/tokenizer_config.json",
+        "parent/smol/tokenizer.json",
+        "parent/smol/config.json",
+    ]))
+    .unwrap();
+    assert_eq!(s.name, "smol");
+    assert_eq!(s.files, vec![4, 3, 2, 0]);
+    assert_eq!(
+        s.stored_as,
+        [
+            "smol/config.json",
+            "smol/tokenizer.json",
+            "smol/tokenizer_config.json",
+            "smol/model.safetensors"
+        ]
+    );
+    // Files picked one by one (no folder) and stored ones read back (folder/file) agree on the files.
+    let loose = select_model(&names(&["config.json", "tokenizer.json", "model.safetensors"])).unwrap();
+    assert_eq!(loose.name, "hf-model");
+    assert_eq!(select_model(&loose.stored_as).unwrap().stored_as, loose.stored_as);
 }

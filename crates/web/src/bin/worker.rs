@@ -1,22 +1,54 @@
-//! The Web Worker that runs the engine. Messages in and out are `protocol` JSON; the model's bytes come
-//! with `load_model` as an ArrayBuffer (user file) or are fetched here from the app's own origin.
+//! The Web Worker that runs the engine. Messages in and out are `protocol` JSON. A model comes as the
+//! user's `File`s (picked, dropped or kept in the browser's storage) or as a same-origin URL; either way
+//! it is read here in chunks, described from its header first, with progress, so the page never waits.
 
 #[cfg(target_arch = "wasm32")]
 mod imp {
-    use bedside_model::{Model, Precision};
+    use bedside_model::{Blob, Gguf, Model, Precision};
     use bedside_web::protocol::{BackendChoice, FromWorker, ModelInfo, ToWorker};
-    use bedside_web::runner::{self, ActiveRun, Cpu, Gpu, CPU_BACKEND};
+    use bedside_web::runner::{self, base_name, ActiveRun, Cpu, Gpu, ModelFileSet, CPU_BACKEND};
+    use burn::tensor::backend::Backend;
+    use js_sys::Uint8Array;
+    use std::sync::Arc;
+    use wasm_bindgen_futures::JsFuture;
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
+    /// A model's weights as read: the bytes of a GGUF, or a Hugging Face checkpoint's GGUF view over
+    /// its safetensors bytes. Shared, not copied, by the model built from them.
+    enum Weights {
+        Gguf { file: String, blob: Blob },
+        Hf { view: Gguf, blob: Blob },
+    }
+
+    impl Weights {
+        fn build<B: Backend>(&self, precision: Precision) -> bedside_model::Result<Model<B>> {
+            let device = Default::default();
+            match self {
+                Weights::Gguf { file, blob } => {
+                    Model::from_gguf_blob(file, blob.clone(), precision, &device)
+                }
+                Weights::Hf { view, blob } => {
+                    Model::from_hf_checkpoint(view.clone(), blob.clone(), precision, &device)
+                }
+            }
+        }
+
+        /// On the CPU the weights stay in their quantised (or 16-bit) blocks: the tab's memory is the
+        /// constraint.
+        fn cpu_model(&self) -> bedside_model::Result<Model<Cpu>> {
+            self.build(Precision::Quantized)
+        }
+    }
+
     /// The loaded model, on the backend it runs on.
     enum Loaded {
         Cpu(Model<Cpu>),
-        /// On the GPU, with the file's bytes kept to rebuild the model on the CPU if the GPU is lost.
-        Gpu(Model<Gpu>, bedside_model::Blob),
+        /// On the GPU, with the weights kept to rebuild the model on the CPU if the GPU is lost.
+        Gpu(Model<Gpu>, Weights),
     }
 
     struct State {
@@ -60,20 +92,307 @@ mod imp {
         wasm_bindgen_futures::JsFuture::from(p).await.ok();
     }
 
-    async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
-        let resp = wasm_bindgen_futures::JsFuture::from(scope().fetch_with_str(url))
+    fn js_err(what: &str) -> impl Fn(JsValue) -> String + '_ {
+        move |e| {
+            let m = e
+                .dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+                .unwrap_or_else(|| format!("{e:?}"));
+            format!("{what}: {m}")
+        }
+    }
+
+    /// Bytes read per step from a file (the page's `File`s are read lazily from disk).
+    const CHUNK: f64 = 8.0 * 1024.0 * 1024.0;
+    /// Stop looking for the end of a GGUF header after this many bytes (real headers take a few MB).
+    const MAX_HEADER: usize = 64 << 20;
+
+    /// Where a model's bytes come from, one chunk at a time.
+    enum Source {
+        Blob { blob: web_sys::Blob, pos: f64 },
+        Stream(web_sys::ReadableStreamDefaultReader),
+    }
+
+    impl Source {
+        async fn next(&mut self, what: &str) -> Result<Option<Uint8Array>, String> {
+            match self {
+                Source::Blob { blob, pos } => {
+                    if *pos >= blob.size() {
+                        return Ok(None);
+                    }
+                    let end = (*pos + CHUNK).min(blob.size());
+                    let part = read_range(blob, *pos, end, what).await?;
+                    *pos = end;
+                    Ok(Some(part))
+                }
+                Source::Stream(reader) => {
+                    let r = JsFuture::from(reader.read()).await.map_err(js_err(what))?;
+                    let done = js_sys::Reflect::get(&r, &"done".into())
+                        .ok()
+                        .and_then(|v| v.as_bool())
+                        .unwrap_or(true);
+                    if done {
+                        return Ok(None);
+                    }
+                    let v = js_sys::Reflect::get(&r, &"value".into()).map_err(js_err(what))?;
+                    Ok(Some(v.unchecked_into()))
+                }
+            }
+        }
+    }
+
+    async fn read_range(
+        blob: &web_sys::Blob,
+        start: f64,
+        end: f64,
+        what: &str,
+    ) -> Result<Uint8Array, String> {
+        let part = blob
+            .slice_with_f64_and_f64(start, end)
+            .map_err(js_err(what))?;
+        let buf = JsFuture::from(part.array_buffer())
             .await
-            .map_err(|e| format!("fetching {url}: {e:?}"))?;
+            .map_err(js_err(what))?;
+        Ok(Uint8Array::new(&buf))
+    }
+
+    async fn read_text(file: &web_sys::File, what: &str) -> Result<String, String> {
+        let t = JsFuture::from(file.text()).await.map_err(js_err(what))?;
+        Ok(t.as_string().unwrap_or_default())
+    }
+
+    /// Progress of reading the model's bytes, across its files.
+    struct Progress {
+        done: u64,
+        total: u64,
+    }
+
+    impl Progress {
+        fn add(&mut self, n: u64) {
+            self.done += n;
+            send(&FromWorker::LoadProgress {
+                done: self.done,
+                total: self.total,
+            });
+        }
+    }
+
+    /// Read a whole source into memory, reporting progress; `peek` sees the bytes so far after each
+    /// chunk (to describe the model from its header early) and can stop the read with an error.
+    async fn read_all(
+        what: &str,
+        mut src: Source,
+        size_hint: u64,
+        progress: &mut Progress,
+        mut peek: impl FnMut(&[u8]) -> Result<(), String>,
+    ) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        out.try_reserve_exact(size_hint as usize).map_err(|_| {
+            format!("{what}: not enough memory in this tab for {size_hint} bytes; close other tabs or pick a smaller model")
+        })?;
+        while let Some(chunk) = src.next(what).await? {
+            let start = out.len();
+            let n = chunk.length() as usize;
+            out.try_reserve(n)
+                .map_err(|_| format!("{what}: not enough memory in this tab after {start} bytes"))?;
+            out.resize(start + n, 0);
+            chunk.copy_to(&mut out[start..]);
+            peek(&out)?;
+            progress.add(n as u64);
+        }
+        Ok(out)
+    }
+
+    /// Open a same-origin URL as a stream, with its length when the server gives one.
+    async fn open_url(url: &str) -> Result<(Source, u64), String> {
+        let resp = JsFuture::from(scope().fetch_with_str(url))
+            .await
+            .map_err(js_err(&format!("fetching {url}")))?;
         let resp: web_sys::Response = resp.unchecked_into();
         if !resp.ok() {
             return Err(format!("fetching {url}: HTTP {}", resp.status()));
         }
-        let buf = wasm_bindgen_futures::JsFuture::from(
-            resp.array_buffer().map_err(|e| format!("{e:?}"))?,
+        let len = resp
+            .headers()
+            .get("content-length")
+            .ok()
+            .flatten()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let body = resp.body().ok_or(format!("fetching {url}: no body"))?;
+        let reader =
+            web_sys::ReadableStreamDefaultReader::new(&body).map_err(js_err(url))?;
+        Ok((Source::Stream(reader), len))
+    }
+
+    /// Read a GGUF, describing it (ModelInspected) as soon as its header has arrived.
+    async fn read_gguf(
+        name: &str,
+        src: Source,
+        len: u64,
+    ) -> Result<(Weights, ModelInfo), String> {
+        let mut progress = Progress {
+            done: 0,
+            total: len,
+        };
+        let mut seen = false;
+        let bytes = read_all(name, src, len, &mut progress, |b| {
+            if seen || b.len() < 4 {
+                return Ok(());
+            }
+            if &b[..4] != b"GGUF" {
+                // The full parse gives the message (and the fix).
+                return runner::describe(name, &b[..4]).map(|_| ());
+            }
+            match runner::inspect_gguf(name, b, len.max(b.len() as u64)) {
+                Ok(info) => {
+                    seen = true;
+                    send(&FromWorker::ModelInspected { info });
+                    Ok(())
+                }
+                Err(e) if b.len() >= MAX_HEADER => Err(e),
+                Err(_) => Ok(()),
+            }
+        })
+        .await?;
+        send(&FromWorker::Status {
+            text: format!("checking {name} (SHA-256)"),
+        });
+        yield_now().await;
+        let info = runner::describe(name, &bytes)?;
+        Ok((
+            Weights::Gguf {
+                file: name.to_string(),
+                blob: Arc::new(bytes),
+            },
+            info,
+        ))
+    }
+
+    /// Read a Hugging Face checkpoint: its JSON files, then every safetensors header (ModelInspected),
+    /// then the weights.
+    async fn read_hf(
+        folder: &str,
+        files: &[web_sys::File],
+        paths: &[String],
+        config: usize,
+        tokenizer: usize,
+        tokenizer_config: Option<usize>,
+        shards: &[usize],
+    ) -> Result<(Weights, ModelInfo), String> {
+        let path = |i: usize| format!("{folder}/{}", base_name(&paths[i]));
+        let config_text = read_text(&files[config], &path(config)).await?;
+        let tokenizer_text = read_text(&files[tokenizer], &path(tokenizer)).await?;
+        let tokenizer_config_text = match tokenizer_config {
+            Some(i) => Some(read_text(&files[i], &path(i)).await?),
+            None => None,
+        };
+        let mut heads = Vec::new();
+        for &i in shards {
+            let f: &web_sys::Blob = &files[i];
+            let first = read_range(f, 0.0, 8.0_f64.min(f.size()), &path(i)).await?.to_vec();
+            let n = bedside_model::hf::safetensors_header_len(&first).ok_or(format!(
+                "{}: too short to be a safetensors file",
+                path(i)
+            ))?;
+            let head = read_range(f, 0.0, (n as f64).min(f.size()), &path(i)).await?;
+            heads.push((base_name(&paths[i]).to_string(), head.to_vec(), f.size() as u64));
+        }
+        let others = [Some(config), Some(tokenizer), tokenizer_config]
+            .into_iter()
+            .flatten()
+            .map(|i| files[i].size() as u64)
+            .sum();
+        let mut info = runner::inspect_hf(folder, &config_text, &heads, others)?;
+        send(&FromWorker::ModelInspected { info: info.clone() });
+        let mut progress = Progress {
+            done: 0,
+            total: heads.iter().map(|h| h.2).sum(),
+        };
+        let mut safetensors = Vec::new();
+        for &i in shards {
+            let f = files[i].clone();
+            let size = f.size() as u64;
+            let src = Source::Blob {
+                blob: f.into(),
+                pos: 0.0,
+            };
+            let bytes = read_all(&path(i), src, size, &mut progress, |_| Ok(())).await?;
+            safetensors.push((base_name(&paths[i]).to_string(), bytes));
+        }
+        send(&FromWorker::Status {
+            text: format!("checking {folder} (SHA-256)"),
+        });
+        yield_now().await;
+        info.sha256 = bedside_eval::config::ModelRef::hf_sha256(
+            &config_text,
+            &tokenizer_text,
+            &safetensors,
+        );
+        let ck = bedside_model::hf::HfCheckpoint::read(
+            folder,
+            bedside_model::hf::HfFiles {
+                config: config_text,
+                tokenizer: tokenizer_text,
+                tokenizer_config: tokenizer_config_text,
+                safetensors,
+            },
         )
-        .await
-        .map_err(|e| format!("{e:?}"))?;
-        Ok(js_sys::Uint8Array::new(&buf).to_vec())
+        .map_err(|e| e.to_string())?;
+        Ok((
+            Weights::Hf {
+                view: ck.gguf,
+                blob: Arc::new(ck.bytes),
+            },
+            info,
+        ))
+    }
+
+    /// Read a model from a URL or from the page's files.
+    async fn read_model(
+        name: &str,
+        url: Option<String>,
+        files: Vec<web_sys::File>,
+        paths: Vec<String>,
+    ) -> Result<(Weights, ModelInfo), String> {
+        if let Some(url) = url {
+            send(&FromWorker::Status {
+                text: format!("downloading {url} from this site"),
+            });
+            let (src, len) = open_url(&url).await?;
+            return read_gguf(name, src, len).await;
+        }
+        if files.len() != paths.len() || files.is_empty() {
+            return Err(format!("{name}: no model files arrived; pick them again"));
+        }
+        match runner::classify(&paths)? {
+            ModelFileSet::Gguf(i) => {
+                let f = files[i].clone();
+                let len = f.size() as u64;
+                let src = Source::Blob {
+                    blob: f.into(),
+                    pos: 0.0,
+                };
+                read_gguf(base_name(&paths[i]), src, len).await
+            }
+            ModelFileSet::Hf {
+                config,
+                tokenizer,
+                tokenizer_config,
+                safetensors,
+            } => {
+                read_hf(
+                    name,
+                    &files,
+                    &paths,
+                    config,
+                    tokenizer,
+                    tokenizer_config,
+                    &safetensors,
+                )
+                .await
+            }
+        }
     }
 
     /// The WebGPU adapter's description, or `None` when the browser has none (no `navigator.gpu`, or
@@ -126,15 +445,16 @@ mod imp {
         (!name.is_empty()).then_some(name)
     }
 
-    /// The model on the CPU, its weights kept in their quantised blocks (the tab's memory is the
-    /// constraint).
-    fn cpu_model(name: &str, blob: bedside_model::Blob) -> bedside_model::Result<Model<Cpu>> {
-        Model::<Cpu>::from_gguf_blob(name, blob, Precision::Quantized, &Default::default())
-    }
-
-    async fn load_model(name: String, bytes: Vec<u8>, choice: BackendChoice) {
-        let mut info = match runner::describe(&name, &bytes) {
-            Ok(i) => i,
+    async fn load_model(
+        name: String,
+        url: Option<String>,
+        files: Vec<web_sys::File>,
+        paths: Vec<String>,
+        choice: BackendChoice,
+    ) {
+        let t0 = now();
+        let (weights, mut info) = match read_model(&name, url, files, paths).await {
+            Ok(w) => w,
             Err(e) => return send(&FromWorker::Error { message: e }),
         };
         let gpu = match choice {
@@ -156,24 +476,18 @@ mod imp {
             ),
         });
         yield_now().await;
-        let t0 = now();
         let loaded = match &gpu {
             // On the GPU the weights are dequantised to f32 (4 bytes a parameter).
             Some(adapter) => {
                 info.memory_bytes = info.parameters * 4;
                 info.backend = format!("gpu (burn-wgpu, WebGPU: {adapter}), f32 weights");
-                let blob: bedside_model::Blob = std::sync::Arc::new(bytes);
-                Model::<Gpu>::from_gguf_blob(
-                    &name,
-                    blob.clone(),
-                    Precision::F32,
-                    &Default::default(),
-                )
-                .map(|m| Loaded::Gpu(m, blob))
+                weights
+                    .build::<Gpu>(Precision::F32)
+                    .map(|m| Loaded::Gpu(m, weights))
             }
             None => {
                 info.backend = CPU_BACKEND.into();
-                cpu_model(&name, std::sync::Arc::new(bytes)).map(Loaded::Cpu)
+                weights.cpu_model().map(Loaded::Cpu)
             }
         };
         match loaded {
@@ -234,7 +548,7 @@ mod imp {
                 Some(Ok(m)) => send(&m),
                 Some(Err(e)) => {
                     // The GPU failed: rebuild the model on the CPU from the kept bytes and redo the item.
-                    let Loaded::Gpu(_, blob) = &*model else {
+                    let Loaded::Gpu(_, weights) = &*model else {
                         send(&FromWorker::Error { message: e });
                         break;
                     };
@@ -244,10 +558,7 @@ mod imp {
                             active.state.progress.done + 1
                         ),
                     });
-                    let name = STATE
-                        .with(|s| s.borrow().model.as_ref().map(|(_, i)| i.file.clone()))
-                        .unwrap_or_default();
-                    match cpu_model(&name, blob.clone()) {
+                    match weights.cpu_model() {
                         Ok(cpu) => {
                             let info = STATE.with(|s| {
                                 let mut s = s.borrow_mut();
@@ -283,9 +594,17 @@ mod imp {
             .ok()
             .and_then(|v| v.as_string())
             .unwrap_or_default();
-        let bytes = js_sys::Reflect::get(&data, &"bytes".into())
+        // The model's files, when the page sent them (File objects: read lazily, never copied whole).
+        let files: Vec<web_sys::File> = js_sys::Reflect::get(&data, &"files".into())
             .ok()
-            .filter(|b| !b.is_undefined() && !b.is_null());
+            .filter(|f| f.is_object())
+            .map(|f| {
+                js_sys::Array::from(&f)
+                    .iter()
+                    .filter_map(|x| x.dyn_into().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
         let msg: ToWorker = match serde_json::from_str(&text) {
             Ok(m) => m,
             Err(e) => {
@@ -297,24 +616,12 @@ mod imp {
         match msg {
             ToWorker::Cancel => CANCEL.set(true),
             ToWorker::SimulateDeviceLoss => SIMULATE_LOSS.set(true),
-            ToWorker::LoadModel { name, url, backend } => {
-                wasm_bindgen_futures::spawn_local(async move {
-                    let bytes = match (url, bytes) {
-                        (Some(u), _) => {
-                            send(&FromWorker::Status {
-                                text: format!("downloading {u} from this site"),
-                            });
-                            fetch_bytes(&u).await
-                        }
-                        (None, Some(b)) => Ok(js_sys::Uint8Array::new(&b).to_vec()),
-                        (None, None) => Err("no model bytes".to_string()),
-                    };
-                    match bytes {
-                        Ok(b) => load_model(name, b, backend).await,
-                        Err(e) => send(&FromWorker::Error { message: e }),
-                    }
-                })
-            }
+            ToWorker::LoadModel {
+                name,
+                url,
+                backend,
+                files: paths,
+            } => wasm_bindgen_futures::spawn_local(load_model(name, url, files, paths, backend)),
             ToWorker::LoadBench { name, files } => match runner::load_bench(&files) {
                 Ok((b, h)) => {
                     let items = b.len();

@@ -1,5 +1,5 @@
-//! Run: choose a benchmark (bundled sample, or your own files) and a model (bundled, or your own .gguf),
-//! the method, then run with live progress.
+//! Run: choose a benchmark (bundled sample, or your own files) and a model (bundled, your own .gguf or
+//! Hugging Face folder, or one kept in this browser), the method, then run with live progress.
 
 use crate::app::{Action, Ctx, ModelSource, BENCH_PREFIX, BUNDLED_BENCHES, BUNDLED_MODEL};
 use crate::components::progress::ProgressBar;
@@ -164,51 +164,61 @@ pub fn Run() -> Html {
         let load = load_files.clone();
         Callback::from(move |e: DragEvent| {
             e.prevent_default();
-            let files = e
-                .data_transfer()
-                .and_then(|d| d.files())
-                .map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
-                .unwrap_or_default();
-            load.emit(files);
-        })
-    };
-    let on_model_file = {
-        let ctx = ctx.clone();
-        Callback::from(move |e: Event| {
-            let Some(f) = file_list(&e.target_unchecked_into::<HtmlInputElement>())
-                .into_iter()
-                .next()
-            else {
+            // A dropped folder is walked into; shards are named by their file names.
+            let Some(dropped) = e.data_transfer().map(|d| storage::dropped(&d)) else {
                 return;
             };
+            let load = load.clone();
+            wasm_bindgen_futures::spawn_local(async move { load.emit(dropped.await.files) });
+        })
+    };
+    // The user's own model: one .gguf, or a Hugging Face checkpoint's files (picked, a folder, or
+    // dropped). The worker reads them; a copy is streamed into the browser's storage for next time.
+    let use_model_files = {
+        let ctx = ctx.clone();
+        Callback::from(move |set: storage::FileSet| {
+            if set.files.is_empty() {
+                return;
+            }
+            let sel = match runner::select_model(&set.paths) {
+                Ok(s) => s,
+                Err(e) => return ctx.dispatch(Action::Error(Some(e))),
+            };
+            let chosen = set.select(&sel.files);
+            ctx.dispatch(Action::ModelChosen(ModelSource::Stored(sel.name.clone())));
+            ctx.dispatch(Action::LoadingModel);
+            ctx.send_model_files(
+                &sel.name,
+                &storage::FileSet {
+                    paths: sel.stored_as.clone(),
+                    files: chosen.files.clone(),
+                },
+            );
             let ctx = ctx.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                let name = f.name();
-                ctx.dispatch(Action::LoadingModel);
-                let buf = match JsFuture::from(f.array_buffer()).await {
-                    Ok(b) => js_sys::Uint8Array::new(&b),
-                    Err(e) => {
-                        return ctx.dispatch(Action::Error(Some(format!("reading {name}: {e:?}"))))
-                    }
-                };
                 // Keep it for the next visit (offline); a failure to store is not fatal.
-                if let Err(e) = storage::save_model(&name, &buf).await {
-                    web_sys::console::warn_1(&format!("not stored: {e}").into());
-                }
-                ctx.dispatch(Action::ModelChosen(ModelSource::Stored(name.clone())));
-                if let Some(w) = ctx.worker.as_ref() {
-                    let backend = ctx.state.backend;
-                    w.send_bytes(
-                        &ToWorker::LoadModel {
-                            name,
-                            url: None,
-                            backend,
-                        },
-                        buf,
-                    );
+                if let Err(e) = storage::save_model_files(&sel.stored_as, &chosen).await {
+                    web_sys::console::warn_1(&format!("{} not stored: {e}", sel.name).into());
                 }
                 ctx.refresh_storage();
             });
+        })
+    };
+    let on_model_files = {
+        let use_files = use_model_files.clone();
+        Callback::from(move |e: Event| {
+            use_files.emit(storage::picked(&e.target_unchecked_into::<HtmlInputElement>()))
+        })
+    };
+    let on_model_drop = {
+        let use_files = use_model_files.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            let Some(dropped) = e.data_transfer().map(|d| storage::dropped(&d)) else {
+                return;
+            };
+            let use_files = use_files.clone();
+            wasm_bindgen_futures::spawn_local(async move { use_files.emit(dropped.await) });
         })
     };
     let on_model_url = {
@@ -265,8 +275,20 @@ pub fn Run() -> Html {
     };
     let busy = s.running || s.pending_run;
     let can_run = s.bench_problems.is_empty() && s.bench_items > 0 && s.worker_ready && !busy;
-    let model_line = match (&s.model, s.model_loading) {
-        (Some(m), _) => format!(
+    let describe = |m: &crate::protocol::ModelInfo| {
+        format!(
+            "{} · {} · {:.0}M parameters · {} · {} {:.1} MB · about {:.0} MB in memory on the CPU",
+            m.name,
+            m.architecture,
+            m.parameters as f64 / 1e6,
+            m.quantization,
+            if m.format == "safetensors" { "files" } else { "file" },
+            m.file_bytes as f64 / 1e6,
+            m.memory_bytes as f64 / 1e6,
+        )
+    };
+    let model_line = match (&s.model, s.model_loading, &s.model_preview) {
+        (Some(m), _, _) => format!(
             "{} · {} · {:.0}M parameters · {} · file {:.1} MB · about {:.0} MB in memory · loaded in {:.1} s",
             m.name,
             m.architecture,
@@ -276,8 +298,18 @@ pub fn Run() -> Html {
             m.memory_bytes as f64 / 1e6,
             m.load_ms / 1000.0
         ),
-        (None, true) => format!("loading… {}", s.status),
-        (None, false) => format!("{BUNDLED_MODEL} (bundled, 98 MB, about the same in memory once loaded: weights stay quantized); loads when you run"),
+        (None, true, Some(p)) => describe(p),
+        (None, true, None) => format!("loading… {}", s.status),
+        (None, false, _) => format!("{BUNDLED_MODEL} (bundled, 98 MB, about the same in memory once loaded: weights stay quantized); loads when you run"),
+    };
+    let load_bar = match (s.model_loading, s.load_progress) {
+        (true, Some((done, total))) => html! {
+            <p class="load-progress">
+                <progress id="model-progress" max={total.max(done).max(1).to_string()} value={done.to_string()}></progress>
+                { format!(" read {:.0} of {} MB", done as f64 / 1e6, if total > 0 { format!("{:.0}", total as f64 / 1e6) } else { "?".into() }) }
+            </p>
+        },
+        _ => html! {},
     };
     html! {
         <section id="run-page">
@@ -318,16 +350,27 @@ pub fn Run() -> Html {
             }
             <h2>{ "Model" }</h2>
             <p id="model-info">{ model_line }</p>
-            <label>{ "Your own GGUF model: " }<input type="file" id="model-file" accept=".gguf" onchange={on_model_file} /></label>
-            <label>{ " or a URL on this site: " }<input type="text" id="model-url" placeholder="models/my-model.gguf" onchange={on_model_url} /></label>
-            if !s.stored_models.is_empty() {
-                <p>{ "Stored in this browser: " }{ for s.stored_models.iter().map(|(n, _)| {
-                    let ctx = ctx.clone();
-                    let name = n.clone();
-                    html! { <button onclick={Callback::from(move |_| ctx.load_model_from(ModelSource::Stored(name.clone())))}>{ n.clone() }</button> }
+            { load_bar }
+            <div class="drop" id="model-drop" ondragover={Callback::from(|e: DragEvent| e.prevent_default())} ondrop={on_model_drop}>
+                { "Your own model: drop a .gguf file or a Hugging Face folder (config.json, tokenizer.json, *.safetensors) here, or pick " }
+                <label>{ "files " }<input type="file" id="model-files" multiple=true accept=".gguf,.safetensors,.json" onchange={on_model_files.clone()} /></label>
+                <label>{ " or a folder " }<input type="file" id="model-folder" webkitdirectory=true onchange={on_model_files} /></label>
+            </div>
+            <label>{ "…or a .gguf URL on this site: " }<input type="text" id="model-url" placeholder="models/my-model.gguf" onchange={on_model_url} /></label>
+            <p id="stored-models">{ "Models in this browser: " }
+                <button onclick={ { let ctx = ctx.clone(); Callback::from(move |_| ctx.load_model_from(ModelSource::Bundled)) } }>{ "bundled SmolLM2" }</button>
+                { for s.stored_models.iter().map(|(n, bytes)| {
+                    let (ctx_load, ctx_del) = (ctx.clone(), ctx.clone());
+                    let (name_load, name_del) = (n.clone(), n.clone());
+                    html! { <span class="stored">
+                        <button class="stored-model" onclick={Callback::from(move |_| ctx_load.load_model_from(ModelSource::Stored(name_load.clone())))}>{ format!("{n} ({:.0} MB)", bytes / 1e6) }</button>
+                        <button title="delete from this browser" onclick={Callback::from(move |_| { let ctx = ctx_del.clone(); let name = name_del.clone(); wasm_bindgen_futures::spawn_local(async move {
+                            storage::delete_model(&name).await;
+                            ctx.refresh_storage();
+                        }); })}>{ "×" }</button>
+                    </span> }
                 }) }
-                <button onclick={ { let ctx = ctx.clone(); Callback::from(move |_| ctx.load_model_from(ModelSource::Bundled)) } }>{ "bundled SmolLM2" }</button></p>
-            }
+            </p>
             <h2>{ "Settings" }</h2>
             <div class="settings">
                 <label>{ "Method " }<select id="method" onchange={on_method}>
