@@ -36,8 +36,20 @@ fn dominant_type<'a>(types: impl IntoIterator<Item = (&'a str, usize)>) -> Strin
 
 /// Name, parameters and quantisation of a GGUF from its first bytes (`prefix`) and its size, before
 /// its weights are read. `Err` when the prefix stops inside the header (read more) or the file is bad.
+/// A `file_len` of 0 means unknown (a download without a length): the size is then taken from the
+/// header (where the last tensor's data ends).
 pub fn inspect_gguf(name: &str, prefix: &[u8], file_len: u64) -> Result<ModelInfo, String> {
-    let g = Gguf::parse_header(name, prefix, file_len as usize).map_err(|e| e.to_string())?;
+    let assumed = if file_len == 0 { usize::MAX / 2 } else { file_len as usize };
+    let g = Gguf::parse_header(name, prefix, assumed).map_err(|e| e.to_string())?;
+    let file_len = if file_len == 0 {
+        g.tensors
+            .iter()
+            .map(|t| (g.data_offset + t.offset as usize + t.byte_len()) as u64)
+            .max()
+            .unwrap_or(prefix.len() as u64)
+    } else {
+        file_len
+    };
     let quantization = dominant_type(g.tensors.iter().map(|t| (t.ty.name(), t.byte_len())));
     Ok(ModelInfo {
         name: g

@@ -49,6 +49,14 @@ fn a_gguf_header_describes_the_model_before_its_weights() {
         assert_eq!(early.architecture, whole.architecture);
         assert_eq!(early.file_bytes, len);
         assert!(early.parameters > 100_000_000, "{}", early.parameters);
+        // A download of unknown length: the size comes from the header (the end of the last tensor).
+        let unknown = inspect_gguf(file, &bytes[..n], 0).unwrap();
+        assert_eq!(unknown.parameters, whole.parameters);
+        assert!(
+            unknown.file_bytes <= len && unknown.file_bytes + 64 > len,
+            "{} vs {len}",
+            unknown.file_bytes
+        );
         // A file cut short is found out from the header alone.
         assert!(inspect_gguf(file, &bytes[..n], n as u64)
             .unwrap_err()

@@ -178,13 +178,14 @@ mod imp {
     }
 
     /// Read a whole source into memory, reporting progress; `peek` sees the bytes so far after each
-    /// chunk (to describe the model from its header early) and can stop the read with an error.
+    /// chunk (to describe the model from its header early), can stop the read with an error, and can
+    /// give the total when the source did not (a download without a length).
     async fn read_all(
         what: &str,
         mut src: Source,
         size_hint: u64,
         progress: &mut Progress,
-        mut peek: impl FnMut(&[u8]) -> Result<(), String>,
+        mut peek: impl FnMut(&[u8]) -> Result<Option<u64>, String>,
     ) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
         out.try_reserve_exact(size_hint as usize).map_err(|_| {
@@ -197,7 +198,9 @@ mod imp {
                 .map_err(|_| format!("{what}: not enough memory in this tab after {start} bytes"))?;
             out.resize(start + n, 0);
             chunk.copy_to(&mut out[start..]);
-            peek(&out)?;
+            if let Some(total) = peek(&out)? {
+                progress.total = total;
+            }
             progress.add(n as u64);
         }
         Ok(out)
@@ -238,20 +241,21 @@ mod imp {
         let mut seen = false;
         let bytes = read_all(name, src, len, &mut progress, |b| {
             if seen || b.len() < 4 {
-                return Ok(());
+                return Ok(None);
             }
             if &b[..4] != b"GGUF" {
                 // The full parse gives the message (and the fix).
-                return runner::describe(name, &b[..4]).map(|_| ());
+                return runner::describe(name, &b[..4]).map(|_| None);
             }
-            match runner::inspect_gguf(name, b, len.max(b.len() as u64)) {
+            match runner::inspect_gguf(name, b, len) {
                 Ok(info) => {
                     seen = true;
+                    let total = info.file_bytes;
                     send(&FromWorker::ModelInspected { info });
-                    Ok(())
+                    Ok((len == 0).then_some(total))
                 }
                 Err(e) if b.len() >= MAX_HEADER => Err(e),
-                Err(_) => Ok(()),
+                Err(_) => Ok(None),
             }
         })
         .await?;
@@ -317,7 +321,7 @@ mod imp {
                 blob: f.into(),
                 pos: 0.0,
             };
-            let bytes = read_all(&path(i), src, size, &mut progress, |_| Ok(())).await?;
+            let bytes = read_all(&path(i), src, size, &mut progress, |_| Ok(None)).await?;
             safetensors.push((base_name(&paths[i]).to_string(), bytes));
         }
         send(&FromWorker::Status {

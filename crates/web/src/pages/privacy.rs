@@ -24,8 +24,8 @@ pub fn Privacy() -> Html {
             <h2>{ "Stays on this device" }</h2>
             <ul>
                 <li>{ "Models and benchmarks you choose are read by this page and never uploaded. The app requests nothing outside its own site (its Content-Security-Policy forbids it)." }</li>
-                <li>{ "The model runs in a Web Worker in this tab, on this computer's CPU (WebAssembly)." }</li>
-                <li>{ "Stored in this browser only: the current run and its per-item records, and the benchmark files it used (IndexedDB, database \"bedside\"); model files you picked (the Origin Private File System, folder \"models\"), so the next visit works offline." }</li>
+                <li>{ "The model runs in a Web Worker in this tab: on this computer's GPU (WebGPU) when the browser offers one, otherwise on its CPU (WebAssembly)." }</li>
+                <li>{ "Stored in this browser only: the current run and its per-item records, the benchmark files it used and the benchmarks you loaded (IndexedDB, database \"bedside\"); model files you picked or dropped, a .gguf or a Hugging Face folder (the Origin Private File System, folder \"models\"), so the next visit works without picking them again." }</li>
             </ul>
             <p id="storage-used">{ format!("Storage used by this site: {:.1} MB", s.storage_used / 1e6) }</p>
             <ul>{ for s.stored_models.iter().map(|(n, b)| {
