@@ -39,7 +39,11 @@ fn dominant_type<'a>(types: impl IntoIterator<Item = (&'a str, usize)>) -> Strin
 /// A `file_len` of 0 means unknown (a download without a length): the size is then taken from the
 /// header (where the last tensor's data ends).
 pub fn inspect_gguf(name: &str, prefix: &[u8], file_len: u64) -> Result<ModelInfo, String> {
-    let assumed = if file_len == 0 { usize::MAX / 2 } else { file_len as usize };
+    let assumed = if file_len == 0 {
+        usize::MAX / 2
+    } else {
+        file_len as usize
+    };
     let g = Gguf::parse_header(name, prefix, assumed).map_err(|e| e.to_string())?;
     let file_len = if file_len == 0 {
         g.tensors
@@ -86,13 +90,28 @@ pub fn describe(name: &str, bytes: &[u8]) -> Result<ModelInfo, String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelFileSet {
     Gguf(usize),
-    Hf {
-        config: usize,
-        tokenizer: usize,
-        tokenizer_config: Option<usize>,
-        /// In name order (the order their bytes are joined and hashed in, as the CLI does).
-        safetensors: Vec<usize>,
-    },
+    Hf(HfFileSet),
+}
+
+/// The files of a Hugging Face checkpoint, by role (indexes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HfFileSet {
+    pub config: usize,
+    pub tokenizer: usize,
+    pub tokenizer_config: Option<usize>,
+    /// In name order (the order their bytes are joined and hashed in, as the CLI does).
+    pub safetensors: Vec<usize>,
+}
+
+impl HfFileSet {
+    /// Every file, JSON first.
+    pub fn all(&self) -> Vec<usize> {
+        [self.config, self.tokenizer]
+            .into_iter()
+            .chain(self.tokenizer_config)
+            .chain(self.safetensors.iter().copied())
+            .collect()
+    }
 }
 
 /// The last part of a path (`folder/config.json` → `config.json`).
@@ -115,25 +134,33 @@ pub fn classify(names: &[String]) -> Result<ModelFileSet, String> {
     match (ggufs.len(), shards.len()) {
         (0, 0) => Err(format!(
             "no model file among {}: pick a .gguf file, or {HF}",
-            names.iter().map(|n| base_name(n)).collect::<Vec<_>>().join(", ")
+            names
+                .iter()
+                .map(|n| base_name(n))
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
         (1, 0) => Ok(ModelFileSet::Gguf(ggufs[0])),
         (_, 0) => Err(format!(
             "{} .gguf files were given ({}); pick one",
             ggufs.len(),
-            ggufs.iter().map(|&i| base_name(&names[i])).collect::<Vec<_>>().join(", ")
+            ggufs
+                .iter()
+                .map(|&i| base_name(&names[i]))
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
         (0, _) => {
             let config = find("config.json").ok_or(format!("config.json is missing: {HF}"))?;
             let tokenizer =
                 find("tokenizer.json").ok_or(format!("tokenizer.json is missing: {HF}"))?;
             shards.sort_by(|&a, &b| base_name(&names[a]).cmp(base_name(&names[b])));
-            Ok(ModelFileSet::Hf {
+            Ok(ModelFileSet::Hf(HfFileSet {
                 config,
                 tokenizer,
                 tokenizer_config: find("tokenizer_config.json"),
                 safetensors: shards,
-            })
+            }))
         }
         _ => Err("both a .gguf and .safetensors files were given: pick one model".into()),
     }
@@ -157,23 +184,14 @@ pub fn select_model(paths: &[String]) -> Result<ModelSelection, String> {
             files: vec![i],
             stored_as: vec![base_name(&paths[i]).to_string()],
         },
-        ModelFileSet::Hf {
-            config,
-            tokenizer,
-            tokenizer_config,
-            safetensors,
-        } => {
-            let name = paths[config]
+        ModelFileSet::Hf(hf) => {
+            let name = paths[hf.config]
                 .rsplit_once('/')
                 .map(|(dir, _)| base_name(dir))
                 .filter(|d| !d.is_empty())
                 .unwrap_or("hf-model")
                 .to_string();
-            let files: Vec<usize> = [config, tokenizer]
-                .into_iter()
-                .chain(tokenizer_config)
-                .chain(safetensors)
-                .collect();
+            let files = hf.all();
             let stored_as = files
                 .iter()
                 .map(|&i| format!("{name}/{}", base_name(&paths[i])))

@@ -14,7 +14,10 @@ extern "C" {
     #[wasm_bindgen(catch)]
     async fn idb_keys() -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
-    async fn opfs_save_files(paths: js_sys::Array, files: &js_sys::Array) -> Result<JsValue, JsValue>;
+    async fn opfs_save_files(
+        paths: js_sys::Array,
+        files: &js_sys::Array,
+    ) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
     async fn opfs_files(name: &str) -> Result<JsValue, JsValue>;
     fn picked_files(input: &web_sys::HtmlInputElement) -> JsValue;
@@ -68,7 +71,8 @@ pub struct FileSet {
 
 impl FileSet {
     fn from_js(v: &JsValue) -> FileSet {
-        let get = |k: &str| js_sys::Array::from(&js_sys::Reflect::get(v, &k.into()).unwrap_or_default());
+        let get =
+            |k: &str| js_sys::Array::from(&js_sys::Reflect::get(v, &k.into()).unwrap_or_default());
         let paths: Vec<String> = get("paths").iter().filter_map(|p| p.as_string()).collect();
         let files: Vec<web_sys::File> = get("files")
             .iter()

@@ -2,7 +2,8 @@
 //! weights are read) exactly as from the whole file, and picked files are sorted into a model.
 
 use bedside_web::runner::{
-    classify, describe, inspect_gguf, inspect_hf, select_model, ModelFileSet, ModelSelection,
+    classify, describe, inspect_gguf, inspect_hf, select_model, HfFileSet, ModelFileSet,
+    ModelSelection,
 };
 use std::path::PathBuf;
 
@@ -73,7 +74,11 @@ fn a_safetensors_header_counts_the_same_parameters_as_the_gguf() {
     let hf = inspect_hf(
         dir,
         &config,
-        &[("model.safetensors".into(), st[..head].to_vec(), st.len() as u64)],
+        &[(
+            "model.safetensors".into(),
+            st[..head].to_vec(),
+            st.len() as u64,
+        )],
         0,
     )
     .unwrap();
@@ -86,12 +91,21 @@ fn a_safetensors_header_counts_the_same_parameters_as_the_gguf() {
     let e = inspect_hf(
         dir,
         &config,
-        &[("model.safetensors".into(), st[..head].to_vec(), head as u64 + 10)],
+        &[(
+            "model.safetensors".into(),
+            st[..head].to_vec(),
+            head as u64 + 10,
+        )],
         0,
     )
     .unwrap_err();
-    assert!(e.contains("truncated") && e.contains("model.safetensors"), "{e}");
-    assert!(inspect_hf(dir, "{", &[], 0).unwrap_err().contains("config.json"));
+    assert!(
+        e.contains("truncated") && e.contains("model.safetensors"),
+        "{e}"
+    );
+    assert!(inspect_hf(dir, "{", &[], 0)
+        .unwrap_err()
+        .contains("config.json"));
 }
 
 #[test]
@@ -106,12 +120,12 @@ fn picked_files_are_sorted_into_one_model() {
             "m/config.json",
             "m/model-00001-of-00002.safetensors",
         ])),
-        Ok(ModelFileSet::Hf {
+        Ok(ModelFileSet::Hf(HfFileSet {
             config: 3,
             tokenizer: 2,
             tokenizer_config: None,
             safetensors: vec![4, 1],
-        })
+        }))
     );
     let err = |v: &[&str]| classify(&names(v)).unwrap_err();
     assert!(err(&["a.gguf", "b.gguf"]).contains("pick one"));
@@ -153,7 +167,15 @@ fn a_selection_is_named_after_its_file_or_folder_and_stored_under_it() {
         ]
     );
     // Files picked one by one (no folder) and stored ones read back (folder/file) agree on the files.
-    let loose = select_model(&names(&["config.json", "tokenizer.json", "model.safetensors"])).unwrap();
+    let loose = select_model(&names(&[
+        "config.json",
+        "tokenizer.json",
+        "model.safetensors",
+    ]))
+    .unwrap();
     assert_eq!(loose.name, "hf-model");
-    assert_eq!(select_model(&loose.stored_as).unwrap().stored_as, loose.stored_as);
+    assert_eq!(
+        select_model(&loose.stored_as).unwrap().stored_as,
+        loose.stored_as
+    );
 }

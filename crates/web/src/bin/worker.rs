@@ -9,12 +9,12 @@ mod imp {
     use bedside_web::runner::{self, base_name, ActiveRun, Cpu, Gpu, ModelFileSet, CPU_BACKEND};
     use burn::tensor::backend::Backend;
     use js_sys::Uint8Array;
-    use std::sync::Arc;
-    use wasm_bindgen_futures::JsFuture;
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
+    use std::sync::Arc;
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
     /// A model's weights as read: the bytes of a GGUF, or a Hugging Face checkpoint's GGUF view over
@@ -194,8 +194,9 @@ mod imp {
         while let Some(chunk) = src.next(what).await? {
             let start = out.len();
             let n = chunk.length() as usize;
-            out.try_reserve(n)
-                .map_err(|_| format!("{what}: not enough memory in this tab after {start} bytes"))?;
+            out.try_reserve(n).map_err(|_| {
+                format!("{what}: not enough memory in this tab after {start} bytes")
+            })?;
             out.resize(start + n, 0);
             chunk.copy_to(&mut out[start..]);
             if let Some(total) = peek(&out)? {
@@ -223,17 +224,12 @@ mod imp {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
         let body = resp.body().ok_or(format!("fetching {url}: no body"))?;
-        let reader =
-            web_sys::ReadableStreamDefaultReader::new(&body).map_err(js_err(url))?;
+        let reader = web_sys::ReadableStreamDefaultReader::new(&body).map_err(js_err(url))?;
         Ok((Source::Stream(reader), len))
     }
 
     /// Read a GGUF, describing it (ModelInspected) as soon as its header has arrived.
-    async fn read_gguf(
-        name: &str,
-        src: Source,
-        len: u64,
-    ) -> Result<(Weights, ModelInfo), String> {
+    async fn read_gguf(name: &str, src: Source, len: u64) -> Result<(Weights, ModelInfo), String> {
         let mut progress = Progress {
             done: 0,
             total: len,
@@ -279,11 +275,10 @@ mod imp {
         folder: &str,
         files: &[web_sys::File],
         paths: &[String],
-        config: usize,
-        tokenizer: usize,
-        tokenizer_config: Option<usize>,
-        shards: &[usize],
+        hf: &runner::HfFileSet,
     ) -> Result<(Weights, ModelInfo), String> {
+        let (config, tokenizer, tokenizer_config) = (hf.config, hf.tokenizer, hf.tokenizer_config);
+        let shards = &hf.safetensors;
         let path = |i: usize| format!("{folder}/{}", base_name(&paths[i]));
         let config_text = read_text(&files[config], &path(config)).await?;
         let tokenizer_text = read_text(&files[tokenizer], &path(tokenizer)).await?;
@@ -294,13 +289,17 @@ mod imp {
         let mut heads = Vec::new();
         for &i in shards {
             let f: &web_sys::Blob = &files[i];
-            let first = read_range(f, 0.0, 8.0_f64.min(f.size()), &path(i)).await?.to_vec();
-            let n = bedside_model::hf::safetensors_header_len(&first).ok_or(format!(
-                "{}: too short to be a safetensors file",
-                path(i)
-            ))?;
+            let first = read_range(f, 0.0, 8.0_f64.min(f.size()), &path(i))
+                .await?
+                .to_vec();
+            let n = bedside_model::hf::safetensors_header_len(&first)
+                .ok_or(format!("{}: too short to be a safetensors file", path(i)))?;
             let head = read_range(f, 0.0, (n as f64).min(f.size()), &path(i)).await?;
-            heads.push((base_name(&paths[i]).to_string(), head.to_vec(), f.size() as u64));
+            heads.push((
+                base_name(&paths[i]).to_string(),
+                head.to_vec(),
+                f.size() as u64,
+            ));
         }
         let others = [Some(config), Some(tokenizer), tokenizer_config]
             .into_iter()
@@ -328,11 +327,8 @@ mod imp {
             text: format!("checking {folder} (SHA-256)"),
         });
         yield_now().await;
-        info.sha256 = bedside_eval::config::ModelRef::hf_sha256(
-            &config_text,
-            &tokenizer_text,
-            &safetensors,
-        );
+        info.sha256 =
+            bedside_eval::config::ModelRef::hf_sha256(&config_text, &tokenizer_text, &safetensors);
         let ck = bedside_model::hf::HfCheckpoint::read(
             folder,
             bedside_model::hf::HfFiles {
@@ -379,23 +375,7 @@ mod imp {
                 };
                 read_gguf(base_name(&paths[i]), src, len).await
             }
-            ModelFileSet::Hf {
-                config,
-                tokenizer,
-                tokenizer_config,
-                safetensors,
-            } => {
-                read_hf(
-                    name,
-                    &files,
-                    &paths,
-                    config,
-                    tokenizer,
-                    tokenizer_config,
-                    &safetensors,
-                )
-                .await
-            }
+            ModelFileSet::Hf(hf) => read_hf(name, &files, &paths, &hf).await,
         }
     }
 

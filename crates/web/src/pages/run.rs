@@ -99,6 +99,18 @@ fn file_list(input: &HtmlInputElement) -> Vec<File> {
     (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
+/// A drop handler that hands the dropped files (walking into folders) to `then`.
+fn on_files_dropped(then: Callback<storage::FileSet>) -> Callback<DragEvent> {
+    Callback::from(move |e: DragEvent| {
+        e.prevent_default();
+        let Some(dropped) = e.data_transfer().map(|d| storage::dropped(&d)) else {
+            return;
+        };
+        let then = then.clone();
+        wasm_bindgen_futures::spawn_local(async move { then.emit(dropped.await) });
+    })
+}
+
 #[component]
 pub fn Run() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
@@ -160,18 +172,8 @@ pub fn Run() -> Html {
             load.emit(file_list(&e.target_unchecked_into::<HtmlInputElement>()))
         })
     };
-    let on_drop = {
-        let load = load_files.clone();
-        Callback::from(move |e: DragEvent| {
-            e.prevent_default();
-            // A dropped folder is walked into; shards are named by their file names.
-            let Some(dropped) = e.data_transfer().map(|d| storage::dropped(&d)) else {
-                return;
-            };
-            let load = load.clone();
-            wasm_bindgen_futures::spawn_local(async move { load.emit(dropped.await.files) });
-        })
-    };
+    // A dropped folder is walked into; shards are named by their file names.
+    let on_drop = on_files_dropped(load_files.reform(|set: storage::FileSet| set.files));
     // The user's own model: one .gguf, or a Hugging Face checkpoint's files (picked, a folder, or
     // dropped). The worker reads them; a copy is streamed into the browser's storage for next time.
     let use_model_files = {
@@ -207,20 +209,12 @@ pub fn Run() -> Html {
     let on_model_files = {
         let use_files = use_model_files.clone();
         Callback::from(move |e: Event| {
-            use_files.emit(storage::picked(&e.target_unchecked_into::<HtmlInputElement>()))
+            use_files.emit(storage::picked(
+                &e.target_unchecked_into::<HtmlInputElement>(),
+            ))
         })
     };
-    let on_model_drop = {
-        let use_files = use_model_files.clone();
-        Callback::from(move |e: DragEvent| {
-            e.prevent_default();
-            let Some(dropped) = e.data_transfer().map(|d| storage::dropped(&d)) else {
-                return;
-            };
-            let use_files = use_files.clone();
-            wasm_bindgen_futures::spawn_local(async move { use_files.emit(dropped.await) });
-        })
-    };
+    let on_model_drop = on_files_dropped(use_model_files);
     let on_model_url = {
         let ctx = ctx.clone();
         Callback::from(move |e: Event| {
@@ -277,7 +271,7 @@ pub fn Run() -> Html {
     let can_run = s.bench_problems.is_empty() && s.bench_items > 0 && s.worker_ready && !busy;
     let describe = |m: &crate::protocol::ModelInfo| {
         format!(
-            "{} · {} · {:.0}M parameters · {} · {} {:.1} MB · about {:.0} MB in memory on the CPU",
+            "{} · {} · {:.0}M parameters · {} · {} {:.1} MB · about {:.0} MB in memory on the CPU, {:.0} MB on the GPU (f32)",
             m.name,
             m.architecture,
             m.parameters as f64 / 1e6,
@@ -285,6 +279,7 @@ pub fn Run() -> Html {
             if m.format == "safetensors" { "files" } else { "file" },
             m.file_bytes as f64 / 1e6,
             m.memory_bytes as f64 / 1e6,
+            m.parameters as f64 * 4.0 / 1e6,
         )
     };
     let model_line = match (&s.model, s.model_loading, &s.model_preview) {
