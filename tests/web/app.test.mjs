@@ -211,6 +211,7 @@ test("a Hugging Face folder is described before loading, loads with progress, is
     await page.setInputFiles("#model-files", files);
     await page.waitForSelector("#model-info:has-text('loaded in')", { timeout: 300_000 });
     const seen = await page.evaluate(() => window.__seen);
+    console.log(`Hugging Face folder picked: ${await page.textContent("#model-info")}`);
     const preview = seen.lines.find((l) => /parameters/.test(l) && !/loaded in/.test(l));
     assert.ok(preview, `no description before loading; saw ${JSON.stringify(seen.lines)}`);
     assert.ok(preview.includes(`llama · 135M parameters · F32 · files ${(all / 1e6).toFixed(1)} MB · about ${(weights / 1e6).toFixed(0)} MB in memory`), preview);
