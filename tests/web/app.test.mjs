@@ -187,8 +187,8 @@ test("runs on WebGPU when the browser has an adapter, and continues on the CPU w
   }
 });
 
-// The user's own Hugging Face checkpoint (config.json + tokenizer files + a 538 MB f32 safetensors),
-// picked as files: the worker describes it from the headers before reading the weights, shows read
+// The user's own .gguf, then a Hugging Face checkpoint (config.json + tokenizer files + a 538 MB f32
+// safetensors), picked as files: the worker describes it from the headers before reading the weights, shows read
 // progress, keeps a copy in the browser's storage, and scores the same as `bedside eval` on the folder.
 test("a Hugging Face folder is described before loading, loads with progress, is kept, and scores as the CLI", async () => {
   const context = await launch(false);
@@ -204,12 +204,18 @@ test("a Hugging Face folder is described before loading, loads with progress, is
         if (bar) window.__seen.progress = Math.max(window.__seen.progress, Number(bar.value));
       }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
     });
+    // A .gguf picked as a file goes the same way (read in chunks by the worker, described first).
+    await page.setInputFiles("#model-files", [path.join(root, "models/SmolLM2-135M-Instruct.Q4_1.gguf")]);
+    await page.waitForSelector("#model-info:has-text('loaded in')", { timeout: 300_000 });
+    assert.match(await page.textContent("#model-info"), /llama · 135M parameters · Q4_1 · file 98\.4 MB/);
+    await page.waitForSelector("#stored-models:has-text('SmolLM2-135M-Instruct.Q4_1.gguf (98 MB)')", { timeout: 30_000 });
     const dir = path.join(root, "models/SmolLM2-135M-Instruct-hf");
     const files = ["config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors"].map((f) => path.join(dir, f));
     const weights = fs.statSync(files[3]).size;
     const all = files.reduce((a, f) => a + fs.statSync(f).size, 0);
+    await page.evaluate(() => { window.__seen = { lines: [], progress: 0 }; });
     await page.setInputFiles("#model-files", files);
-    await page.waitForSelector("#model-info:has-text('loaded in')", { timeout: 300_000 });
+    await page.waitForSelector("#model-info:has-text('F32'):has-text('loaded in')", { timeout: 300_000 });
     const seen = await page.evaluate(() => window.__seen);
     console.log(`Hugging Face folder picked: ${await page.textContent("#model-info")}`);
     const preview = seen.lines.find((l) => /parameters/.test(l) && !/loaded in/.test(l));
@@ -220,7 +226,7 @@ test("a Hugging Face folder is described before loading, loads with progress, is
     await page.reload();
     await page.waitForSelector(`#stored-models:has-text('hf-model (${(all / 1e6).toFixed(0)} MB)')`, { timeout: 30_000 });
     await page.waitForSelector("#run:not([disabled])", { timeout: 60_000 });
-    await page.click("#stored-models .stored-model");
+    await page.click("#stored-models .stored-model:has-text('hf-model')");
     await page.waitForSelector("#model-info:has-text('loaded in')", { timeout: 300_000 });
     const n = 3;
     await setLimit(page, n);
@@ -235,7 +241,7 @@ test("a Hugging Face folder is described before loading, loads with progress, is
     }
     // Deleting it frees the storage.
     await page.click("nav button[data-page='run']");
-    await page.click("#stored-models button[title^='delete']");
+    for (let k = 0; k < 2; k++) await page.click("#stored-models button[title^='delete'] >> nth=0");
     await page.waitForFunction(() => !document.querySelector("#stored-models .stored-model"), null, { timeout: 30_000 });
   } finally {
     await context.close();
