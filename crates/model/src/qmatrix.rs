@@ -84,38 +84,47 @@ impl QuantMatrix {
         let job = |t: usize| {
             let r0 = t * TILE_ROWS;
             let r1 = (r0 + TILE_ROWS).min(rows);
-            let mut w = vec![0f32; (r1 - r0) * self.cols];
-            dequantize(self.ty, self.row_data(r0, r1), &mut w);
-            // SAFETY: tile `t` writes only columns r0..r1 of `y` (disjoint across tiles); `w` is
-            // [r1-r0, cols] row-major, read as the [cols, r1-r0] right-hand side; `x` is [n, cols].
-            unsafe {
-                let dst = out.get().add(r0);
-                gemm::gemm(
-                    n,
-                    r1 - r0,
-                    self.cols,
-                    dst,
-                    1,
-                    rows as isize,
-                    false,
-                    x.as_ptr(),
-                    1,
-                    self.cols as isize,
-                    w.as_ptr(),
-                    self.cols as isize,
-                    1,
-                    0.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
-                );
-            }
+            SCRATCH.with_borrow_mut(|w| {
+                // Every element is overwritten by `dequantize`: the buffer is reused, never re-zeroed.
+                w.resize(w.len().max((r1 - r0) * self.cols), 0.0);
+                let w = &mut w[..(r1 - r0) * self.cols];
+                dequantize(self.ty, self.row_data(r0, r1), w);
+                // SAFETY: tile `t` writes only columns r0..r1 of `y` (disjoint across tiles); `w` is
+                // [r1-r0, cols] row-major, read as the [cols, r1-r0] right-hand side; `x` is [n, cols].
+                unsafe {
+                    let dst = out.get().add(r0);
+                    gemm::gemm(
+                        n,
+                        r1 - r0,
+                        self.cols,
+                        dst,
+                        1,
+                        rows as isize,
+                        false,
+                        x.as_ptr(),
+                        1,
+                        self.cols as isize,
+                        w.as_ptr(),
+                        self.cols as isize,
+                        1,
+                        0.0,
+                        1.0,
+                        false,
+                        false,
+                        false,
+                        gemm::Parallelism::None,
+                    );
+                }
+            });
         };
         par_for(tiles, job);
         y
     }
+}
+
+thread_local! {
+    /// Each worker thread's tile buffer, reused across products (no allocation or zeroing per tile).
+    static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 #[derive(Clone, Copy)]

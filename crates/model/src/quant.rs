@@ -105,6 +105,7 @@ pub fn ggml_type_name(id: u32) -> String {
 }
 
 #[inline]
+#[inline(always)]
 fn h(b: &[u8], at: usize) -> f32 {
     f16::from_le_bytes([b[at], b[at + 1]]).to_f32()
 }
@@ -147,7 +148,8 @@ pub fn dequantize_block(ty: GgmlType, b: &[u8], y: &mut [f32]) {
     match ty {
         GgmlType::Q4_0 => {
             let d = h(b, 0);
-            let qs = &b[2..18];
+            let qs: &[u8; 16] = b[2..18].try_into().expect("block size");
+            let y: &mut [f32; 32] = (&mut y[..32]).try_into().expect("block size");
             for j in 0..16 {
                 y[j] = ((qs[j] & 0x0F) as i32 - 8) as f32 * d;
                 y[j + 16] = ((qs[j] >> 4) as i32 - 8) as f32 * d;
@@ -155,7 +157,8 @@ pub fn dequantize_block(ty: GgmlType, b: &[u8], y: &mut [f32]) {
         }
         GgmlType::Q4_1 => {
             let (d, m) = (h(b, 0), h(b, 2));
-            let qs = &b[4..20];
+            let qs: &[u8; 16] = b[4..20].try_into().expect("block size");
+            let y: &mut [f32; 32] = (&mut y[..32]).try_into().expect("block size");
             for j in 0..16 {
                 y[j] = (qs[j] & 0x0F) as f32 * d + m;
                 y[j + 16] = (qs[j] >> 4) as f32 * d + m;
@@ -164,7 +167,8 @@ pub fn dequantize_block(ty: GgmlType, b: &[u8], y: &mut [f32]) {
         GgmlType::Q5_0 => {
             let d = h(b, 0);
             let qh = u32::from_le_bytes([b[2], b[3], b[4], b[5]]);
-            let qs = &b[6..22];
+            let qs: &[u8; 16] = b[6..22].try_into().expect("block size");
+            let y: &mut [f32; 32] = (&mut y[..32]).try_into().expect("block size");
             for j in 0..16 {
                 let xh0 = (((qh >> j) << 4) & 0x10) as u8;
                 let xh1 = ((qh >> (j + 12)) & 0x10) as u8;
@@ -174,28 +178,29 @@ pub fn dequantize_block(ty: GgmlType, b: &[u8], y: &mut [f32]) {
         }
         GgmlType::Q8_0 => {
             let d = h(b, 0);
-            for j in 0..32 {
-                y[j] = b[2 + j] as i8 as f32 * d;
+            let qs: &[u8; 32] = b[2..34].try_into().expect("block size");
+            for (y, &q) in y[..32].iter_mut().zip(qs) {
+                *y = q as i8 as f32 * d;
             }
         }
         GgmlType::Q4K => {
             let (d, dmin) = (h(b, 0), h(b, 2));
             let scales = &b[4..16];
-            let mut q = &b[16..144];
-            let mut is = 0;
-            let mut yi = 0;
-            for _ in 0..4 {
-                let (sc1, m1) = scale_min_k4(is, scales);
-                let (sc2, m2) = scale_min_k4(is + 1, scales);
+            for (i, (q, y)) in b[16..144]
+                .chunks_exact(32)
+                .zip(y[..256].chunks_exact_mut(64))
+                .enumerate()
+            {
+                let (sc1, m1) = scale_min_k4(2 * i, scales);
+                let (sc2, m2) = scale_min_k4(2 * i + 1, scales);
                 let (d1, mm1) = (d * sc1 as f32, dmin * m1 as f32);
                 let (d2, mm2) = (d * sc2 as f32, dmin * m2 as f32);
+                let q: &[u8; 32] = q.try_into().expect("block size");
+                let (lo, hi) = y.split_at_mut(32);
                 for l in 0..32 {
-                    y[yi + l] = d1 * (q[l] & 0x0F) as f32 - mm1;
-                    y[yi + 32 + l] = d2 * (q[l] >> 4) as f32 - mm2;
+                    lo[l] = d1 * (q[l] & 0x0F) as f32 - mm1;
+                    hi[l] = d2 * (q[l] >> 4) as f32 - mm2;
                 }
-                q = &q[32..];
-                is += 2;
-                yi += 64;
             }
         }
         GgmlType::Q6K => {
