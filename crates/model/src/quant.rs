@@ -205,10 +205,15 @@ pub fn dequantize_block(ty: GgmlType, b: &[u8], y: &mut [f32]) {
         }
         GgmlType::Q6K => {
             let d = h(b, 208);
-            let (mut ql, mut qh) = (&b[0..128], &b[128..192]);
-            let mut sc: &[u8] = &b[192..208];
             for n in 0..2 {
-                let y = &mut y[n * 128..];
+                let ql: &[u8; 64] = b[n * 64..n * 64 + 64].try_into().expect("block size");
+                let qh: &[u8; 32] = b[128 + n * 32..160 + n * 32]
+                    .try_into()
+                    .expect("block size");
+                let sc: &[u8; 8] = b[192 + n * 8..200 + n * 8].try_into().expect("block size");
+                let y: &mut [f32; 128] = (&mut y[n * 128..n * 128 + 128])
+                    .try_into()
+                    .expect("block size");
                 for l in 0..32 {
                     let is = l / 16;
                     let q1 = ((ql[l] & 0x0F) | ((qh[l] & 3) << 4)) as i32 - 32;
@@ -220,9 +225,6 @@ pub fn dequantize_block(ty: GgmlType, b: &[u8], y: &mut [f32]) {
                     y[l + 64] = d * (sc[is + 4] as i8) as f32 * q3 as f32;
                     y[l + 96] = d * (sc[is + 6] as i8) as f32 * q4 as f32;
                 }
-                ql = &ql[64..];
-                qh = &qh[32..];
-                sc = &sc[8..];
             }
         }
         GgmlType::F32 | GgmlType::F16 | GgmlType::BF16 => dequantize(ty, b, y),
