@@ -241,8 +241,12 @@ test("a Hugging Face folder is described before loading, loads with progress, is
     }
     // Deleting it frees the storage.
     await page.click("nav button[data-page='run']");
-    for (let k = 0; k < 2; k++) await page.click("#stored-models button[title^='delete'] >> nth=0");
-    await page.waitForFunction(() => !document.querySelector("#stored-models .stored-model"), null, { timeout: 30_000 });
+    // One at a time: each click waits for the list to shrink (a second click before the re-render would
+    // hit the same entry again).
+    for (let left = 2; left > 0; left--) {
+      await page.click("#stored-models button[title^='delete'] >> nth=0");
+      await page.waitForFunction((n) => document.querySelectorAll("#stored-models .stored-model").length === n, left - 1, { timeout: 30_000 });
+    }
   } finally {
     await context.close();
   }
