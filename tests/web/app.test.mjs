@@ -222,9 +222,12 @@ test("a Hugging Face folder is described before loading, loads with progress, is
     assert.ok(preview, `no description before loading; saw ${JSON.stringify(seen.lines)}`);
     assert.ok(preview.includes(`llama · 135M parameters · F32 · files ${(all / 1e6).toFixed(1)} MB · about ${(weights / 1e6).toFixed(0)} MB in memory`), preview);
     assert.equal(seen.progress, weights, "the progress bar reached the size of the weights");
-    // Kept in this browser: listed with its size after a reload, and loads from there.
+    // Kept in this browser: listed with its size (once the copy into storage has finished), still there
+    // after a reload, and loads from there.
+    const listed = `#stored-models:has-text('hf-model (${(all / 1e6).toFixed(0)} MB)')`;
+    await page.waitForSelector(listed, { timeout: 60_000 });
     await page.reload();
-    await page.waitForSelector(`#stored-models:has-text('hf-model (${(all / 1e6).toFixed(0)} MB)')`, { timeout: 30_000 });
+    await page.waitForSelector(listed, { timeout: 30_000 });
     await page.waitForSelector("#run:not([disabled])", { timeout: 60_000 });
     await page.click("#stored-models .stored-model:has-text('hf-model')");
     await page.waitForSelector("#model-info:has-text('loaded in')", { timeout: 300_000 });
