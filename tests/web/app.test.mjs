@@ -66,24 +66,46 @@ async function setLimit(page, n) {
   await page.dispatchEvent("#limit", "change");
 }
 
-// Per-item predictions and accuracy of the run saved in IndexedDB (the same records the page shows).
-async function savedRun(page) {
+// Every run in the library (IndexedDB "bedside": `run:<hash>` descriptions, `rec:<hash>:<index>`
+// records), newest first: [{ meta, records }].
+async function libraryRuns(page) {
   return page.evaluate(() => new Promise((resolve, reject) => {
     const r = indexedDB.open("bedside", 1);
     r.onsuccess = () => {
-      const g = r.result.transaction("kv").objectStore("kv").get("run");
-      g.onsuccess = () => resolve(JSON.parse(g.result));
-      g.onerror = () => reject(g.error);
+      const s = r.result.transaction("kv").objectStore("kv");
+      const k = s.getAllKeys(), v = s.getAll();
+      k.onerror = v.onerror = () => reject(k.error || v.error);
+      v.onsuccess = () => {
+        const all = k.result.map((key, i) => [key, v.result[i]]);
+        const runs = all.filter(([key]) => key.startsWith("run:")).map(([key, val]) => {
+          const meta = JSON.parse(val);
+          const prefix = `rec:${meta.header.config_hash}:`;
+          const records = all.filter(([rk]) => rk.startsWith(prefix)).map(([, rv]) => JSON.parse(rv));
+          return { meta, header: meta.header, records };
+        });
+        runs.sort((a, b) => b.meta.created_ms - a.meta.created_ms);
+        resolve(runs);
+      };
     };
     r.onerror = () => reject(r.error);
   }));
 }
 
-function cliRun(limit, model = "models/SmolLM2-135M-Instruct.Q4_1.gguf") {
+// The newest run in the library, once it holds `atLeast` records (records are written as they arrive,
+// so the last may still be on its way when the page shows the result).
+async function savedRun(page, atLeast = 0) {
+  for (let i = 0; ; i++) {
+    const run = (await libraryRuns(page))[0];
+    if ((run && run.records.length >= atLeast) || i >= 50) return run;
+    await page.waitForTimeout(200);
+  }
+}
+
+function cliRun(limit, model = "models/SmolLM2-135M-Instruct.Q4_1.gguf", extra = [], bench = "mmlu-medical") {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bedside-cli-")), "run.jsonl");
-  execFileSync(bedside, ["eval", "--model", path.join(root, model), "--bench", path.join(root, "data/samples/mmlu-medical"), "--limit", String(limit), "--out", out, "--quiet"]);
+  execFileSync(bedside, ["eval", "--model", path.join(root, model), "--bench", path.join(root, "data/samples", bench), "--limit", String(limit), "--out", out, "--quiet", ...extra]);
   const lines = fs.readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l));
-  return { header: lines[0], records: lines.slice(1) };
+  return { header: lines[0], records: lines.slice(1), file: out };
 }
 
 function nonBlankPng(buf) {
@@ -132,7 +154,7 @@ test("runs the bundled sample with the bundled model on the CPU; same result as 
     const cli = cliRun(LIMIT);
     const correct = cli.records.filter((r) => r.correct).length;
     assert.equal(shown, `${(100 * correct / cli.records.length).toFixed(1)}%`);
-    const saved = await savedRun(page);
+    const saved = await savedRun(page, LIMIT);
     assert.equal(saved.records.length, LIMIT);
     assert.equal(saved.header.config_hash, cli.header.config_hash, "the browser and the CLI ran the same configuration");
     for (const [a, b] of saved.records.map((r, i) => [r, cli.records[i]])) {
@@ -159,6 +181,10 @@ test("runs on WebGPU when the browser has an adapter, and continues on the CPU w
   const context = await launch(true);
   try {
     const page = await openApp(context);
+    // Auto takes the CPU on a software adapter such as SwiftShader, and says so.
+    await page.waitForSelector("#backend:has-text('software')", { timeout: 60_000 });
+    assert.match(await page.textContent("#backend"), /slower than the CPU here/);
+    await page.selectOption("#backend-choice", "gpu");
     const n = 3;
     await setLimit(page, n);
     const t0 = Date.now();
@@ -171,7 +197,7 @@ test("runs on WebGPU when the browser has an adapter, and continues on the CPU w
     await page.waitForSelector("#card-accuracy", { timeout: 600_000 });
     const after = await page.textContent("#backend");
     assert.match(after, /after the GPU failed/);
-    const saved = await savedRun(page);
+    const saved = await savedRun(page, 3);
     assert.match(saved.header.backend, /burn-wgpu/);
     const cli = cliRun(n);
     assert.equal(saved.records.length, n);
@@ -235,7 +261,7 @@ test("a Hugging Face folder is described before loading, loads with progress, is
     await setLimit(page, n);
     await page.click("#run");
     await page.waitForSelector("#card-accuracy", { timeout: 600_000 });
-    const saved = await savedRun(page);
+    const saved = await savedRun(page, n);
     const cli = cliRun(n, "models/SmolLM2-135M-Instruct-hf");
     assert.equal(saved.header.config.model.sha256, cli.header.config.model.sha256, "one checkpoint identity in the browser and the CLI");
     assert.deepEqual(saved.records.map((r) => [r.id, r.pred]), cli.records.map((r) => [r.id, r.pred]));
@@ -243,7 +269,7 @@ test("a Hugging Face folder is described before loading, loads with progress, is
       a.scores.forEach((s, k) => assert.ok(Math.abs(s - b.scores[k]) < 1e-3, `item ${a.id} option ${k}: ${s} vs ${b.scores[k]}`));
     }
     // Deleting it frees the storage.
-    await page.click("nav button[data-page='run']");
+    await page.click("nav a[data-page='run']");
     // One at a time: each click waits for the list to shrink (a second click before the re-render would
     // hit the same entry again).
     for (let left = 2; left > 0; left--) {
@@ -266,6 +292,15 @@ test("a malformed shard shows line-numbered errors and the app keeps working", a
     assert.match(text, /broken\.jsonl:2/);
     assert.match(text, /broken\.jsonl:3/);
     assert.ok(await page.isDisabled("#run"), "an invalid benchmark cannot be run");
+    // A CSV is named as such, once, with the fix (not one "invalid JSON" per line).
+    await page.setInputFiles("#bench-files", [{ name: "questions.csv", mimeType: "text/csv", buffer: Buffer.from("id,question,a,b,answer\n1,Which vitamin?,C,D,a\n2,Which drug?,x,y,b\n") }]);
+    await page.waitForSelector("#bench-problems:has-text('questions.csv')", { timeout: 30_000 });
+    const csvProblems = await page.$$eval("#bench-problems li", (l) => l.map((x) => x.textContent));
+    assert.equal(csvProblems.length, 1, csvProblems.join("\n"));
+    assert.match(csvProblems[0], /CSV.*bedside convert/);
+    // On a fresh profile the Probe menu shows "none" (it showed none_of_the_above), and the run uses none.
+    assert.equal(await page.$eval("#probe", (e) => e.value), "");
+    assert.equal(await page.$eval("#probe", (e) => e.options[e.selectedIndex].textContent), "none");
     // Still working: pick a bundled sample again.
     await page.selectOption("#sample", "medmcqa");
     await page.waitForSelector("#bench-summary:has-text('medmcqa')", { timeout: 30_000 });
@@ -275,8 +310,19 @@ test("a malformed shard shows line-numbered errors and the app keeps working", a
     const real = fs.readFileSync(path.join(root, "data/samples/medmcqa/test-000.jsonl"), "utf8").split("\n").slice(0, 3).join("\n") + "\n";
     await page.setInputFiles("#bench-files", [{ name: "mine.jsonl", mimeType: "application/jsonl", buffer: Buffer.from(real) }]);
     await page.waitForSelector("#bench-summary:has-text('mine: 3 items, valid')", { timeout: 30_000 });
+    // Settings persist across a reload, and pages have addresses (reload keeps the page).
+    await page.fill("#shots", "2");
+    await page.dispatchEvent("#shots", "change");
     await page.reload();
     await page.waitForSelector("#stored-benches:has-text('mine')", { timeout: 30_000 });
+    assert.equal(await page.inputValue("#shots"), "2");
+    await page.click("nav a[data-page='privacy']");
+    await page.waitForSelector("#privacy-page");
+    assert.match(page.url(), /#\/privacy$/);
+    await page.reload();
+    await page.waitForSelector("#privacy-page", { timeout: 30_000 });
+    await page.goBack();
+    await page.waitForSelector("#run-page", { timeout: 30_000 });
     // Without --enable-unsafe-webgpu there is no adapter: the CPU path is named.
     await page.waitForSelector("#backend:has-text('no WebGPU adapter')", { timeout: 30_000 });
   } finally {
@@ -294,11 +340,14 @@ test("reload mid-run offers resume and finishes with the uninterrupted result", 
     await page.waitForSelector("#progress[data-done='2']", { timeout: 300_000 });
     await page.reload();
     await page.waitForSelector("#resume-banner", { timeout: 60_000 });
+    // The stored run shows on Results after the reload (it used to vanish: "No run yet").
+    await page.click("nav a[data-page='results']");
+    await page.waitForSelector("#card-accuracy", { timeout: 30_000 });
     const before = await savedRun(page);
     assert.ok(before.records.length >= 2 && before.records.length < n, `saved ${before.records.length} records`);
     await page.click("#resume");
-    await page.waitForSelector("#card-accuracy", { timeout: 600_000 });
-    const saved = await savedRun(page);
+    await page.waitForSelector(`#run-facts [data-fact='items']:text-is('${n} of ${n}')`, { timeout: 600_000 });
+    const saved = await savedRun(page, n);
     assert.equal(saved.records.length, n);
     assert.deepEqual(saved.records.slice(0, before.records.length).map((r) => r.id), before.records.map((r) => r.id), "records from before the reload are kept");
     const cli = cliRun(n);
@@ -309,3 +358,134 @@ test("reload mid-run offers resume and finishes with the uninterrupted result", 
     await context.close();
   }
 });
+
+// Issue 12 end to end: two jobs queued (the second on another benchmark, with a probe and another
+// method, queued while the first runs) and finished one after the other; a model switch mid-run is
+// refused and every record of the first run comes from the first model, with the CLI's predictions;
+// the item view shows the options as the model saw them; the runs survive a reload, are listed,
+// reopened and deleted; a CLI run file imported shows the accuracy `bedside report` prints; the
+// Results page has no horizontal scroll at 390 px; a record costs the same to save at 10 and 1,000.
+test("runs library, job queue, no mixed runs, item view as shown, import, phone layout", async () => {
+  const context = await launch(false);
+  try {
+    const page = await openApp(context);
+    const n = 2;
+    await setLimit(page, n);
+    await page.click("#run");
+    // While the first runs: another benchmark, method and probe, queued.
+    await page.selectOption("#sample", "medqa-4options");
+    await page.waitForSelector("#bench-summary:has-text('medqa-4options')", { timeout: 30_000 });
+    await page.selectOption("#method", "letter");
+    await page.selectOption("#probe", "shuffle");
+    await page.waitForSelector("#run:has-text('Queue this run')", { timeout: 60_000 });
+    await page.click("#run");
+    await page.waitForSelector("#job-2[data-status='queued']", { timeout: 30_000 });
+    // A model switch while the first runs is refused, and says why.
+    await page.waitForSelector("#job-1[data-status='running']", { timeout: 300_000 });
+    await page.setInputFiles("#model-files", [path.join(root, "models/gemma-3-270m-q4_k_m.gguf")]);
+    await page.waitForSelector("#notice:has-text('a run is in progress')", { timeout: 30_000 });
+    await page.waitForSelector("#results-page", { timeout: 900_000 });
+    await page.waitForFunction(() => document.querySelector("[data-fact='items']")?.textContent.startsWith("2 of 2") && document.querySelector("[data-fact='probe']")?.textContent === "shuffle", null, { timeout: 900_000 });
+    let runs = await libraryRuns(page);
+    for (let i = 0; i < 50 && !(runs.length === 2 && runs.every((r) => r.records.length === n && r.meta.finished)); i++) {
+      await page.waitForTimeout(200);
+      runs = await libraryRuns(page);
+    }
+    assert.equal(runs.length, 2);
+    assert.ok(runs.every((r) => r.meta.finished), "both runs are marked finished");
+    const plain = runs.find((r) => r.header.config.method === "loglik");
+    const probed = runs.find((r) => r.header.config.method === "letter");
+    assert.ok(plain && probed, JSON.stringify(runs.map((r) => r.header.config.method)));
+    const cli = cliRun(n);
+    assert.equal(plain.header.config_hash, cli.header.config_hash, "the first run kept its configuration");
+    assert.equal(plain.header.config.model.sha256, cli.header.config.model.sha256, "every record came from the first model");
+    assert.deepEqual(plain.records.map((r) => [r.id, r.pred]), cli.records.map((r) => [r.id, r.pred]));
+    assert.equal(probed.header.config.benchmark.name, "medqa-4options-sample");
+    assert.deepEqual(probed.header.config.probes, ["shuffle"]);
+    assert.equal(probed.records.length, n);
+    // The item view shows the options as presented, with gold on the text the model saw as gold.
+    const source = new Map(fs.readFileSync(path.join(root, "data/samples/medqa-4options/test-000.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).map((i) => [i.id, i]));
+    for (const r of probed.records) {
+      const orig = source.get(r.id);
+      assert.equal(r.presented[r.gold], orig.options[orig.answer], `item ${r.id}: gold follows its text`);
+      await page.click(`#items tr[data-id='${r.id}']`);
+      await page.waitForSelector("#item-detail", { timeout: 10_000 });
+      assert.equal(await page.textContent("#item-detail tr.gold td:nth-child(2)"), r.presented[r.gold]);
+      const shown = await page.$$eval("#detail-options tbody td:nth-child(2)", (t) => t.map((x) => x.textContent));
+      assert.deepEqual(shown, r.presented);
+      assert.equal(await page.textContent("#detail-prompt"), r.prompt);
+      await page.keyboard.press("Escape");
+      await page.waitForSelector("#item-detail", { state: "detached", timeout: 10_000 });
+    }
+    // After switching the benchmark on the Run page, rows still open (the view needs no benchmark).
+    await page.click("nav a[data-page='run']");
+    await page.selectOption("#sample", "pubmedqa");
+    await page.waitForSelector("#bench-summary:has-text('pubmedqa')", { timeout: 30_000 });
+    await page.click("nav a[data-page='results']");
+    await page.click("#items tbody tr >> nth=0");
+    await page.waitForSelector("#item-detail", { timeout: 10_000 });
+    await page.click("#detail-close");
+    // Phone width: no horizontal scroll on Results.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(300);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `Results at 390 px scrolls sideways by ${overflow} px`);
+    await page.screenshot({ path: path.join(artifacts, "results-390.png"), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    // Kept across a reload: the Results page and its run come back; both runs are listed.
+    await page.reload();
+    await page.waitForSelector("#results-page #card-accuracy", { timeout: 60_000 });
+    await page.click("nav a[data-page='runs']");
+    await page.waitForSelector("#runs .run-row >> nth=1", { timeout: 30_000 });
+    assert.equal(await page.locator("#runs .run-row").count(), 2);
+    await page.click(`#runs .run-row[data-hash='${plain.header.config_hash}'] .open-run`);
+    await page.waitForSelector("[data-fact='method']:text-is('loglik')", { timeout: 30_000 });
+    const correct = cli.records.filter((r) => r.correct).length;
+    assert.equal(await page.textContent("#card-accuracy .v"), `${(100 * correct / n).toFixed(1)}%`);
+    // Delete one.
+    await page.click("nav a[data-page='runs']");
+    await page.click(`#runs .run-row[data-hash='${probed.header.config_hash}'] .delete-run`);
+    await page.waitForFunction(() => document.querySelectorAll("#runs .run-row").length === 1, null, { timeout: 30_000 });
+    runs = await libraryRuns(page);
+    assert.deepEqual(runs.map((r) => r.header.config_hash), [plain.header.config_hash]);
+    assert.equal(runs[0].records.length, n, "the other run's records are untouched");
+    // A run file made by the CLI joins the library and opens in Results with `bedside report`'s accuracy.
+    const other = cliRun(3, undefined, ["--method", "letter"]);
+    const printed = execFileSync(bedside, ["report", other.file], { encoding: "utf8" });
+    const acc = printed.match(/^accuracy\s+([0-9.]+%)/m)[1];
+    await page.setInputFiles("#run-files", [other.file]);
+    await page.waitForSelector("#results-page [data-fact='method']:text-is('letter')", { timeout: 30_000 });
+    assert.equal(await page.textContent("#card-accuracy .v"), acc);
+    assert.ok(await page.isVisible("#card-majority"), "a majority baseline next to chance");
+    await page.click("nav a[data-page='runs']");
+    await page.waitForFunction(() => document.querySelectorAll("#runs .run-row").length === 2, null, { timeout: 30_000 });
+    // Saving a record costs the same at 10 and at 1,000 records (each is its own small write).
+    const store = findFile(path.join(dist, "snippets"), "store.js");
+    const timing = await page.evaluate(async (url) => {
+      const m = await import(url);
+      const rec = JSON.stringify({ id: "x", prompt: "Question: ".padEnd(1500, "q"), presented: ["a", "b", "c", "d"], probs: [0.1, 0.2, 0.3, 0.4] });
+      const times = [];
+      for (let i = 0; i < 1000; i++) {
+        const t = performance.now();
+        await m.idb_put(`rec:bench:${String(i).padStart(9, "0")}`, rec);
+        times.push(performance.now() - t);
+      }
+      await m.idb_delete_prefix("rec:bench:");
+      const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+      return { first: mean(times.slice(0, 10)), last: mean(times.slice(990)) };
+    }, origin + "/" + path.relative(dist, store).split(path.sep).join("/"));
+    console.log(`save per record: ${timing.first.toFixed(2)} ms at records 1-10, ${timing.last.toFixed(2)} ms at 991-1000 (ratio ${(timing.last / timing.first).toFixed(2)})`);
+    assert.ok(timing.last < 3 * timing.first + 2, `saving slows down with the run's length: ${JSON.stringify(timing)}`);
+  } finally {
+    await context.close();
+  }
+});
+
+function findFile(dir, name) {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) { const f = findFile(p, name); if (f) return f; }
+    else if (e.name === name) return p;
+  }
+  return null;
+}

@@ -118,3 +118,132 @@ pub fn default_max_tokens(cot: bool) -> usize {
         24
     }
 }
+
+/// Default seed of few-shot sampling, probes and sampling (CLI `--seed`, the app).
+pub const DEFAULT_SEED: u64 = 1234;
+/// Default nucleus of temperature sampling (CLI `--top-p`, the app).
+pub const DEFAULT_TOP_P: f64 = 0.95;
+
+/// What a user chooses for a run, before it is tied to a model and a benchmark: the one place the
+/// defaults live. `bedside eval` and the browser worker both turn settings into a [`RunConfig`] with
+/// [`RunSettings::build`], so the same choices give the same configuration hash everywhere.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunSettings {
+    /// `auto` (from the manifest) or a template name.
+    pub format: String,
+    pub method: Method,
+    pub shots: usize,
+    /// `None`: `first` for the mmlu template (lm-eval's `first_n`), `random` otherwise.
+    pub fewshot: Option<FewshotSampler>,
+    pub chat: bool,
+    pub cot: bool,
+    pub samples: usize,
+    pub temperature: f64,
+    pub top_p: f64,
+    /// `None`: [`default_max_tokens`].
+    pub max_tokens: Option<usize>,
+    pub seed: u64,
+    pub split: String,
+    pub probes: Vec<String>,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings {
+            format: "auto".into(),
+            method: Method::Loglik,
+            shots: 0,
+            fewshot: None,
+            chat: false,
+            cot: false,
+            samples: 1,
+            temperature: 0.0,
+            top_p: DEFAULT_TOP_P,
+            max_tokens: None,
+            seed: DEFAULT_SEED,
+            split: "test".into(),
+            probes: Vec::new(),
+        }
+    }
+}
+
+impl RunSettings {
+    /// Check the settings that make no sense together, with the fix.
+    pub fn check(&self) -> Result<(), String> {
+        for p in &self.probes {
+            if !bedside_bench::probes::PROBES.contains(&p.as_str()) {
+                return Err(format!(
+                    "unknown probe `{p}`; expected one of: {}",
+                    bedside_bench::probes::PROBES.join(", ")
+                ));
+            }
+        }
+        if self.samples == 0 {
+            return Err("--samples must be at least 1".into());
+        }
+        if self.samples > 1 && self.temperature <= 0.0 {
+            return Err(format!("--samples {} with greedy decoding gives {} identical answers; set --temperature (e.g. 0.7)", self.samples, self.samples));
+        }
+        if self.method != Method::Generate && (self.cot || self.samples > 1) {
+            return Err("--cot and --samples apply to --method generate".into());
+        }
+        Ok(())
+    }
+
+    /// The full configuration of a run of `model` on `bench` (whose content hash is `bench_hash`).
+    pub fn build(
+        &self,
+        model: ModelRef,
+        bench: &bedside_bench::Benchmark,
+        bench_hash: &str,
+    ) -> Result<RunConfig, String> {
+        self.check()?;
+        let template = Template::resolve(&self.format, bench)?;
+        Ok(RunConfig {
+            model,
+            benchmark: BenchmarkRef {
+                name: bench.manifest.name.clone(),
+                hash: bench_hash.to_string(),
+                split: self.split.clone(),
+            },
+            template,
+            method: self.method,
+            shots: self.shots,
+            fewshot: self.fewshot.unwrap_or(if template.shots_first_n_same_subject() {
+                FewshotSampler::FirstN
+            } else {
+                FewshotSampler::Random
+            }),
+            chat: self.chat,
+            cot: self.cot,
+            samples: self.samples,
+            temperature: self.temperature,
+            top_p: self.top_p,
+            max_tokens: self.max_tokens.unwrap_or(default_max_tokens(self.cot)),
+            seed: self.seed,
+            probes: self.probes.clone(),
+        })
+    }
+}
+
+/// Fields of two configurations that differ, as `field: old -> new` (why a resume was refused).
+pub fn config_diff(old: &RunConfig, new: &RunConfig) -> Vec<String> {
+    let (o, n) = (
+        serde_json::to_value(old).unwrap_or_default(),
+        serde_json::to_value(new).unwrap_or_default(),
+    );
+    let mut out = Vec::new();
+    if let (Some(o), Some(n)) = (o.as_object(), n.as_object()) {
+        for (k, v) in n {
+            if o.get(k) != Some(v) {
+                out.push(format!(
+                    "{k}: {} -> {}",
+                    o.get(k).map(|x| x.to_string()).unwrap_or("(none)".into()),
+                    v
+                ));
+            }
+        }
+    }
+    out
+}

@@ -139,6 +139,40 @@ pub fn plan(
     })
 }
 
+/// Why an item could not be evaluated: the item itself (recorded as `failed` with the reason), or the
+/// device (the GPU was lost: not the item's fault, so the caller can move to another backend and
+/// evaluate it again).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    Item(String),
+    Device(String),
+}
+
+impl From<String> for Failure {
+    fn from(m: String) -> Self {
+        Failure::Item(m)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(m: &str) -> Self {
+        Failure::Item(m.to_string())
+    }
+}
+
+impl From<bedside_model::ModelError> for Failure {
+    fn from(e: bedside_model::ModelError) -> Self {
+        match e {
+            bedside_model::ModelError::Device { .. } => Failure::Device(e.to_string()),
+            other => Failure::Item(other.to_string()),
+        }
+    }
+}
+
+/// The device failed while evaluating an item; the item has no record yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceFailure(pub String);
+
 /// A clock in milliseconds (the browser passes `performance.now`).
 pub type Clock = fn() -> f64;
 
@@ -170,6 +204,19 @@ fn softmax(xs: &[f64]) -> Vec<f64> {
     let e: Vec<f64> = xs.iter().map(|x| (x - m).exp()).collect();
     let s: f64 = e.iter().sum();
     e.into_iter().map(|x| x / s).collect()
+}
+
+/// How many leading tokens every continuation shares (0 for fewer than two).
+fn shared_prefix_len(conts: &[Vec<u32>]) -> usize {
+    let Some(first) = conts.first() else {
+        return 0;
+    };
+    if conts.len() < 2 {
+        return 0;
+    }
+    (0..first.len())
+        .take_while(|&i| conts.iter().all(|c| c.get(i) == Some(&first[i])))
+        .count()
 }
 
 fn first_max(xs: &[f64]) -> Option<usize> {
@@ -228,10 +275,25 @@ impl<'m, B: Backend> Evaluator<'m, B> {
     }
 
     /// Evaluate one item. Asynchronous because reading results back from WebGPU can only be awaited.
+    /// A device failure becomes a `failed` record (the CLI's behaviour); see
+    /// [`Evaluator::evaluate_checked`] to handle it instead.
     pub async fn evaluate_async(&self, plan: &Plan, p: &PlannedItem) -> ItemRecord {
         let t0 = (self.clock)();
+        match self.evaluate_checked(plan, p).await {
+            Ok(rec) => rec,
+            Err(DeviceFailure(e)) => {
+                let mut rec = self.blank_record(p);
+                rec.error = Some(e);
+                rec.latency_ms = (self.clock)() - t0;
+                rec
+            }
+        }
+    }
+
+    /// A record of `p` before evaluation (failed, no scores), holding what the model is shown.
+    fn blank_record(&self, p: &PlannedItem) -> ItemRecord {
         let item = &p.item;
-        let mut rec = ItemRecord {
+        ItemRecord {
             index: p.index,
             id: item.id.clone(),
             shard: p.shard.clone(),
@@ -258,27 +320,45 @@ impl<'m, B: Backend> Evaluator<'m, B> {
             extra_tokens: 0,
             latency_ms: 0.0,
             error: None,
-        };
+            presented: item.options.clone(),
+            prompt: String::new(),
+        }
+    }
+
+    /// Evaluate one item; `Err` when the device failed (the item can be evaluated again elsewhere).
+    pub async fn evaluate_checked(
+        &self,
+        plan: &Plan,
+        p: &PlannedItem,
+    ) -> Result<ItemRecord, DeviceFailure> {
+        let t0 = (self.clock)();
+        let item = &p.item;
+        let mut rec = self.blank_record(p);
         let result = match self.prompt(plan, p) {
             Ok(prompt) => {
                 rec.prompt_hash = hex::encode(&Sha256::digest(prompt.context.as_bytes())[..8]);
+                rec.prompt = prompt.context.clone();
                 match self.cfg.method {
                     Method::Loglik | Method::Letter => self.score(&prompt, &mut rec).await,
                     Method::Generate => self.generate(item, &prompt, &mut rec).await,
                 }
             }
-            Err(e) => Err(e),
+            Err(e) => Err(Failure::Item(e)),
         };
-        if let Err(e) = result {
-            rec.status = Status::Failed;
-            rec.correct = false;
-            rec.error = Some(e);
+        match result {
+            Ok(()) => {}
+            Err(Failure::Device(e)) => return Err(DeviceFailure(e)),
+            Err(Failure::Item(e)) => {
+                rec.status = Status::Failed;
+                rec.correct = false;
+                rec.error = Some(e);
+            }
         }
         rec.latency_ms = (self.clock)() - t0;
-        rec
+        Ok(rec)
     }
 
-    async fn score(&self, prompt: &Prompt, rec: &mut ItemRecord) -> Result<(), String> {
+    async fn score(&self, prompt: &Prompt, rec: &mut ItemRecord) -> Result<(), Failure> {
         let (ctx_text, _) = split_trailing_space(&prompt.context, "");
         let ctx = self.encode_context(&ctx_text);
         if ctx.is_empty() {
@@ -297,10 +377,10 @@ impl<'m, B: Backend> Evaluator<'m, B> {
             })
             .collect();
         if let Some(i) = conts.iter().position(Vec::is_empty) {
-            return Err(format!(
+            return Err(Failure::Item(format!(
                 "option {} (`{}`) encodes to no tokens after the prompt",
                 i, prompt.continuations[i]
-            ));
+            )));
         }
         rec.prompt_tokens = ctx.len();
         let scores: Vec<f64> = if self.naive {
@@ -311,27 +391,44 @@ impl<'m, B: Backend> Evaluator<'m, B> {
                     self.model
                         .score_naive_async(&ctx, c)
                         .await
-                        .map_err(|e| e.to_string())?
+                        ?
                         .iter()
                         .sum(),
                 );
             }
             scores
         } else {
-            let prefix = self
-                .model
-                .prefix_async(&ctx)
-                .await
-                .map_err(|e| e.to_string())?;
             match self.cfg.method {
                 Method::Letter => {
+                    // The letter is scored where the options first differ. Tokens every option's
+                    // continuation starts with (the newline a chat template ends with, moved into the
+                    // continuation by lm-eval's whitespace rule) are part of the context: scoring the
+                    // first continuation token would score that shared newline, the same for every
+                    // option (a uniform distribution and always "A").
+                    let shared = shared_prefix_len(&conts);
+                    let mut letter_ctx = ctx.clone();
+                    letter_ctx.extend_from_slice(&conts[0][..shared]);
+                    rec.prompt_tokens = letter_ctx.len();
                     rec.extra_tokens = 0;
+                    if conts.iter().any(|c| c.len() <= shared) {
+                        return Err("two options encode to the same tokens after the prompt; use --method loglik".into());
+                    }
+                    let prefix = self
+                        .model
+                        .prefix_async(&letter_ctx)
+                        .await
+                        ?;
                     conts
                         .iter()
-                        .map(|c| bedside_model::scoring::log_prob(&prefix.last_logits, c[0]))
+                        .map(|c| bedside_model::scoring::log_prob(&prefix.last_logits, c[shared]))
                         .collect()
                 }
                 _ => {
+                    let prefix = self
+                        .model
+                        .prefix_async(&ctx)
+                        .await
+                        ?;
                     rec.extra_tokens = conts.iter().map(|c| c.len() - 1).sum();
                     let mut scores = Vec::with_capacity(conts.len());
                     for c in &conts {
@@ -339,7 +436,7 @@ impl<'m, B: Backend> Evaluator<'m, B> {
                             .model
                             .score_continuation_async(&prefix, c)
                             .await
-                            .map_err(|e| e.to_string())?;
+                            ?;
                         scores.push(lp.iter().sum());
                     }
                     scores
@@ -372,7 +469,7 @@ impl<'m, B: Backend> Evaluator<'m, B> {
         item: &Item,
         prompt: &Prompt,
         rec: &mut ItemRecord,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let ctx = self.encode_context(&prompt.context);
         rec.prompt_tokens = ctx.len();
         let stops: &[&str] = if self.cfg.cot {
@@ -384,7 +481,7 @@ impl<'m, B: Backend> Evaluator<'m, B> {
             .model
             .prefix_async(&ctx)
             .await
-            .map_err(|e| e.to_string())?;
+            ?;
         let samples = self.cfg.samples.max(1);
         let mut votes = vec![0usize; rec.options];
         let mut values: Vec<f64> = Vec::new();
@@ -423,7 +520,7 @@ impl<'m, B: Backend> Evaluator<'m, B> {
                 self.model
                     .step_async(&mut state, next)
                     .await
-                    .map_err(|e| e.to_string())?;
+                    ?;
             }
             rec.extra_tokens += out.len();
             let answer = cut_at_stop(&text, stops).0.to_string();

@@ -3,7 +3,7 @@
 //! and the per-item table.
 
 use crate::record::{ItemRecord, Status};
-use crate::report::{Report, CALIBRATION_BINS};
+use crate::report::Report;
 use bedside_bench::task::option_letter;
 
 fn esc(s: &str) -> String {
@@ -99,6 +99,21 @@ pub fn reliability_chart(r: &Report) -> String {
             y(acc)
         );
     }
+    for t in [0.0, 0.25, 0.5, 0.75, 1.0] {
+        s += &format!(
+            r##"<line x1="{0:.1}" x2="{0:.1}" y1="{1:.1}" y2="{2:.1}" stroke="#999"/><text x="{0:.1}" y="{3:.1}" font-size="9" text-anchor="middle">{4:.0}%</text><line x1="{5:.1}" x2="{6:.1}" y1="{7:.1}" y2="{7:.1}" stroke="#999"/><text x="{8:.1}" y="{9:.1}" font-size="9" text-anchor="end">{4:.0}%</text>"##,
+            sc(t),
+            y(0.0),
+            y(0.0) + 4.0,
+            y(0.0) + 13.0,
+            t * 100.0,
+            sc(0.0) - 4.0,
+            sc(0.0),
+            y(t),
+            sc(0.0) - 5.0,
+            y(t) + 3.0
+        );
+    }
     s += &format!(
         r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle">confidence</text><text x="10" y="{:.1}" font-size="11" transform="rotate(-90 10 {:.1})" text-anchor="middle">accuracy</text></svg>"##,
         size / 2.0,
@@ -116,7 +131,7 @@ pub fn positions_chart(r: &Report) -> String {
     }
     let total_g: usize = r.gold_positions.iter().sum();
     let total_p: usize = r.pred_positions.iter().sum();
-    let (w, h, pad) = (60.0 * k as f64 + 40.0, 200.0, 24.0);
+    let (w, h, pad) = ((60.0 * k as f64 + 40.0).max(260.0), 200.0, 24.0);
     let max = r
         .gold_positions
         .iter()
@@ -137,11 +152,13 @@ pub fn positions_chart(r: &Report) -> String {
             let share = v as f64 / tot.max(1) as f64;
             let bh = share / max * (h - 2.0 * pad);
             s += &format!(
-                r#"<rect x="{:.1}" y="{:.1}" width="22" height="{bh:.1}" fill="{color}"><title>{what} {}: {v} ({})</title></rect>"#,
+                r#"<rect x="{:.1}" y="{:.1}" width="22" height="{bh:.1}" fill="{color}"><title>{what} {}: {v} ({})</title></rect><text x="{:.1}" y="{:.1}" font-size="10" text-anchor="middle">{v}</text>"#,
                 x0 + j as f64 * 24.0,
                 h - pad - bh,
                 option_letter(i),
-                pct(share)
+                pct(share),
+                x0 + j as f64 * 24.0 + 11.0,
+                h - pad - bh - 3.0
             );
         }
         s += &format!(
@@ -151,6 +168,13 @@ pub fn positions_chart(r: &Report) -> String {
             option_letter(i)
         );
     }
+    s += &format!(
+        r##"<line x1="26" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#999"/><rect x="30" y="2" width="10" height="10" fill="#7f8c8d"/><text x="43" y="11" font-size="10">gold</text><rect x="80" y="2" width="10" height="10" fill="#4a7fb5"/><text x="93" y="11" font-size="10">predicted (counts of {} items)</text>"##,
+        w - 4.0,
+        h - pad,
+        h - pad,
+        total_g
+    );
     s + "</svg>"
 }
 
@@ -177,60 +201,30 @@ pub fn subject_chart(r: &Report) -> String {
 
 /// The whole report page. `records` fill the per-item table.
 pub fn render(r: &Report, records: &[ItemRecord]) -> String {
-    let mut cards = Vec::new();
-    let card = |title: &str, value: String, note: String| {
-        format!(
-            r#"<div class="card"><div class="t">{}</div><div class="v">{}</div><div class="n">{}</div></div>"#,
-            esc(title),
-            esc(&value),
-            esc(&note)
-        )
+    let cards: Vec<String> = crate::cards::cards(r)
+        .iter()
+        .map(|c| {
+            format!(
+                r#"<div class="card{}" title="{}"><div class="t">{}</div><div class="v">{}</div><div class="n">{}</div><div class="x">{}</div></div>"#,
+                if c.alarm { " alarm" } else { "" },
+                esc(&c.explain),
+                esc(c.title),
+                esc(&c.value),
+                esc(&c.note),
+                esc(&c.explain)
+            )
+        })
+        .collect();
+    let warnings: String = r
+        .warnings
+        .iter()
+        .map(|w| format!("<li>{}</li>", esc(&w.message())))
+        .collect();
+    let warnings = if warnings.is_empty() {
+        String::new()
+    } else {
+        format!(r#"<ul class="warnings">{warnings}</ul>"#)
     };
-    cards.push(card(
-        "Accuracy",
-        r.accuracy.map(pct).unwrap_or("-".into()),
-        format!(
-            "{}/{} · 95% CI {}",
-            r.correct,
-            r.answered,
-            r.wilson
-                .map(|i| format!("{}–{}", pct(i.low), pct(i.high)))
-                .unwrap_or_default()
-        ),
-    ));
-    if let Some(c) = &r.chance {
-        cards.push(card(
-            "Chance baseline",
-            pct(c.expected_accuracy),
-            if c.beats_chance {
-                format!("beats chance (p = {:.1e})", c.p_value)
-            } else {
-                "NOT distinguishable from chance".into()
-            },
-        ));
-    }
-    if let Some(a) = r.acc_norm {
-        cards.push(card("acc_norm", pct(a), "per-character normalised".into()));
-    }
-    if let Some(c) = &r.calibration {
-        cards.push(card(
-            "ECE",
-            format!("{:.3}", c.ece),
-            format!("{CALIBRATION_BINS} bins · Brier {:.3}", c.brier),
-        ));
-    }
-    cards.push(card(
-        "Items",
-        r.items.to_string(),
-        format!("{} unextractable · {} failed", r.unextractable, r.failed),
-    ));
-    cards.push(card(
-        "Time",
-        format!("{:.1} s", r.seconds),
-        r.items_per_s
-            .map(|x| format!("{x:.2} items/s"))
-            .unwrap_or_default(),
-    ));
     let mut rows = String::new();
     for rec in records {
         let letter = |i: Option<usize>| {
@@ -283,10 +277,12 @@ h1{{font-size:1.3rem}} h2{{font-size:1.05rem;margin-top:2rem}}
 table{{border-collapse:collapse;width:100%;font-size:.8rem}} td,th{{border-bottom:1px solid #eee;padding:.2rem .4rem;text-align:left;vertical-align:top}}
 tr.wrong td:nth-child(5){{color:#c0392b}} tr.correct td:nth-child(5){{color:#1e8449}} tr.unextractable td:nth-child(5),tr.failed td:nth-child(5){{color:#b9770e}}
 .m{{font-family:ui-monospace,monospace}} .meta{{color:#555;font-size:.85rem}}
+.x{{font-size:.7rem;color:#666;max-width:220px;margin-top:.3rem}} .alarm{{border-color:#c0392b}} .alarm .v{{color:#c0392b}}
+.warnings{{border-left:4px solid #c0392b;background:#fdf2f0;padding:.5rem 1.5rem;font-size:.9rem}}
 </style></head><body>
 <h1>{model} on {bench}</h1>
 <p class="meta">split {split} · method {method} · template {template} · {shots}-shot{chat}{probes} · config {hash}</p>
-<div class="cards">{cards}</div>
+{warnings}<div class="cards">{cards}</div>
 <h2>Accuracy by subject (95% Wilson intervals; dashed line: chance)</h2>
 {subject_chart}
 <h2>Reliability diagram</h2>
@@ -314,6 +310,7 @@ tr.wrong td:nth-child(5){{color:#c0392b}} tr.correct td:nth-child(5){{color:#1e8
         },
         hash = &r.config_hash[..12.min(r.config_hash.len())],
         cards = cards.join(""),
+        warnings = warnings,
         subject_chart = subject_chart(r),
         reliability = reliability_chart(r),
         positions = positions_chart(r),

@@ -3,6 +3,7 @@
 //! prompt shared across options, letter probabilities, or generation with answer extraction) -> per-item
 //! records (a resumable JSONL) -> reports (text, JSON, self-contained HTML).
 
+pub mod cards;
 pub mod config;
 pub mod engine;
 pub mod extract;

@@ -115,6 +115,13 @@ pub struct ItemRecord {
     pub latency_ms: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The option texts as the model was shown them (after probes: shuffled, replaced), in the order
+    /// `gold`, `pred`, `scores` and `probs` refer to. Empty in run files of Bedside before 0.2.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub presented: Vec<String>,
+    /// The exact context text the model was given (few-shot examples and chat template included).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub prompt: String,
 }
 
 impl ItemRecord {

@@ -30,6 +30,59 @@ pub struct Calibration {
     pub reliability: Vec<ReliabilityBin>,
 }
 
+/// Always giving the most common gold answer: the score a model gets with no knowledge at all when the
+/// answers are unbalanced (PubMedQA's test split is 55% "yes").
+#[derive(Debug, Clone, Serialize)]
+pub struct MajorityBaseline {
+    /// The most common gold answer: its option text when it is the same on every item (`yes`),
+    /// otherwise its letter (`B`).
+    pub answer: String,
+    pub option: usize,
+    /// Its share of the answered items.
+    pub accuracy: f64,
+    pub items: usize,
+    /// The run's accuracy is below this baseline.
+    pub below: bool,
+}
+
+/// Something in a run that makes its score misleading, with what to do about it. Typed, so the CLI,
+/// the HTML report and the app say the same thing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Warning {
+    /// Generation produced empty text on every item.
+    NoOutput { items: usize, chat: bool },
+    /// Most generated answers could not be read as an option.
+    MostlyUnextractable { unextractable: usize, items: usize },
+    /// Every scored item gave each option the same probability: the scores did not depend on the
+    /// options (a scoring defect, or options that encode alike).
+    UniformProbabilities { items: usize },
+    /// Every answer was the same option.
+    SamePrediction { answer: String, items: usize },
+    /// Accuracy not above what guessing gives.
+    NotAboveChance { accuracy: f64, chance: f64 },
+    /// Accuracy below always giving the most common answer.
+    BelowMajority { accuracy: f64, majority: f64, answer: String },
+    /// Some items could not be evaluated.
+    Failed { failed: usize, items: usize },
+}
+
+impl Warning {
+    /// One plain sentence: what happened, and what to do.
+    pub fn message(&self) -> String {
+        match self {
+            Warning::NoOutput { items, chat: false } => format!("the model generated no text on any of the {items} items (all unextractable): an instruction-tuned model usually answers only inside its chat template; turn on the chat template (`--chat`, or \"chat template\" in the app)"),
+            Warning::NoOutput { items, chat: true } => format!("the model generated no text on any of the {items} items, even with its chat template; try --method loglik, or more --max-tokens"),
+            Warning::MostlyUnextractable { unextractable, items } => format!("{unextractable} of {items} generated answers could not be read as an option; accuracy counts only the rest: look at the outputs, or use --method loglik"),
+            Warning::UniformProbabilities { items } => format!("on all {items} items every option got the same probability: the score did not depend on the options, so the accuracy says nothing about the model; try --method loglik"),
+            Warning::SamePrediction { answer, items } => format!("the model answered \"{answer}\" on all {items} items: a position or label preference, not knowledge; compare the answer positions with the gold ones"),
+            Warning::NotAboveChance { accuracy, chance } => format!("accuracy {} is not distinguishable from guessing ({} expected by chance)", pct(*accuracy), pct(*chance)),
+            Warning::BelowMajority { accuracy, majority, answer } => format!("accuracy {} is below always answering \"{answer}\" ({})", pct(*accuracy), pct(*majority)),
+            Warning::Failed { failed, items } => format!("{failed} of {items} items failed (see the errors); they are left out of the accuracy"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub model: String,
@@ -57,6 +110,7 @@ pub struct Report {
     pub accuracy_all_items: Option<f64>,
     pub acc_norm: Option<f64>,
     pub chance: Option<ChanceBaseline>,
+    pub majority: Option<MajorityBaseline>,
     pub subjects: Vec<SubjectScore>,
     pub calibration: Option<Calibration>,
     /// `confusion[gold][pred]` over answered choice items (letters A, B, ...).
@@ -71,6 +125,124 @@ pub struct Report {
     pub prompt_tokens: usize,
     pub extra_tokens: usize,
     pub errors: Vec<(String, String)>,
+    pub warnings: Vec<Warning>,
+}
+
+/// The majority baseline over the answered items with a gold option.
+fn majority_baseline(answered: &[&ItemRecord], accuracy: Option<f64>) -> Option<MajorityBaseline> {
+    let with_gold: Vec<(&ItemRecord, usize)> = answered
+        .iter()
+        .filter(|r| r.options > 0)
+        .filter_map(|r| Some((*r, r.gold?)))
+        .collect();
+    if with_gold.is_empty() {
+        return None;
+    }
+    let k = with_gold.iter().map(|(r, _)| r.options).max().unwrap_or(0);
+    let mut counts = vec![0usize; k.max(1)];
+    for (_, g) in &with_gold {
+        if *g < counts.len() {
+            counts[*g] += 1;
+        }
+    }
+    let (option, best) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, c)| (**c, usize::MAX - i))
+        .map(|(i, c)| (i, *c))?;
+    let texts: Vec<Option<&String>> = with_gold.iter().map(|(r, _)| r.presented.get(option)).collect();
+    let answer = match texts.first().copied().flatten() {
+        Some(t) if texts.iter().all(|x| *x == Some(t)) => t.clone(),
+        _ => option_letter(option).to_string(),
+    };
+    let share = best as f64 / with_gold.len() as f64;
+    Some(MajorityBaseline {
+        answer,
+        option,
+        accuracy: share,
+        items: with_gold.len(),
+        below: accuracy.is_some_and(|a| a < share),
+    })
+}
+
+fn warnings(r: &Report, records: &[ItemRecord], generate: bool) -> Vec<Warning> {
+    let mut w = Vec::new();
+    if generate && !records.is_empty() {
+        let empty = records
+            .iter()
+            .filter(|x| x.status != Status::Failed)
+            .all(|x| x.outputs.iter().all(|o| o.trim().is_empty()));
+        if empty && r.failed < records.len() {
+            w.push(Warning::NoOutput {
+                items: records.len() - r.failed,
+                chat: r.chat,
+            });
+        } else if r.unextractable * 2 > records.len() {
+            w.push(Warning::MostlyUnextractable {
+                unextractable: r.unextractable,
+                items: records.len(),
+            });
+        }
+    }
+    let scored: Vec<&Vec<f64>> = records
+        .iter()
+        .filter(|x| x.status == Status::Scored)
+        .filter_map(|x| x.probs.as_ref())
+        .filter(|p| p.len() > 1)
+        .collect();
+    if !scored.is_empty()
+        && scored
+            .iter()
+            .all(|p| p.iter().all(|x| (x - p[0]).abs() < 1e-9))
+    {
+        w.push(Warning::UniformProbabilities {
+            items: scored.len(),
+        });
+    }
+    let preds: Vec<usize> = records
+        .iter()
+        .filter(|x| x.answered() && x.options > 1)
+        .filter_map(|x| x.pred)
+        .collect();
+    if preds.len() >= 5 && preds.iter().all(|&p| p == preds[0]) {
+        let texts: Vec<Option<&String>> = records
+            .iter()
+            .filter(|x| x.answered() && x.options > 1 && x.pred.is_some())
+            .map(|x| x.presented.get(preds[0]))
+            .collect();
+        let answer = match texts.first().copied().flatten() {
+            Some(t) if texts.iter().all(|x| *x == Some(t)) => t.clone(),
+            _ => option_letter(preds[0]).to_string(),
+        };
+        w.push(Warning::SamePrediction {
+            answer,
+            items: preds.len(),
+        });
+    }
+    if let (Some(a), Some(c)) = (r.accuracy, &r.chance) {
+        if !c.beats_chance {
+            w.push(Warning::NotAboveChance {
+                accuracy: a,
+                chance: c.expected_accuracy,
+            });
+        }
+    }
+    if let (Some(a), Some(m)) = (r.accuracy, &r.majority) {
+        if m.below {
+            w.push(Warning::BelowMajority {
+                accuracy: a,
+                majority: m.accuracy,
+                answer: m.answer.clone(),
+            });
+        }
+    }
+    if r.failed > 0 {
+        w.push(Warning::Failed {
+            failed: r.failed,
+            items: records.len(),
+        });
+    }
+    w
 }
 
 pub fn build(header: &RunHeader, records: &[ItemRecord]) -> Report {
@@ -133,7 +305,9 @@ pub fn build(header: &RunHeader, records: &[ItemRecord]) -> Report {
         }
     }
     let ms: f64 = records.iter().map(|r| r.latency_ms).sum();
-    Report {
+    let accuracy = (n > 0).then(|| correct as f64 / n as f64);
+    let majority = majority_baseline(&answered, accuracy);
+    let mut report = Report {
         model: c.model.name.clone(),
         benchmark: c.benchmark.name.clone(),
         split: c.benchmark.split.clone(),
@@ -155,7 +329,7 @@ pub fn build(header: &RunHeader, records: &[ItemRecord]) -> Report {
             .filter(|r| r.status == Status::Failed)
             .count(),
         correct,
-        accuracy: (n > 0).then(|| correct as f64 / n as f64),
+        accuracy,
         wilson: (n > 0).then(|| wilson_interval(correct as u64, n as u64, DEFAULT_LEVEL)),
         bootstrap: bootstrap_accuracy_interval(
             &flags,
@@ -167,6 +341,7 @@ pub fn build(header: &RunHeader, records: &[ItemRecord]) -> Report {
         acc_norm: (!norm.is_empty())
             .then(|| norm.iter().filter(|&&b| b).count() as f64 / norm.len() as f64),
         chance,
+        majority,
         subjects: by_subject(
             answered.iter().map(|r| (r.subject.as_deref(), r.correct)),
             DEFAULT_LEVEL,
@@ -185,7 +360,10 @@ pub fn build(header: &RunHeader, records: &[ItemRecord]) -> Report {
             .filter_map(|r| Some((r.id.clone(), r.error.clone()?)))
             .take(20)
             .collect(),
-    }
+        warnings: Vec::new(),
+    };
+    report.warnings = warnings(&report, records, c.method == crate::Method::Generate);
+    report
 }
 
 fn pct(x: f64) -> String {
@@ -273,6 +451,15 @@ pub fn render_text(r: &Report) -> String {
             }
         ));
     }
+    if let Some(m) = &r.majority {
+        line(format!(
+            "majority      {}  (always answering \"{}\", the most common gold answer of these {} items){}",
+            pct(m.accuracy),
+            m.answer,
+            m.items,
+            if m.below { ": accuracy is BELOW it" } else { "" }
+        ));
+    }
     if let Some(c) = &r.calibration {
         line(format!(
             "calibration   ECE {:.3} ({} bins) | adaptive ECE {} | Brier {:.3} | mean confidence {} vs accuracy {}",
@@ -351,5 +538,116 @@ pub fn render_text(r: &Report) -> String {
     for (id, e) in &r.errors {
         line(format!("failed item {id}: {e}"));
     }
+    if !r.warnings.is_empty() {
+        line(String::new());
+        for w in &r.warnings {
+            line(format!("warning: {}", w.message()));
+        }
+    }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{BenchmarkRef, ModelRef, RunSettings};
+    use crate::record::RUN_FORMAT;
+
+    fn header(method: crate::Method, chat: bool) -> RunHeader {
+        let cfg = crate::RunConfig {
+            model: ModelRef { name: "m".into(), file: "m.gguf".into(), sha256: "0".into() },
+            benchmark: BenchmarkRef { name: "b".into(), hash: "h".into(), split: "test".into() },
+            template: crate::Template::Generic,
+            method,
+            shots: 0,
+            fewshot: crate::fewshot::FewshotSampler::Random,
+            chat,
+            cot: false,
+            samples: 1,
+            temperature: 0.0,
+            top_p: RunSettings::default().top_p,
+            max_tokens: 24,
+            seed: 1,
+            probes: Vec::new(),
+        };
+        RunHeader {
+            bedside_run: RUN_FORMAT,
+            bedside_version: "test".into(),
+            config_hash: cfg.hash(),
+            config: cfg,
+            slice: None,
+            planned_items: 0,
+            backend: "cpu".into(),
+            merged_from: Vec::new(),
+        }
+    }
+
+    fn rec(i: usize, gold: usize, pred: Option<usize>, presented: &[&str], extra: serde_json::Value) -> ItemRecord {
+        let mut v = serde_json::json!({
+            "index": i, "id": format!("q{i}"), "shard": "s.jsonl", "prompt_hash": "", "options": presented.len(),
+            "pred": pred, "gold": gold, "correct": pred == Some(gold), "status": "scored",
+            "prompt_tokens": 1, "extra_tokens": 0, "latency_ms": 1.0, "presented": presented,
+        });
+        if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        serde_json::from_value(v).unwrap()
+    }
+
+    /// PubMedQA-like answers, 11 of 20 "yes": the majority baseline is 55% "yes"; a model at 50% is
+    /// below it (flagged, with a warning) although it beats a third.
+    #[test]
+    fn majority_baseline_names_the_answer_and_flags_a_score_under_it() {
+        let opts = ["yes", "no", "maybe"];
+        let records: Vec<ItemRecord> = (0..20)
+            .map(|i| {
+                let gold = if i < 11 { 0 } else if i < 17 { 1 } else { 2 };
+                let pred = if i % 2 == 0 { gold } else { (gold + 1) % 3 };
+                rec(i, gold, Some(pred), &opts, serde_json::json!({}))
+            })
+            .collect();
+        let r = build(&header(crate::Method::Loglik, false), &records);
+        let m = r.majority.as_ref().unwrap();
+        assert_eq!((m.answer.as_str(), m.option, m.items), ("yes", 0, 20));
+        assert!((m.accuracy - 0.55).abs() < 1e-12);
+        assert!((r.accuracy.unwrap() - 0.5).abs() < 1e-12);
+        assert!(m.below);
+        assert!(r.warnings.iter().any(|w| matches!(w, Warning::BelowMajority { .. })));
+        assert!(render_text(&r).contains("majority      55.0%  (always answering \"yes\""));
+        // Options whose texts differ per item are named by letter.
+        let mcq: Vec<ItemRecord> = (0..6)
+            .map(|i| rec(i, 1, Some(1), &[&format!("a{i}"), &format!("b{i}")], serde_json::json!({})))
+            .collect();
+        let r = build(&header(crate::Method::Loglik, false), &mcq);
+        assert_eq!(r.majority.as_ref().unwrap().answer, "B");
+        assert!(!r.majority.as_ref().unwrap().below);
+    }
+
+    /// The failure shapes of issue 12 are named, each with what to do.
+    #[test]
+    fn warnings_say_why_a_score_is_empty_or_meaningless() {
+        let opts = ["w", "x", "y", "z"];
+        let empty: Vec<ItemRecord> = (0..5)
+            .map(|i| rec(i, i % 4, None, &opts, serde_json::json!({"status": "unextractable", "outputs": [""]})))
+            .collect();
+        let r = build(&header(crate::Method::Generate, false), &empty);
+        assert_eq!(r.answered, 0);
+        assert_eq!(r.warnings, vec![Warning::NoOutput { items: 5, chat: false }]);
+        assert!(r.warnings[0].message().contains("turn on the chat template"));
+        let cards = crate::cards::cards(&r);
+        assert!(cards[0].alarm && cards[0].note.contains("no item answered"));
+        // Uniform probabilities, always the first option (named by its text, the same on every item).
+        let uniform: Vec<ItemRecord> = (0..6)
+            .map(|i| rec(i, i % 4, Some(0), &opts, serde_json::json!({"probs": [0.25, 0.25, 0.25, 0.25]})))
+            .collect();
+        let r = build(&header(crate::Method::Letter, true), &uniform);
+        assert!(r.warnings.contains(&Warning::UniformProbabilities { items: 6 }));
+        assert!(r.warnings.iter().any(|w| matches!(w, Warning::SamePrediction { answer, items: 6 } if answer == "w")));
+        // A healthy run has none of these.
+        let fine: Vec<ItemRecord> = (0..30)
+            .map(|i| rec(i, i % 4, Some(i % 4), &opts, serde_json::json!({"probs": [0.7, 0.1, 0.1, 0.1]})))
+            .collect();
+        let r = build(&header(crate::Method::Loglik, false), &fine);
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    }
 }

@@ -173,3 +173,80 @@ fn agrees_with_lm_eval_harness_smollm2() {
 fn agrees_with_lm_eval_harness_gemma3() {
     agreement(GEMMA, "gemma3-270m", usize::MAX);
 }
+
+/// Issue 12: under the chat template every option's continuation starts with the newline the
+/// template's assistant turn ends with (lm-eval's whitespace rule moves it into the continuation).
+/// Letter scoring must score the letter after it, not that shared newline: the probabilities then
+/// differ across items and equal the log-likelihood path's (whose sums add the same newline term to
+/// every option, which the softmax cancels) within 1e-4.
+#[test]
+fn letter_under_the_chat_template_scores_the_letter() {
+    let model = load(SMOL);
+    let b = sample("medqa-4options");
+    let mut ll_cfg = config(&b, Method::Loglik, 0);
+    ll_cfg.chat = true;
+    let mut letter_cfg = config(&b, Method::Letter, 0);
+    letter_cfg.chat = true;
+    let p = plan(&b, &ll_cfg, None, Some(4)).unwrap();
+    let ll = Evaluator::new(&model, ll_cfg);
+    let letter = Evaluator::new(&model, letter_cfg);
+    let mut all = Vec::new();
+    for it in &p.items {
+        let (x, y) = (ll.evaluate(&p, it), letter.evaluate(&p, it));
+        assert_eq!(y.status, Status::Scored, "{:?}", y.error);
+        let (px, py) = (x.probs.unwrap(), y.probs.unwrap());
+        for (a, b) in px.iter().zip(&py) {
+            assert!((a - b).abs() < 1e-4, "item {}: loglik {px:?} vs letter {py:?}", it.item.id);
+        }
+        assert!(
+            py.iter().any(|q| (q - 0.25).abs() > 1e-3),
+            "item {}: uniform letter probabilities {py:?}",
+            it.item.id
+        );
+        assert_eq!(x.pred, y.pred);
+        all.push(py);
+    }
+    assert!(all.windows(2).any(|w| w[0] != w[1]), "the same probabilities on every item");
+}
+
+/// Issue 12: a record keeps what the model was shown: the options as presented (after a probe) with
+/// gold in that order, and the exact prompt, which lists those options in that order.
+#[test]
+fn records_keep_the_options_as_shown_and_the_prompt() {
+    let model = load(SMOL);
+    let b = sample("medqa-4options");
+    let source: std::collections::HashMap<String, bedside_bench::Item> = test_items(&b)
+        .into_iter()
+        .map(|i| (i.id.clone(), i))
+        .collect();
+    for probe in ["shuffle", "none_of_the_above"] {
+        let mut cfg = config(&b, Method::Loglik, 0);
+        cfg.probes = vec![probe.into()];
+        let p = plan(&b, &cfg, None, Some(5)).unwrap();
+        let ev = Evaluator::new(&model, cfg);
+        let mut moved = 0;
+        for it in &p.items {
+            let r = ev.evaluate(&p, it);
+            let orig = &source[&r.id];
+            let gold = r.gold.unwrap();
+            assert_eq!(r.presented, it.item.options, "{probe} {}", r.id);
+            match probe {
+                "shuffle" => {
+                    assert_eq!(r.presented[gold], orig.options[orig.answer.index().unwrap()]);
+                    moved += (r.presented != orig.options) as usize;
+                }
+                _ => assert_eq!(r.presented[gold], "None of the above"),
+            }
+            let mut at = 0;
+            for (i, o) in r.presented.iter().enumerate() {
+                let line = format!("{}. {o}\n", bedside_bench::task::option_letter(i));
+                let found = r.prompt[at..].find(&line);
+                assert!(found.is_some(), "{probe} {}: `{line}` not in order in the prompt", r.id);
+                at += found.unwrap() + line.len();
+            }
+        }
+        if probe == "shuffle" {
+            assert!(moved >= 3, "shuffle moved options on only {moved} of 5 items");
+        }
+    }
+}

@@ -39,8 +39,3 @@ impl fmt::Display for ModelError {
 impl std::error::Error for ModelError {}
 
 pub type Result<T> = std::result::Result<T, ModelError>;
-
-/// Whether an error message (as stored in a record) is a [`ModelError::Device`] failure.
-pub fn is_device_error(message: &str) -> bool {
-    message.starts_with("device error: ")
-}

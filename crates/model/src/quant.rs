@@ -104,7 +104,6 @@ pub fn ggml_type_name(id: u32) -> String {
         .map_or_else(|| format!("type id {id}"), |(_, n)| n.to_string())
 }
 
-#[inline]
 #[inline(always)]
 fn h(b: &[u8], at: usize) -> f32 {
     f16::from_le_bytes([b[at], b[at + 1]]).to_f32()

@@ -26,6 +26,28 @@ export function idb_put(key, value) { return tx("readwrite", (s) => s.put(value,
 export function idb_delete(key) { return tx("readwrite", (s) => s.delete(key)); }
 export function idb_keys() { return tx("readonly", (s) => s.getAllKeys()); }
 
+// Every [key, value] whose key starts with `prefix`, in key order (one run's records: `rec:<hash>:`).
+const range = (prefix) => IDBKeyRange.bound(prefix, prefix + "\uffff");
+export function idb_prefix(prefix) {
+  return openDb().then((db) => new Promise((resolve, reject) => {
+    const t = db.transaction(STORE, "readonly");
+    const s = t.objectStore(STORE);
+    const keys = s.getAllKeys(range(prefix));
+    const values = s.getAll(range(prefix));
+    t.oncomplete = () => { db.close(); resolve(keys.result.map((k, i) => [k, values.result[i]])); };
+    t.onerror = () => { db.close(); reject(t.error); };
+  }));
+}
+export function idb_delete_prefix(prefix) { return tx("readwrite", (s) => s.delete(range(prefix))); }
+
+// Ask the browser not to evict this origin's data under storage pressure; true when granted.
+export async function storage_persist() {
+  try { return navigator.storage && navigator.storage.persist ? await navigator.storage.persist() : false; } catch (e) { return false; }
+}
+export async function storage_quota() {
+  try { const e = await navigator.storage.estimate(); return e.quota || 0; } catch (e) { return 0; }
+}
+
 async function modelsDir() {
   const root = await navigator.storage.getDirectory();
   return root.getDirectoryHandle("models", { create: true });

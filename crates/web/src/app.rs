@@ -1,14 +1,21 @@
-//! The app shell: state (a `Reducible`), the worker link, navigation, and the effects that keep the run
-//! saved in IndexedDB so a reload can resume it.
+//! The app shell: the state (`state.rs`), the worker link, page addresses, and the effects that start
+//! queued jobs and keep every run in the library (`library.rs`) as its records arrive.
 
-use crate::pages::{compare::Compare, lab::Lab, privacy::Privacy, results::Results, run::Run};
-use crate::protocol::{BackendChoice, FromWorker, ModelInfo, RunSpec, ToWorker};
+use crate::jobs::{JobEvent, JobId, JobSpec, JobStatus};
+use crate::library::{self, ModelSource, RunMeta, RunSummary};
+use crate::pages::{
+    compare::Compare, lab::Lab, privacy::Privacy, results::Results, run::Run, runs::Runs,
+};
+use crate::protocol::{BackendChoice, BenchFiles, FromWorker, RunSpec, ToWorker};
+use crate::runner;
+use crate::state::{Action, AppState, Page, View};
 use crate::storage;
 use crate::worker_link::WorkerLink;
-use bedside_eval::{ItemRecord, RunHeader};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use bedside_eval::ItemRecord;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 /// The bundled model, served from the app's own origin.
@@ -22,107 +29,10 @@ pub const BUNDLED_BENCHES: [&str; 6] = [
     "mmlu-pro-health",
     "mmlu-redux-medical",
 ];
-const RUN_KEY: &str = "run";
 /// IndexedDB key prefix of benchmarks loaded from the user's files.
 pub const BENCH_PREFIX: &str = "bench:";
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Page {
-    Run,
-    Results,
-    Compare,
-    Lab,
-    Privacy,
-}
-
-/// Where a model comes from.
-#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
-pub enum ModelSource {
-    Bundled,
-    /// A file the user picked, kept in the browser's private file system under this name.
-    Stored(String),
-    /// A URL on the app's own origin (the CSP blocks any other).
-    Url(String),
-}
-
-/// A run as saved in IndexedDB after every record.
-#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
-pub struct SavedRun {
-    pub bench_name: String,
-    pub bench_files: BTreeMap<String, String>,
-    pub model: ModelSource,
-    pub spec: RunSpec,
-    pub header: Option<RunHeader>,
-    pub records: Vec<ItemRecord>,
-    pub total: usize,
-    pub finished: bool,
-}
-
-#[derive(Clone, PartialEq, Default)]
-pub struct AppState {
-    pub page: Option<Page>,
-    pub worker_ready: bool,
-    pub status: String,
-    pub error: Option<String>,
-    pub gpu: Option<String>,
-    /// Where the user wants the model to run (Auto: WebGPU when there is an adapter).
-    pub backend: BackendChoice,
-    pub model_source: Option<ModelSource>,
-    pub model: Option<ModelInfo>,
-    pub model_loading: bool,
-    /// The model being loaded, described from its header before its weights arrive.
-    pub model_preview: Option<ModelInfo>,
-    /// Bytes of the model read so far, of how many (0: unknown).
-    pub load_progress: Option<(u64, u64)>,
-    pub bench_name: Option<String>,
-    pub bench_files: BTreeMap<String, String>,
-    pub bench_items: usize,
-    pub bench_problems: Vec<String>,
-    pub spec: RunSpec,
-    pub header: Option<RunHeader>,
-    pub records: Vec<ItemRecord>,
-    pub total: usize,
-    pub progress: Option<bedside_eval::Progress>,
-    pub running: bool,
-    pub finished: bool,
-    pub cancelled: bool,
-    /// A run is queued until the model has loaded.
-    pub pending_run: bool,
-    pub resume_offer: Option<SavedRun>,
-    pub run_started_ms: f64,
-    pub first_result_ms: Option<f64>,
-    pub stored_models: Vec<(String, f64)>,
-    /// Benchmarks the user loaded from files, kept in IndexedDB (`bench:<name>`).
-    pub stored_benches: Vec<String>,
-    pub storage_used: f64,
-}
-
-pub enum Action {
-    Worker(FromWorker),
-    Go(Page),
-    Gpu(String),
-    BenchLoaded {
-        name: String,
-        files: BTreeMap<String, String>,
-        items: usize,
-        problems: Vec<String>,
-    },
-    ModelChosen(ModelSource),
-    /// A different backend was chosen: the model is loaded again on it before the next run.
-    Backend(BackendChoice),
-    Spec(RunSpec),
-    /// A run was requested: reset results, queue it.
-    Start,
-    Resume(SavedRun),
-    ResumeOffer(Option<SavedRun>),
-    Storage {
-        models: Vec<(String, f64)>,
-        benches: Vec<String>,
-        used: f64,
-    },
-    Error(Option<String>),
-    LoadingModel,
-}
+/// IndexedDB key of the Run page's settings (kept across visits).
+const SETTINGS_KEY: &str = "settings";
 
 pub fn now_ms() -> f64 {
     web_sys::window()
@@ -131,135 +41,9 @@ pub fn now_ms() -> f64 {
         .unwrap_or(0.0)
 }
 
-impl Reducible for AppState {
-    type Action = Action;
-    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
-        let mut s = (*self).clone();
-        match action {
-            Action::Go(p) => s.page = Some(p),
-            Action::Gpu(g) => s.gpu = Some(g),
-            Action::Error(e) => s.error = e,
-            Action::LoadingModel => {
-                s.model_loading = true;
-                s.model_preview = None;
-                s.load_progress = None;
-                s.error = None;
-            }
-            Action::Spec(spec) => s.spec = spec,
-            Action::Backend(b) => {
-                if s.backend != b {
-                    s.model = None;
-                }
-                s.backend = b;
-            }
-            Action::ModelChosen(m) => {
-                if s.model_source.as_ref() != Some(&m) {
-                    s.model = None;
-                }
-                s.model_source = Some(m);
-            }
-            Action::BenchLoaded {
-                name,
-                files,
-                items,
-                problems,
-            } => {
-                s.bench_name = Some(name);
-                s.bench_files = files;
-                s.bench_items = items;
-                s.bench_problems = problems;
-            }
-            Action::Start => {
-                s.header = None;
-                s.records.clear();
-                s.progress = None;
-                s.finished = false;
-                s.cancelled = false;
-                s.pending_run = true;
-                s.error = None;
-                s.run_started_ms = now_ms();
-                s.first_result_ms = None;
-            }
-            Action::Resume(saved) => {
-                s.bench_name = Some(saved.bench_name.clone());
-                s.bench_files = saved.bench_files.clone();
-                s.model_source = Some(saved.model.clone());
-                s.spec = saved.spec.clone();
-                s.header = saved.header.clone();
-                s.records = saved.records.clone();
-                s.total = saved.total;
-                s.finished = false;
-                s.cancelled = false;
-                s.pending_run = true;
-                s.resume_offer = None;
-                s.run_started_ms = now_ms();
-                s.first_result_ms = None;
-            }
-            Action::ResumeOffer(o) => s.resume_offer = o,
-            Action::Storage {
-                models,
-                benches,
-                used,
-            } => {
-                s.stored_models = models;
-                s.stored_benches = benches;
-                s.storage_used = used;
-            }
-            Action::Worker(msg) => match msg {
-                FromWorker::Ready => s.worker_ready = true,
-                FromWorker::Status { text } => s.status = text,
-                FromWorker::ModelInspected { info } => s.model_preview = Some(info),
-                FromWorker::LoadProgress { done, total } => s.load_progress = Some((done, total)),
-                FromWorker::ModelLoaded { info } => {
-                    s.load_progress = None;
-                    s.status = if info.backend.contains("after the GPU failed") {
-                        "The GPU failed; the run continues on the CPU from the last completed item."
-                            .into()
-                    } else {
-                        format!("{} loaded in {:.1} s", info.name, info.load_ms / 1000.0)
-                    };
-                    s.model = Some(info);
-                    s.model_loading = false;
-                }
-                FromWorker::BenchLoaded { .. } => {}
-                FromWorker::Header { header, total } => {
-                    s.header = Some(header);
-                    s.total = total;
-                    s.running = true;
-                    s.pending_run = false;
-                    s.status = "running".into();
-                }
-                FromWorker::Record { record, progress } => {
-                    if s.first_result_ms.is_none() {
-                        s.first_result_ms = Some(now_ms() - s.run_started_ms);
-                    }
-                    s.records.push(record);
-                    s.progress = Some(progress);
-                }
-                FromWorker::Done { cancelled } => {
-                    s.running = false;
-                    s.cancelled = cancelled;
-                    s.finished = !cancelled;
-                    s.status = if cancelled {
-                        "cancelled".into()
-                    } else {
-                        "finished".into()
-                    };
-                    if !cancelled {
-                        s.page = Some(Page::Results);
-                    }
-                }
-                FromWorker::Error { message } => {
-                    s.error = Some(message);
-                    s.model_loading = false;
-                    s.load_progress = None;
-                    s.pending_run = false;
-                    s.running = false;
-                }
-            },
-        }
-        Rc::new(s)
-    }
+/// Milliseconds since 1970 (run dates).
+pub fn date_ms() -> f64 {
+    js_sys::Date::now()
 }
 
 /// Everything a page needs: the state, a dispatcher, and the worker.
@@ -280,25 +64,31 @@ impl Ctx {
         }
     }
 
-    /// Ask the worker to load the chosen model (the bundled one when none was chosen).
-    pub fn load_model(&self) {
-        self.load_model_from(
-            self.state
-                .model_source
-                .clone()
-                .unwrap_or(ModelSource::Bundled),
-        );
+    pub fn go(&self, p: Page) {
+        self.dispatch(Action::Go(p));
     }
 
-    /// Ask the worker to load `src`.
+    /// The user asked for another model. Refused while a job runs: the job keeps its model.
     pub fn load_model_from(&self, src: ModelSource) {
+        if self.state.busy() {
+            self.dispatch(Action::Notice(Some(
+                "a run is in progress: its model stays loaded until it ends, so no record can come from another model; cancel it first, or queue a run after choosing the other model".into(),
+            )));
+            return;
+        }
         self.dispatch(Action::ModelChosen(src.clone()));
-        self.dispatch(Action::LoadingModel);
+        self.load(src);
+    }
+
+    /// Ask the worker to load `src` (for a job, or for the user when no job runs).
+    fn load(&self, src: ModelSource) {
+        self.dispatch(Action::ModelLoading(src.clone()));
+        let backend = self.state.backend;
         match src {
             ModelSource::Bundled => self.send(&ToWorker::LoadModel {
                 name: BUNDLED_MODEL.into(),
                 url: Some(format!("./{BUNDLED_MODEL}")),
-                backend: self.state.backend,
+                backend,
                 files: Vec::new(),
             }),
             ModelSource::Url(url) => {
@@ -306,7 +96,7 @@ impl Ctx {
                 self.send(&ToWorker::LoadModel {
                     name,
                     url: Some(url),
-                    backend: self.state.backend,
+                    backend,
                     files: Vec::new(),
                 });
             }
@@ -315,9 +105,14 @@ impl Ctx {
                 wasm_bindgen_futures::spawn_local(async move {
                     match storage::model_files(&name).await {
                         Ok(set) => ctx.send_model_files(&name, &set),
-                        Err(e) => ctx.dispatch(Action::Error(Some(format!(
-                            "could not read {name} from browser storage: {e}; pick the file again"
-                        )))),
+                        Err(e) => ctx.dispatch(Action::Worker(
+                            FromWorker::Error {
+                                message: format!(
+                                    "could not read {name} from browser storage: {e}; pick the file again"
+                                ),
+                            },
+                            now_ms(),
+                        )),
                     }
                 });
             }
@@ -339,16 +134,121 @@ impl Ctx {
         }
     }
 
-    /// Start (or resume) the run once the model is loaded.
-    pub fn send_run(&self) {
+    /// Queue a run of the Run page's current choices (they are copied: later changes do not touch it).
+    pub fn enqueue_current(&self) {
         let s = &*self.state;
-        self.send(&ToWorker::LoadBench {
-            name: s.bench_name.clone().unwrap_or_default(),
-            files: s.bench_files.clone(),
-        });
-        self.send(&ToWorker::Run {
+        let Some(name) = s.bench.name.clone() else {
+            return;
+        };
+        self.dispatch(Action::Enqueue(JobSpec {
             spec: s.spec.clone(),
-            previous: s.records.clone(),
+            bench: Rc::new(BenchFiles {
+                name,
+                files: s.bench.files.as_ref().clone(),
+            }),
+            model: s.model.chosen.clone().unwrap_or(ModelSource::Bundled),
+            resume: None,
+        }));
+    }
+
+    /// Queue the rest of a stored run: its own model, benchmark and settings, its records so far.
+    pub fn resume(&self, run: &RunSummary) {
+        let meta = run.meta.clone();
+        let ctx = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let (Some(model), Some(spec), Some(hash)) =
+                (meta.model.clone(), meta.spec.clone(), meta.bench_files.clone())
+            else {
+                return ctx.dispatch(Action::Error(Some(
+                    "this run cannot be resumed here: it was imported from a file, so its model and benchmark are not in this browser".into(),
+                )));
+            };
+            let Some(files) = library::bench_files(&hash).await else {
+                return ctx.dispatch(Action::Error(Some(format!(
+                    "the benchmark of this run ({}) is no longer in this browser; load it again and start a new run",
+                    meta.bench_name
+                ))));
+            };
+            let records = library::records(meta.hash()).await;
+            ctx.dispatch(Action::Enqueue(JobSpec {
+                spec,
+                bench: Rc::new(BenchFiles {
+                    name: meta.bench_name.clone(),
+                    files,
+                }),
+                model,
+                resume: Some((meta.header.config.clone(), Rc::new(records))),
+            }));
+            ctx.go(Page::Run);
+        });
+    }
+
+    /// Cancel a job: a queued one leaves the queue; the running one stops after its current item.
+    pub fn cancel(&self, id: JobId) {
+        match self.state.jobs.get(id).map(|j| j.status.clone()) {
+            Some(JobStatus::Queued) => self.dispatch(Action::Job(JobEvent::Remove(id))),
+            Some(JobStatus::Running) => self.send(&ToWorker::Cancel),
+            Some(JobStatus::Starting) => {
+                self.dispatch(Action::Job(JobEvent::Done {
+                    job: id,
+                    cancelled: true,
+                }));
+            }
+            _ => {}
+        }
+    }
+
+    /// Show a stored run on the Results page.
+    pub fn open_run(&self, hash: &str) {
+        let hash = hash.to_string();
+        let ctx = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Some(meta) = library::meta(&hash).await {
+                let records = library::records(&hash).await;
+                ctx.dispatch(Action::View(Some(View::Stored {
+                    meta,
+                    records: Rc::new(records),
+                })));
+                ctx.go(Page::Results);
+            }
+        });
+    }
+
+    pub fn delete_run(&self, hash: &str) {
+        let hash = hash.to_string();
+        let ctx = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            library::delete(&hash).await;
+            if ctx.state.shown_hash().as_deref() == Some(hash.as_str()) {
+                ctx.dispatch(Action::View(None));
+            }
+            ctx.refresh_library();
+            ctx.refresh_storage();
+        });
+    }
+
+    /// Add run files (made by `bedside eval`, or exported) to the library; the last one opens.
+    pub fn import_runs(&self, files: Vec<(String, Vec<u8>)>) {
+        let ctx = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let mut last = None;
+            let mut errors = Vec::new();
+            for (name, bytes) in files {
+                match library::import(&name, &bytes, date_ms()) {
+                    Ok((meta, records)) => match library::add_imported(&meta, &records).await {
+                        Ok(()) => last = Some(meta.hash().to_string()),
+                        Err(e) => errors.push(format!("{name}: {e}")),
+                    },
+                    Err(e) => errors.push(e),
+                }
+            }
+            ctx.dispatch(Action::Error(
+                (!errors.is_empty()).then(|| errors.join("\n")),
+            ));
+            ctx.refresh_library();
+            if let Some(h) = last {
+                ctx.open_run(&h);
+            }
         });
     }
 
@@ -358,11 +258,20 @@ impl Ctx {
             let models = storage::list_models().await;
             let benches = storage::keys(BENCH_PREFIX).await;
             let used = storage::used_bytes().await;
+            let quota = storage::quota_bytes().await;
             ctx.dispatch(Action::Storage {
                 models,
                 benches,
                 used,
+                quota,
             });
+        });
+    }
+
+    pub fn refresh_library(&self) {
+        let ctx = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            ctx.dispatch(Action::Library(library::list().await));
         });
     }
 }
@@ -373,7 +282,7 @@ pub fn App() -> Html {
     let worker = {
         let state = state.clone();
         use_memo((), move |_| {
-            let cb = Callback::from(move |m: FromWorker| state.dispatch(Action::Worker(m)));
+            let cb = Callback::from(move |m: FromWorker| state.dispatch(Action::Worker(m, now_ms())));
             WorkerLink::spawn(cb).ok()
         })
     };
@@ -386,6 +295,142 @@ pub struct InnerProps {
     pub state: UseReducerHandle<AppState>,
 }
 
+fn location_hash() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default()
+}
+
+/// Start the job that is starting: load its model if another is loaded, then send it to the worker
+/// with the records already kept under its configuration (so a run is extended, never redone).
+fn drive_jobs(ctx: &Ctx) {
+    let s = &*ctx.state;
+    if !s.worker_ready {
+        return;
+    }
+    if let Some(job) = s.jobs.active() {
+        if job.status != JobStatus::Starting || s.run_sent == Some(job.id) {
+            return;
+        }
+        if s.model.loading.is_some() {
+            return;
+        }
+        if !s.model.is_loaded(&job.what.model, s.backend) {
+            ctx.load(job.what.model.clone());
+            return;
+        }
+        let Some(info) = s.model.info().cloned() else {
+            return;
+        };
+        let job = job.clone();
+        ctx.dispatch(Action::RunSent(job.id));
+        let ctx = ctx.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let (previous, expect) = match &job.what.resume {
+                Some((cfg, records)) => (records.as_ref().clone(), Some(cfg.clone())),
+                None => {
+                    // The same configuration run before: continue it.
+                    let cfg = runner::load_bench(&job.what.bench.files)
+                        .ok()
+                        .and_then(|(b, h)| runner::config(&job.what.spec, &info, &b, &h).ok());
+                    match cfg {
+                        Some(cfg) => {
+                            let recs = library::records(&cfg.hash()).await;
+                            if !recs.is_empty() {
+                                ctx.dispatch(Action::Job(JobEvent::Continue {
+                                    job: job.id,
+                                    config: cfg.clone(),
+                                    records: Rc::new(recs.clone()),
+                                }));
+                            }
+                            let expect = (!recs.is_empty()).then_some(cfg);
+                            (recs, expect)
+                        }
+                        None => (Vec::new(), None),
+                    }
+                }
+            };
+            ctx.send(&ToWorker::Run {
+                job: job.id,
+                spec: job.what.spec.clone(),
+                bench: job.what.bench.as_ref().clone(),
+                previous,
+                expect,
+            });
+        });
+    } else if let Some(next) = s.jobs.next_queued() {
+        ctx.dispatch(Action::Job(JobEvent::Starting(next.id)));
+    }
+}
+
+/// Per job: records written to the library so far, and whether its final description was written.
+type Saved = Rc<RefCell<HashMap<JobId, (usize, bool)>>>;
+
+/// Keep every job's run in the library: its description when it starts and ends, each record as it
+/// arrives (one write each).
+fn persist_jobs(ctx: &Ctx, saved: &Saved) {
+    for job in &ctx.state.jobs.list {
+        let Some(header) = job.header.clone() else {
+            continue;
+        };
+        let over = job.status.over();
+        let (first, from, final_written) = match saved.borrow().get(&job.id) {
+            None => (true, 0, false),
+            Some(&(n, f)) => (false, n, f),
+        };
+        if !first && from >= job.records.len() && (!over || final_written) {
+            continue;
+        }
+        saved
+            .borrow_mut()
+            .insert(job.id, (job.records.len(), over));
+        let new: Vec<ItemRecord> = job.records[from.min(job.records.len())..].to_vec();
+        let done = job.all_records().len();
+        let meta = RunMeta {
+            header: header.clone(),
+            bench_name: job.what.bench.name.clone(),
+            bench_files: Some(header.config.benchmark.hash.clone()),
+            model: Some(job.what.model.clone()),
+            spec: Some(job.what.spec.clone()),
+            total: job.total,
+            finished: job.status == JobStatus::Finished && done >= job.total,
+            created_ms: date_ms(),
+            imported: None,
+        };
+        let files = job.what.bench.files.clone();
+        let write_meta = first || (over && !final_written);
+        let ctx = ctx.clone();
+        library::in_order(async move {
+            let mut result = Ok(());
+            if first {
+                result = library::save_bench_files(&meta.header.config.benchmark.hash, &files).await;
+            }
+            for r in &new {
+                if result.is_err() {
+                    break;
+                }
+                result = library::append_record(meta.hash(), r).await;
+            }
+            if write_meta && result.is_ok() {
+                // A run continued keeps the date it was first started.
+                let created = library::meta(meta.hash()).await.map(|m| m.created_ms);
+                let meta = RunMeta {
+                    created_ms: created.unwrap_or(meta.created_ms),
+                    ..meta
+                };
+                result = library::save_meta(&meta).await;
+                ctx.refresh_library();
+                ctx.refresh_storage();
+            }
+            if let Err(e) = result {
+                ctx.dispatch(Action::WriteFailed(Some(format!(
+                    "{e}. Every record saved before this one is kept; the run goes on in this tab and can still be exported from Results."
+                ))));
+            }
+        });
+    }
+}
+
 #[component]
 pub fn AppInner(props: &InnerProps) -> Html {
     let ctx = Ctx {
@@ -393,24 +438,40 @@ pub fn AppInner(props: &InnerProps) -> Html {
         worker: props.worker.clone(),
     };
     let s = &*props.state;
+    let saved: Saved = use_mut_ref(HashMap::new);
 
-    // Startup: look for the WebGPU adapter, the stored run, stored models.
+    // Startup: the page from the address, the WebGPU adapter, the library (the newest run opens in
+    // Results), the last visit's settings, storage.
     {
         let ctx = ctx.clone();
         use_effect_with((), move |_| {
+            ctx.go(Page::from_hash(&location_hash()));
             let c = ctx.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 c.dispatch(Action::Gpu(storage::gpu().await));
-                if let Some(saved) = storage::get(RUN_KEY)
+                if let Some((spec, backend)) = storage::get(SETTINGS_KEY)
                     .await
-                    .and_then(|t| serde_json::from_str::<SavedRun>(&t).ok())
+                    .and_then(|t| serde_json::from_str::<(RunSpec, BackendChoice)>(&t).ok())
                 {
-                    if !saved.finished && !saved.records.is_empty() {
-                        c.dispatch(Action::ResumeOffer(Some(saved)));
-                    }
+                    c.dispatch(Action::Restore(spec, backend));
                 }
+                library::migrate_legacy(date_ms()).await;
+                let list = library::list().await;
+                if let Some(newest) = list.first() {
+                    let records = library::records(newest.meta.hash()).await;
+                    c.dispatch(Action::View(Some(View::Stored {
+                        meta: newest.meta.clone(),
+                        records: Rc::new(records),
+                    })));
+                }
+                c.dispatch(Action::Library(list));
             });
             ctx.refresh_storage();
+            // Back and forward move between pages.
+            let c = ctx.clone();
+            let on_hash = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+                c.go(Page::from_hash(&location_hash()))
+            });
             // Fault injection for the browser tests: a `bedside-simulate-device-loss` event makes the
             // worker's next GPU read fail as a lost device would (it then continues on the CPU).
             let c = ctx.clone();
@@ -418,73 +479,84 @@ pub fn AppInner(props: &InnerProps) -> Html {
                 c.send(&ToWorker::SimulateDeviceLoss)
             });
             if let Some(w) = web_sys::window() {
-                use wasm_bindgen::JsCast;
+                w.add_event_listener_with_callback("hashchange", on_hash.as_ref().unchecked_ref())
+                    .ok();
                 w.add_event_listener_with_callback(
                     "bedside-simulate-device-loss",
                     hook.as_ref().unchecked_ref(),
                 )
                 .ok();
             }
+            on_hash.forget();
             hook.forget();
         });
     }
-    // A queued run starts when the worker is ready and the model is loaded.
+    // The address follows the page.
+    use_effect_with(s.page, |p| {
+        if Page::from_hash(&location_hash()) != *p || location_hash().is_empty() {
+            if let Some(w) = web_sys::window() {
+                w.location().set_hash(&p.hash()).ok();
+            }
+        }
+    });
+    // Settings are kept for the next visit.
+    use_effect_with((s.spec.clone(), s.backend), |(spec, backend)| {
+        if let Ok(t) = serde_json::to_string(&(spec, backend)) {
+            wasm_bindgen_futures::spawn_local(async move {
+                storage::put(SETTINGS_KEY, &t).await.ok();
+            });
+        }
+    });
+    // Queued jobs start one after another.
     {
         let ctx = ctx.clone();
         let key = (
-            s.pending_run,
-            s.model.is_some(),
             s.worker_ready,
-            s.model_loading,
+            s.jobs.clone(),
+            s.model.loaded.clone(),
+            s.model.loading.clone(),
+            s.run_sent,
         );
-        use_effect_with(key, move |&(pending, loaded, ready, loading)| {
-            if pending && ready {
-                if loaded {
-                    ctx.send_run();
-                } else if !loading {
-                    ctx.load_model();
-                }
+        use_effect_with(key, move |_| drive_jobs(&ctx));
+    }
+    // The first job asks for persistent storage (so the browser does not evict the runs).
+    {
+        let ctx = ctx.clone();
+        let any = !s.jobs.list.is_empty();
+        use_effect_with(any, move |&any| {
+            if any && ctx.state.storage.persisted.is_none() {
+                let ctx = ctx.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    ctx.dispatch(Action::Persisted(storage::persist().await));
+                });
             }
         });
     }
-    // Save the run after every record (and at the end), so a reload can resume it.
+    // Every record is written to the library as it arrives.
     {
-        let s2 = s.clone();
-        use_effect_with(
-            (s.records.len(), s.finished, s.header.is_some()),
-            move |_| {
-                if s2.header.is_some() {
-                    let saved = SavedRun {
-                        bench_name: s2.bench_name.clone().unwrap_or_default(),
-                        bench_files: s2.bench_files.clone(),
-                        model: s2.model_source.clone().unwrap_or(ModelSource::Bundled),
-                        spec: s2.spec.clone(),
-                        header: s2.header.clone(),
-                        records: s2.records.clone(),
-                        total: s2.total,
-                        finished: s2.finished,
-                    };
-                    if let Ok(text) = serde_json::to_string(&saved) {
-                        wasm_bindgen_futures::spawn_local(async move {
-                            storage::put(RUN_KEY, &text).await.ok();
-                        });
-                    }
-                }
-            },
-        );
+        let ctx = ctx.clone();
+        let key: Vec<(JobId, bool, usize, bool)> = s
+            .jobs
+            .list
+            .iter()
+            .map(|j| (j.id, j.header.is_some(), j.records.len(), j.status.over()))
+            .collect();
+        use_effect_with(key, move |_| persist_jobs(&ctx, &saved));
     }
 
-    let page = s.page.unwrap_or(Page::Run);
-    let nav = |p: Page, label: &str| {
-        let ctx = ctx.clone();
+    let page = s.page;
+    let nav = |p: Page| {
         let class = if p == page { "active" } else { "" };
-        html! { <button class={classes!("nav", class)} data-page={label.to_lowercase()} onclick={Callback::from(move |_| ctx.dispatch(Action::Go(p)))}>{ label }</button> }
+        html! { <a class={classes!("nav", class)} href={p.hash()} data-page={p.slug()}>{ p.label() }</a> }
     };
-    let backend = match (&s.model, &s.gpu) {
+    let backend = match (s.model.info(), &s.gpu) {
         (Some(m), _) => m.backend.clone(),
         (None, None) => "checking for WebGPU…".to_string(),
         (None, Some(g)) if g.is_empty() => {
             "CPU (WebAssembly): no WebGPU adapter in this browser".to_string()
+        }
+        (None, Some(g)) if runner::is_software_adapter(g) && s.backend == BackendChoice::Auto => {
+            format!("CPU (WebAssembly): the WebGPU adapter is software ({g}), slower than the CPU here")
         }
         (None, Some(g)) => match s.backend {
             BackendChoice::Cpu => {
@@ -493,31 +565,45 @@ pub fn AppInner(props: &InnerProps) -> Html {
             _ => format!("GPU (WebGPU: {g}) once the model loads"),
         },
     };
+    let resumable = s
+        .library
+        .iter()
+        .find(|r| r.resumable())
+        .filter(|_| s.jobs.list.is_empty())
+        .cloned();
     let ctx_resume = ctx.clone();
-    let ctx_discard = ctx.clone();
     html! {
         <ContextProvider<Ctx> context={ctx.clone()}>
         <header>
             <h1>{ "Bedside" }</h1>
-            <nav>{ nav(Page::Run, "Run") }{ nav(Page::Results, "Results") }{ nav(Page::Compare, "Compare") }{ nav(Page::Lab, "Lab") }{ nav(Page::Privacy, "Privacy") }</nav>
+            <nav>{ for Page::ALL.into_iter().map(nav) }</nav>
             <p class="stays" id="stays">{ "Everything stays on this device: models and benchmarks are read here, the model runs here, results are stored in this browser only. " }
-                <a href="#" onclick={ { let ctx = ctx.clone(); Callback::from(move |e: MouseEvent| { e.prevent_default(); ctx.dispatch(Action::Go(Page::Privacy)) }) } }>{ "What is stored?" }</a></p>
+                <a href={Page::Privacy.hash()}>{ "What is stored?" }</a></p>
             <p class="backend" id="backend">{ format!("Backend: {backend}") }</p>
         </header>
-        if let Some(saved) = s.resume_offer.clone() {
+        if let Some(run) = resumable {
             <div class="banner" id="resume-banner">
-                { format!("An unfinished run of {} on {} was found ({} of {} items done).", saved.header.as_ref().map(|h| h.config.model.name.clone()).unwrap_or_default(), saved.bench_name, saved.records.len(), saved.total) }
-                <button id="resume" onclick={Callback::from(move |_| { let sv = saved.clone(); ctx_resume.dispatch(Action::Resume(sv)); ctx_resume.dispatch(Action::Go(Page::Run)); })}>{ "Resume" }</button>
-                <button onclick={Callback::from(move |_| { ctx_discard.dispatch(Action::ResumeOffer(None)); wasm_bindgen_futures::spawn_local(async { storage::delete(RUN_KEY).await; }); })}>{ "Discard" }</button>
+                { format!("An unfinished run of {} on {} was found ({} of {} items done).", run.meta.header.config.model.name, run.meta.bench_name, run.done, run.meta.total) }
+                <button id="resume" onclick={Callback::from(move |_| ctx_resume.resume(&run))}>{ "Resume" }</button>
+                <a href={Page::Runs.hash()}>{ "all runs" }</a>
             </div>
         }
+        if let Some(n) = &s.notice {
+            <div class="notice" id="notice">{ n.clone() }
+                <button class="close" aria-label="close" onclick={ { let ctx = ctx.clone(); Callback::from(move |_| ctx.dispatch(Action::Notice(None))) } }>{ "×" }</button></div>
+        }
+        if let Some(e) = &s.storage.write_error {
+            <div class="error" id="storage-error">{ e.clone() }</div>
+        }
         if let Some(e) = &s.error {
-            <div class="error" id="error"><pre>{ e.clone() }</pre></div>
+            <div class="error" id="error"><pre>{ e.clone() }</pre>
+                <button class="close" aria-label="close" onclick={ { let ctx = ctx.clone(); Callback::from(move |_| ctx.dispatch(Action::Error(None))) } }>{ "×" }</button></div>
         }
         <main>
         { match page {
             Page::Run => html! { <Run /> },
             Page::Results => html! { <Results /> },
+            Page::Runs => html! { <Runs /> },
             Page::Compare => html! { <Compare /> },
             Page::Lab => html! { <Lab /> },
             Page::Privacy => html! { <Privacy /> },

@@ -2,8 +2,11 @@
 //! benchmark files with `bedside-bench`, hands them and the model to a Web Worker, and shows the records the
 //! worker streams back from `bedside-eval`. Reports and charts come from `bedside-eval` too.
 
+pub mod jobs;
+pub mod library;
 pub mod protocol;
 pub mod runner;
+pub mod state;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

@@ -1,33 +1,25 @@
 //! Messages between the page and the worker that runs the engine. JSON text, plus the model's bytes as a
 //! transferred ArrayBuffer when the user picked a file.
 
-use bedside_eval::{ItemRecord, Method, Progress, RunHeader};
+use bedside_eval::config::RunSettings;
+use bedside_eval::{ItemRecord, Progress, RunConfig, RunHeader};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// What the user chose on the Run page.
+/// What the user chose on the Run page: the engine's run settings (the same defaults and the same
+/// builder as `bedside eval`) and how many items to run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSpec {
-    pub method: Method,
-    /// `auto` or a template name.
-    pub format: String,
-    pub shots: usize,
-    pub chat: bool,
+    #[serde(flatten)]
+    pub settings: RunSettings,
     pub limit: Option<usize>,
-    pub split: String,
-    pub probes: Vec<String>,
 }
 
 impl Default for RunSpec {
     fn default() -> Self {
         RunSpec {
-            method: Method::Loglik,
-            format: "auto".into(),
-            shots: 0,
-            chat: false,
+            settings: RunSettings::default(),
             limit: Some(10),
-            split: "test".into(),
-            probes: Vec::new(),
         }
     }
 }
@@ -61,6 +53,13 @@ impl BackendChoice {
     }
 }
 
+/// A benchmark's files (manifest.json and shards) as text, with the name the user knows it by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchFiles {
+    pub name: String,
+    pub files: BTreeMap<String, String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ToWorker {
@@ -75,15 +74,17 @@ pub enum ToWorker {
         #[serde(default)]
         files: Vec<String>,
     },
-    /// The benchmark's files (manifest.json and shards), as text.
-    LoadBench {
-        name: String,
-        files: BTreeMap<String, String>,
-    },
-    /// Run, skipping items already in `previous` (resume).
+    /// Run job `job`: the benchmark travels with it (validated again here), so a job always runs on
+    /// the benchmark it was queued with. Items already in `previous` are skipped (resume); `expect` is
+    /// the configuration of the run being resumed: a different one is refused, never mixed in.
     Run {
+        job: u32,
         spec: RunSpec,
+        bench: BenchFiles,
+        #[serde(default)]
         previous: Vec<ItemRecord>,
+        #[serde(default)]
+        expect: Option<RunConfig>,
     },
     Cancel,
     /// Fault injection for the browser tests: the next GPU read fails as a lost device would.
@@ -108,6 +109,9 @@ pub struct ModelInfo {
     pub sha256: String,
     pub load_ms: f64,
     pub backend: String,
+    /// The model was rebuilt on the CPU after the GPU failed mid-run.
+    #[serde(default)]
+    pub fell_back: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -129,20 +133,28 @@ pub enum FromWorker {
     ModelLoaded {
         info: ModelInfo,
     },
-    BenchLoaded {
-        name: String,
-        items: usize,
-    },
     Header {
+        job: u32,
         header: RunHeader,
         total: usize,
     },
     Record {
+        job: u32,
         record: ItemRecord,
         progress: Progress,
     },
     Done {
+        job: u32,
         cancelled: bool,
+    },
+    /// A job could not start or stopped with an error (nothing it finished is lost).
+    JobFailed {
+        job: u32,
+        message: String,
+    },
+    /// A request was refused because a job is running (loading another model would change it).
+    Busy {
+        message: String,
     },
     Error {
         message: String,

@@ -5,10 +5,9 @@
 use crate::protocol::{FromWorker, ModelInfo, RunSpec};
 use bedside_bench::hash::sha256_hex;
 use bedside_bench::{validate, Benchmark, BenchmarkFiles, ValidateOptions};
-use bedside_eval::config::{default_max_tokens, BenchmarkRef, ModelRef};
-use bedside_eval::fewshot::FewshotSampler;
+use bedside_eval::config::ModelRef;
 use bedside_eval::record::RUN_FORMAT;
-use bedside_eval::{plan, Evaluator, ItemRecord, Plan, RunConfig, RunHeader, RunState, Template};
+use bedside_eval::{plan, Evaluator, ItemRecord, Plan, RunConfig, RunHeader, RunState};
 use bedside_model::{registry, Gguf, Model};
 use burn::backend::Flex;
 use burn::tensor::backend::Backend;
@@ -73,6 +72,7 @@ pub fn inspect_gguf(name: &str, prefix: &[u8], file_len: u64) -> Result<ModelInf
         sha256: String::new(),
         load_ms: 0.0,
         backend: CPU_BACKEND.into(),
+        fell_back: false,
     })
 }
 
@@ -244,11 +244,57 @@ pub fn inspect_hf(
         sha256: String::new(),
         load_ms: 0.0,
         backend: CPU_BACKEND.into(),
+        fell_back: false,
     })
+}
+
+/// Whether a WebGPU adapter is a software one (SwiftShader, llvmpipe): it runs on the CPU, slower than
+/// Bedside's own CPU path, so Auto prefers the CPU.
+pub fn is_software_adapter(description: &str) -> bool {
+    let d = description.to_lowercase();
+    ["swiftshader", "llvmpipe", "software", "lavapipe", "warp"]
+        .iter()
+        .any(|k| d.contains(k))
+}
+
+/// A file that is clearly not a Bedside shard or manifest: one message saying what it is and what to
+/// do, instead of one "invalid JSON" per line.
+pub fn wrong_file(name: &str, text: &str) -> Option<String> {
+    let lower = name.to_lowercase();
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let convert = "convert it with `bedside convert` (see `bedside convert --help`), then load the folder it writes";
+    if lower.ends_with(".csv") || lower.ends_with(".tsv") {
+        return Some(format!("{name}: this is a CSV/TSV table, not a Bedside shard (JSON Lines): {convert}"));
+    }
+    if lower.ends_with(".parquet") || text.starts_with("PAR1") {
+        return Some(format!("{name}: this is a Parquet file, not a Bedside shard (JSON Lines): {convert}"));
+    }
+    if first.contains("\"bedside_run\"") {
+        return Some(format!("{name}: this is a run file (results), not a benchmark: open it on the Runs page (Import)"));
+    }
+    if lower == bedside_bench::MANIFEST_FILE {
+        return None;
+    }
+    if first.starts_with('[') {
+        return Some(format!("{name}: this is one JSON array, not JSON Lines (one item per line): {convert}"));
+    }
+    if !first.is_empty() && !first.starts_with('{') {
+        let comma = first.matches(',').count();
+        let what = if comma >= 2 { "looks like CSV" } else { "is not JSON Lines" };
+        return Some(format!("{name}: this {what}, not a Bedside shard (one JSON item per line): {convert}"));
+    }
+    None
 }
 
 /// Validate benchmark files given as text; `Err` carries every problem, one line each (file:line: message).
 pub fn load_bench(files: &BTreeMap<String, String>) -> Result<(Benchmark, String), Vec<String>> {
+    let wrong: Vec<String> = files
+        .iter()
+        .filter_map(|(n, t)| wrong_file(n, t))
+        .collect();
+    if !wrong.is_empty() {
+        return Err(wrong);
+    }
     let mut bf = BenchmarkFiles::default();
     for (name, text) in files {
         if name == bedside_bench::MANIFEST_FILE {
@@ -267,47 +313,23 @@ pub fn load_bench(files: &BTreeMap<String, String>) -> Result<(Benchmark, String
     }
 }
 
-/// The run configuration for a spec, the same one `bedside eval` builds (so the hashes match).
+/// The run configuration for a spec: the engine's [`RunSettings::build`], as `bedside eval` uses it (so
+/// the hashes match).
 pub fn config(
     spec: &RunSpec,
     info: &ModelInfo,
     bench: &Benchmark,
     bench_hash: &str,
 ) -> Result<RunConfig, String> {
-    let template = Template::resolve(&spec.format, bench)?;
-    Ok(RunConfig {
-        model: ModelRef {
+    spec.settings.build(
+        ModelRef {
             name: info.name.clone(),
-            file: info
-                .file
-                .rsplit('/')
-                .next()
-                .unwrap_or(&info.file)
-                .to_string(),
+            file: base_name(&info.file).to_string(),
             sha256: info.sha256.clone(),
         },
-        benchmark: BenchmarkRef {
-            name: bench.manifest.name.clone(),
-            hash: bench_hash.to_string(),
-            split: spec.split.clone(),
-        },
-        template,
-        method: spec.method,
-        shots: spec.shots,
-        fewshot: if template.shots_first_n_same_subject() {
-            FewshotSampler::FirstN
-        } else {
-            FewshotSampler::Random
-        },
-        chat: spec.chat,
-        cot: false,
-        samples: 1,
-        temperature: 0.0,
-        top_p: 0.95,
-        max_tokens: default_max_tokens(false),
-        seed: 1234,
-        probes: spec.probes.clone(),
-    })
+        bench,
+        bench_hash,
+    )
 }
 
 /// A run in progress inside the worker.
@@ -326,8 +348,15 @@ impl ActiveRun {
         bench_hash: &str,
         previous: &[ItemRecord],
         backend: &str,
+        expect: Option<&RunConfig>,
     ) -> Result<ActiveRun, String> {
         let cfg = config(spec, info, bench, bench_hash)?;
+        if let Some(old) = expect.filter(|old| old.hash() != cfg.hash()) {
+            return Err(format!(
+                "not resumed: the stored run was made with another configuration than the one loaded now:\n  {}\nits records are kept unchanged; load its model and benchmark again, or start a new run",
+                bedside_eval::config::config_diff(old, &cfg).join("\n  ")
+            ));
+        }
         let plan = plan(bench, &cfg, None, spec.limit)?;
         let header = RunHeader {
             bedside_run: RUN_FORMAT,
@@ -357,6 +386,7 @@ impl ActiveRun {
     /// not counted, so the caller can switch to another backend and redo it.
     pub async fn step<B: Backend>(
         &mut self,
+        job: u32,
         model: &Model<B>,
         now: fn() -> f64,
     ) -> Option<Result<FromWorker, String>> {
@@ -364,17 +394,16 @@ impl ActiveRun {
         let mut ev = Evaluator::new(model, self.cfg.clone());
         ev.clock = now;
         let t0 = now();
-        let record = ev.evaluate_async(&self.plan, p).await;
-        if let Some(e) = record
-            .error
-            .as_deref()
-            .filter(|e| bedside_model::error::is_device_error(e))
-        {
-            self.state.retry_last();
-            return Some(Err(e.to_string()));
-        }
+        let record = match ev.evaluate_checked(&self.plan, p).await {
+            Ok(r) => r,
+            Err(bedside_eval::engine::DeviceFailure(e)) => {
+                self.state.retry_last();
+                return Some(Err(e));
+            }
+        };
         self.state.finished(&record, now() - t0);
         Some(Ok(FromWorker::Record {
+            job,
             record,
             progress: self.state.progress.clone(),
         }))

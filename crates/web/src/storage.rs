@@ -14,6 +14,14 @@ extern "C" {
     #[wasm_bindgen(catch)]
     async fn idb_keys() -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
+    async fn idb_prefix(prefix: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    async fn idb_delete_prefix(prefix: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    async fn storage_persist() -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    async fn storage_quota() -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
     async fn opfs_save_files(
         paths: js_sys::Array,
         files: &js_sys::Array,
@@ -39,11 +47,76 @@ pub async fn get(key: &str) -> Option<String> {
     idb_get(key).await.ok().and_then(|v| v.as_string())
 }
 
-pub async fn put(key: &str, value: &str) -> Result<(), String> {
-    idb_put(key, value)
+/// Why a write to browser storage failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StorageError {
+    /// The browser's quota for this site is used up.
+    Full,
+    Other(String),
+}
+
+impl std::fmt::Display for StorageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StorageError::Full => f.write_str("this browser's storage for the site is full: delete runs or models you no longer need (Runs and Privacy pages)"),
+            StorageError::Other(m) => write!(f, "could not write to browser storage: {m}"),
+        }
+    }
+}
+
+fn storage_error(e: JsValue) -> StorageError {
+    let name = js_sys::Reflect::get(&e, &"name".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
+    if name == "QuotaExceededError" {
+        return StorageError::Full;
+    }
+    let msg = js_sys::Reflect::get(&e, &"message".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| format!("{e:?}"));
+    StorageError::Other(format!("{name} {msg}").trim().to_string())
+}
+
+pub async fn put(key: &str, value: &str) -> Result<(), StorageError> {
+    idb_put(key, value).await.map(|_| ()).map_err(storage_error)
+}
+
+/// Every (key, value) whose key starts with `prefix`, in key order.
+pub async fn with_prefix(prefix: &str) -> Vec<(String, String)> {
+    let Ok(v) = idb_prefix(prefix).await else {
+        return Vec::new();
+    };
+    js_sys::Array::from(&v)
+        .iter()
+        .filter_map(|e| {
+            let a = js_sys::Array::from(&e);
+            Some((a.get(0).as_string()?, a.get(1).as_string()?))
+        })
+        .collect()
+}
+
+pub async fn delete_prefix(prefix: &str) {
+    idb_delete_prefix(prefix).await.ok();
+}
+
+/// Ask for persistent storage (not evicted under pressure); whether it was granted.
+pub async fn persist() -> bool {
+    storage_persist()
         .await
-        .map(|_| ())
-        .map_err(|e| format!("{e:?}"))
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
+
+/// The browser's quota for this site in bytes (0: unknown).
+pub async fn quota_bytes() -> f64 {
+    storage_quota()
+        .await
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0)
 }
 
 pub async fn delete(key: &str) {

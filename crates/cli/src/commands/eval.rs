@@ -4,11 +4,11 @@ use crate::commands::model::{load_model, peak_rss, precision_for, read_model};
 use crate::files::read_benchmark;
 use anyhow::{bail, Context, Result};
 use bedside_bench::{validate, Benchmark, ValidateOptions};
-use bedside_eval::config::{default_max_tokens, BenchmarkRef, ModelRef};
+use bedside_eval::config::{config_diff, ModelRef, RunSettings, DEFAULT_SEED, DEFAULT_TOP_P};
 use bedside_eval::fewshot::FewshotSampler;
 use bedside_eval::record::{to_line, RUN_FORMAT};
 use bedside_eval::{
-    html, merge, parse_run, plan, report, run, Evaluator, Method, Progress, RunConfig, RunHeader,
+    html, merge, parse_run, plan, report, run, Evaluator, Method, Progress, RunHeader,
     Slice, Template,
 };
 use bedside_model::registry;
@@ -55,13 +55,13 @@ pub struct EvalArgs {
     /// With --method generate: sampling temperature (0 = greedy).
     #[arg(long, default_value_t = 0.0)]
     pub temperature: f64,
-    #[arg(long, default_value_t = 0.95)]
+    #[arg(long, default_value_t = DEFAULT_TOP_P)]
     pub top_p: f64,
     /// With --method generate: most tokens per answer (default 24, or 384 with --cot).
     #[arg(long)]
     pub max_tokens: Option<usize>,
     /// Seed for few-shot sampling, probes and sampling.
-    #[arg(long, default_value_t = 1234)]
+    #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
     /// Split to evaluate.
     #[arg(long, default_value = "test")]
@@ -133,6 +133,28 @@ pub fn load_benchmark(path: &Path) -> Result<(Benchmark, String)> {
     Ok((bench, hash))
 }
 
+impl EvalArgs {
+    /// The run settings these arguments choose (the engine's one builder turns them into the
+    /// configuration, as the browser does).
+    pub fn settings(&self) -> RunSettings {
+        RunSettings {
+            format: self.format.clone(),
+            method: self.method,
+            shots: self.shots,
+            fewshot: self.fewshot,
+            chat: self.chat,
+            cot: self.cot,
+            samples: self.samples,
+            temperature: self.temperature,
+            top_p: self.top_p,
+            max_tokens: self.max_tokens,
+            seed: self.seed,
+            split: self.split.clone(),
+            probes: self.probe.clone(),
+        }
+    }
+}
+
 pub fn eval(a: EvalArgs) -> Result<ExitCode> {
     match a.backend.as_str() {
         "cpu" | "flex" => eval_on::<Flex<f32>>(a, Default::default(), "cpu (burn-flex)"),
@@ -151,45 +173,13 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
     }
 }
 
-/// Fields of two configurations that differ, as `field: old -> new`.
-fn config_diff(old: &RunConfig, new: &RunConfig) -> Vec<String> {
-    let (o, n) = (
-        serde_json::to_value(old).unwrap_or_default(),
-        serde_json::to_value(new).unwrap_or_default(),
-    );
-    let mut out = Vec::new();
-    if let (Some(o), Some(n)) = (o.as_object(), n.as_object()) {
-        for (k, v) in n {
-            if o.get(k) != Some(v) {
-                out.push(format!(
-                    "{k}: {} -> {}",
-                    o.get(k).map(|x| x.to_string()).unwrap_or("(none)".into()),
-                    v
-                ));
-            }
-        }
-    }
-    out
-}
-
 fn eval_on<B: Backend>(a: EvalArgs, device: B::Device, backend: &str) -> Result<ExitCode> {
     let (bench, bench_hash) = load_benchmark(&a.bench)?;
     let model_path = resolve_model(&a.model)?;
-    let template = Template::resolve(&a.format, &bench).map_err(anyhow::Error::msg)?;
-    for p in &a.probe {
-        if !bedside_bench::probes::PROBES.contains(&p.as_str()) {
-            bail!(
-                "unknown probe `{p}`; expected one of: {}",
-                bedside_bench::probes::PROBES.join(", ")
-            );
-        }
-    }
-    if a.samples > 1 && a.temperature <= 0.0 {
-        bail!("--samples {} with greedy decoding gives {} identical answers; set --temperature (e.g. 0.7)", a.samples, a.samples);
-    }
-    if a.method != Method::Generate && (a.cot || a.samples > 1) {
-        bail!("--cot and --samples apply to --method generate");
-    }
+    let settings = a.settings();
+    settings.check().map_err(anyhow::Error::msg)?;
+    // Fail on a template that does not fit before the model loads.
+    Template::resolve(&a.format, &bench).map_err(anyhow::Error::msg)?;
     let t0 = Instant::now();
     let input = read_model(&model_path)?;
     let (name, sha) = (input.name.clone(), input.sha256.clone());
@@ -201,39 +191,21 @@ fn eval_on<B: Backend>(a: EvalArgs, device: B::Device, backend: &str) -> Result<
     let model_name = registry::by_sha256(&sha)
         .map(|e| e.name.to_string())
         .unwrap_or_else(|| model.name.clone());
-    let cfg = RunConfig {
-        model: ModelRef {
-            name: model_name,
-            file: model_path
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            sha256: sha,
-        },
-        benchmark: BenchmarkRef {
-            name: bench.manifest.name.clone(),
-            hash: bench_hash,
-            split: a.split.clone(),
-        },
-        template,
-        method: a.method,
-        shots: a.shots,
-        fewshot: a
-            .fewshot
-            .unwrap_or(if template.shots_first_n_same_subject() {
-                FewshotSampler::FirstN
-            } else {
-                FewshotSampler::Random
-            }),
-        chat: a.chat,
-        cot: a.cot,
-        samples: a.samples,
-        temperature: a.temperature,
-        top_p: a.top_p,
-        max_tokens: a.max_tokens.unwrap_or(default_max_tokens(a.cot)),
-        seed: a.seed,
-        probes: a.probe.clone(),
-    };
+    let cfg = settings
+        .build(
+            ModelRef {
+                name: model_name,
+                file: model_path
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                sha256: sha,
+            },
+            &bench,
+            &bench_hash,
+        )
+        .map_err(anyhow::Error::msg)?;
+    let template = cfg.template;
     let plan = plan(&bench, &cfg, a.slice, a.limit).map_err(anyhow::Error::msg)?;
     let out_name = a.out.display().to_string();
 
@@ -367,6 +339,9 @@ fn eval_on<B: Backend>(a: EvalArgs, device: B::Device, backend: &str) -> Result<
             started.elapsed().as_secs_f64(),
             peak_rss().map(|b| format!("{:.0} MiB", b as f64 / 1048576.0)).unwrap_or("-".into())
         );
+        for w in &rep.warnings {
+            eprintln!("warning: {}", w.message());
+        }
         eprintln!("full report: bedside report {out_name}");
     }
     Ok(ExitCode::SUCCESS)
@@ -473,4 +448,39 @@ pub fn merge_cmd(a: MergeArgs) -> Result<ExitCode> {
         a.out.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        eval: EvalArgs,
+    }
+
+    /// The CLI's defaults are the engine's defaults (the browser uses `RunSettings::default()`), so the
+    /// same choices give the same configuration hash in both.
+    #[test]
+    fn default_arguments_are_the_engine_defaults() {
+        let cli = Cli::parse_from(["bedside", "--model", "m.gguf", "--bench", "b", "--out", "o"]);
+        assert_eq!(cli.eval.settings(), RunSettings::default());
+        let cli = Cli::parse_from([
+            "bedside", "--model", "m.gguf", "--bench", "b", "--out", "o", "--method", "letter",
+            "--chat", "--shots", "3", "--probe", "shuffle",
+        ]);
+        let s = cli.eval.settings();
+        assert_eq!(
+            s,
+            RunSettings {
+                method: Method::Letter,
+                chat: true,
+                shots: 3,
+                probes: vec!["shuffle".into()],
+                ..RunSettings::default()
+            }
+        );
+    }
 }

@@ -53,11 +53,10 @@ mod imp {
 
     struct State {
         model: Option<(Rc<Loaded>, ModelInfo)>,
-        bench: Option<(bedside_bench::Benchmark, String)>,
     }
 
     thread_local! {
-        static STATE: RefCell<State> = const { RefCell::new(State { model: None, bench: None }) };
+        static STATE: RefCell<State> = const { RefCell::new(State { model: None }) };
         /// The WebGPU adapter's name once Burn's wgpu runtime is set up on it ("" = no adapter).
         static GPU: RefCell<Option<String>> = const { RefCell::new(None) };
         static CANCEL: Cell<bool> = const { Cell::new(false) };
@@ -443,7 +442,17 @@ mod imp {
         };
         let gpu = match choice {
             BackendChoice::Cpu => None,
-            _ => gpu_setup().await,
+            BackendChoice::Gpu => gpu_setup().await,
+            // A software adapter (SwiftShader) is slower than the CPU path: Auto takes the CPU.
+            BackendChoice::Auto => match webgpu_adapter().await {
+                Some(a) if runner::is_software_adapter(&a) => {
+                    send(&FromWorker::Status {
+                        text: format!("software WebGPU ({a}), slower than the CPU here: running on the CPU"),
+                    });
+                    None
+                }
+                _ => gpu_setup().await,
+            },
         };
         if choice == BackendChoice::Gpu && gpu.is_none() {
             send(&FromWorker::Status {
@@ -486,25 +495,41 @@ mod imp {
         }
     }
 
-    async fn run(spec: bedside_web::protocol::RunSpec, previous: Vec<bedside_eval::ItemRecord>) {
+    async fn run(
+        job: u32,
+        spec: bedside_web::protocol::RunSpec,
+        bench: bedside_web::protocol::BenchFiles,
+        previous: Vec<bedside_eval::ItemRecord>,
+        expect: Option<bedside_eval::RunConfig>,
+    ) {
         if RUNNING.get() {
-            return send(&FromWorker::Error {
-                message: "a run is already in progress".into(),
+            return send(&FromWorker::JobFailed {
+                job,
+                message: "another run is in progress; this one waits in the queue".into(),
             });
         }
+        let (bench, hash) = match runner::load_bench(&bench.files) {
+            Ok(b) => b,
+            Err(problems) => {
+                return send(&FromWorker::JobFailed {
+                    job,
+                    message: format!("{}: {}", bench.name, problems.join("\n")),
+                })
+            }
+        };
         let start = STATE.with(|s| {
             let s = s.borrow();
             let (_, info) = s.model.as_ref().ok_or("load a model first")?;
-            let (bench, hash) = s.bench.as_ref().ok_or("load a benchmark first")?;
-            ActiveRun::start(&spec, info, bench, hash, &previous, &info.backend)
+            ActiveRun::start(&spec, info, &bench, &hash, &previous, &info.backend, expect.as_ref())
         });
         let mut active = match start {
             Ok(a) => a,
-            Err(e) => return send(&FromWorker::Error { message: e }),
+            Err(e) => return send(&FromWorker::JobFailed { job, message: e }),
         };
         RUNNING.set(true);
         CANCEL.set(false);
         send(&FromWorker::Header {
+            job,
             header: active.header.clone(),
             total: active.total(),
         });
@@ -520,12 +545,12 @@ mod imp {
                 break;
             };
             let msg = match &*model {
-                Loaded::Cpu(m) => active.step(m, now).await,
+                Loaded::Cpu(m) => active.step(job, m, now).await,
                 Loaded::Gpu(m, _) => {
                     if SIMULATE_LOSS.replace(false) {
                         bedside_model::scoring::simulate_device_loss();
                     }
-                    active.step(m, now).await
+                    active.step(job, m, now).await
                 }
             };
             match msg {
@@ -533,7 +558,7 @@ mod imp {
                 Some(Err(e)) => {
                     // The GPU failed: rebuild the model on the CPU from the kept bytes and redo the item.
                     let Loaded::Gpu(_, weights) = &*model else {
-                        send(&FromWorker::Error { message: e });
+                        send(&FromWorker::JobFailed { job, message: e });
                         break;
                     };
                     send(&FromWorker::Status {
@@ -548,6 +573,7 @@ mod imp {
                                 let mut s = s.borrow_mut();
                                 let mut info = s.model.as_ref().map(|(_, i)| i.clone())?;
                                 info.backend = format!("{CPU_BACKEND} (after the GPU failed)");
+                                info.fell_back = true;
                                 info.memory_bytes = info.file_bytes;
                                 s.model = Some((Rc::new(Loaded::Cpu(cpu)), info.clone()));
                                 Some(info)
@@ -557,7 +583,8 @@ mod imp {
                             }
                         }
                         Err(err) => {
-                            send(&FromWorker::Error {
+                            send(&FromWorker::JobFailed {
+                                job,
                                 message: format!("{e}; the CPU fallback failed too: {err}"),
                             });
                             break;
@@ -568,7 +595,7 @@ mod imp {
             }
         }
         RUNNING.set(false);
-        send(&FromWorker::Done { cancelled });
+        send(&FromWorker::Done { job, cancelled });
     }
 
     fn on_message(ev: MessageEvent) {
@@ -600,25 +627,22 @@ mod imp {
         match msg {
             ToWorker::Cancel => CANCEL.set(true),
             ToWorker::SimulateDeviceLoss => SIMULATE_LOSS.set(true),
+            ToWorker::LoadModel { .. } if RUNNING.get() => send(&FromWorker::Busy {
+                message: "a run is in progress: its model stays loaded until it ends, so no record can come from another model; cancel it first, or queue a run with the other model".into(),
+            }),
             ToWorker::LoadModel {
                 name,
                 url,
                 backend,
                 files: paths,
             } => wasm_bindgen_futures::spawn_local(load_model(name, url, files, paths, backend)),
-            ToWorker::LoadBench { name, files } => match runner::load_bench(&files) {
-                Ok((b, h)) => {
-                    let items = b.len();
-                    STATE.with(|s| s.borrow_mut().bench = Some((b, h)));
-                    send(&FromWorker::BenchLoaded { name, items });
-                }
-                Err(problems) => send(&FromWorker::Error {
-                    message: problems.join("\n"),
-                }),
-            },
-            ToWorker::Run { spec, previous } => {
-                wasm_bindgen_futures::spawn_local(run(spec, previous))
-            }
+            ToWorker::Run {
+                job,
+                spec,
+                bench,
+                previous,
+                expect,
+            } => wasm_bindgen_futures::spawn_local(run(job, spec, bench, previous, expect)),
         }
     }
 

@@ -1,1 +1,2 @@
 pub mod progress;
+pub mod queue;

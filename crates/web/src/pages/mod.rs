@@ -3,3 +3,4 @@ pub mod lab;
 pub mod privacy;
 pub mod results;
 pub mod run;
+pub mod runs;

@@ -1,13 +1,14 @@
-//! Results: summary cards, per-subject chart with intervals, reliability diagram, answer positions, the
-//! per-item table (filter, open an item), and exports (records JSONL as `bedside report` reads it, CSV,
-//! the HTML report). Every number comes from `bedside_eval::report`, the same code as `bedside report`.
+//! Results: what was run, warnings, summary cards each with its explanation, per-subject chart with
+//! intervals, reliability diagram, answer positions and the confusion table, the per-item table
+//! (filter, open an item to see exactly what the model was shown), and exports (records JSONL as
+//! `bedside report` reads it, CSV, the HTML report). Every number comes from `bedside_eval::report`
+//! and `bedside_eval::cards`, the same code as `bedside report`.
 
 use crate::app::Ctx;
-use crate::runner;
+use crate::library;
 use crate::storage;
 use bedside_bench::task::option_letter;
-use bedside_eval::record::to_line;
-use bedside_eval::{html as report_html, report, Status};
+use bedside_eval::{cards, html as report_html, report, ItemRecord, Status};
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
@@ -27,90 +28,113 @@ fn csv_escape(s: &str) -> String {
     }
 }
 
+/// The CSV export: one row per item with gold, prediction, status and every option's probability.
+pub fn csv(records: &[ItemRecord]) -> String {
+    let k = records.iter().map(|r| r.options).max().unwrap_or(0);
+    let mut t = String::from("id,subject,gold,pred,correct,status,confidence");
+    for i in 0..k {
+        t.push_str(&format!(",p_{}", option_letter(i)));
+    }
+    t.push_str(",latency_ms,error\n");
+    for r in records {
+        let letter = |i: Option<usize>| i.map(|g| option_letter(g).to_string()).unwrap_or_default();
+        let probs = r.probs.clone().unwrap_or_default();
+        let conf = probs.iter().cloned().fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+        t.push_str(&format!(
+            "{},{},{},{},{},{},{}",
+            csv_escape(&r.id),
+            csv_escape(r.subject.as_deref().unwrap_or("")),
+            r.gold_value.map(|v| v.to_string()).unwrap_or_else(|| letter(r.gold)),
+            r.pred_value.map(|v| v.to_string()).unwrap_or_else(|| letter(r.pred)),
+            r.correct,
+            status_word(r),
+            conf.map(|c| format!("{c:.4}")).unwrap_or_default()
+        ));
+        for i in 0..k {
+            t.push_str(&format!(",{}", probs.get(i).map(|p| format!("{p:.4}")).unwrap_or_default()));
+        }
+        t.push_str(&format!(
+            ",{:.1},{}\n",
+            r.latency_ms,
+            csv_escape(r.error.as_deref().unwrap_or(""))
+        ));
+    }
+    t
+}
+
+fn status_word(r: &ItemRecord) -> &'static str {
+    match r.status {
+        Status::Unextractable => "unextractable",
+        Status::Failed => "failed",
+        _ if r.correct => "correct",
+        _ => "wrong",
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct DetailProps {
+    record: ItemRecord,
+    on_close: Callback<()>,
+}
+
+/// One item as the model saw it: the exact prompt, the options in the order shown, gold and prediction.
+#[component]
+fn ItemDetail(p: &DetailProps) -> Html {
+    let rec = &p.record;
+    let close = p.on_close.clone();
+    let close_key = p.on_close.clone();
+    let onkeydown = Callback::from(move |e: KeyboardEvent| {
+        if e.key() == "Escape" {
+            close_key.emit(())
+        }
+    });
+    // Focus the panel so Escape works at once.
+    let node = use_node_ref();
+    {
+        let node = node.clone();
+        use_effect_with(rec.id.clone(), move |_| {
+            if let Some(el) = node.cast::<web_sys::HtmlElement>() {
+                el.focus().ok();
+            }
+        });
+    }
+    html! {
+        <div class="detail" id="item-detail" role="dialog" aria-label={format!("item {}", rec.id)} tabindex="-1" ref={node} {onkeydown}>
+            <button class="close" id="detail-close" aria-label="close" onclick={Callback::from(move |_| close.emit(()))}>{ "×" }</button>
+            <h3>{ format!("Item {}", rec.id) }{ rec.subject.as_ref().map(|s| format!(" · {s}")).unwrap_or_default() }</h3>
+            if rec.prompt.is_empty() {
+                <p class="hint">{ "This run file was written by an older Bedside that did not keep the prompt." }</p>
+            } else {
+                <p class="hint">{ "Exactly what the model was given (few-shot examples and chat template included):" }</p>
+                <pre class="prompt" id="detail-prompt">{ rec.prompt.clone() }</pre>
+            }
+            <table class="options" id="detail-options"><thead><tr><th>{ "" }</th><th>{ "option as shown" }</th><th>{ "probability" }</th><th>{ "" }</th></tr></thead>
+            <tbody>{ for (0..rec.options).map(|i| {
+                let text = rec.presented.get(i).cloned().unwrap_or_default();
+                let p = rec.probs.as_ref().and_then(|p| p.get(i)).copied();
+                let gold = Some(i) == rec.gold;
+                let pred = Some(i) == rec.pred;
+                html! { <tr class={classes!(gold.then_some("gold"), pred.then_some("pred"))}>
+                    <td>{ option_letter(i) }</td><td>{ text }</td><td>{ p.map(pct).unwrap_or_default() }</td>
+                    <td>{ format!("{}{}", if gold { "✓ gold " } else { "" }, if pred { "← predicted" } else { "" }) }</td></tr> }
+            }) }</tbody></table>
+            { for rec.outputs.iter().map(|o| html! { <p><b>{ "Output: " }</b>{ if o.is_empty() { "(empty)".to_string() } else { o.clone() } }</p> }) }
+            { rec.rule.as_ref().map(|r| html! { <p class="hint">{ format!("answer read by the rule `{r}`") }</p> }).unwrap_or_default() }
+            { rec.error.as_ref().map(|e| html! { <p class="error">{ e.clone() }</p> }).unwrap_or_default() }
+        </div>
+    }
+}
+
 #[component]
 pub fn Results() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let s = &*ctx.state;
     let filter = use_state(|| "all".to_string());
     let open = use_state(|| None::<String>);
-    let bench = {
-        let files = s.bench_files.clone();
-        use_memo(s.bench_name.clone(), move |_| {
-            runner::load_bench(&files).ok()
-        })
+    let Some((header, records, total)) = s.shown() else {
+        return html! { <section id="results-page"><h2>{ "Results" }</h2><p>{ "No run yet: start one on the Run page, or open one on the Runs page." }</p></section> };
     };
-    let Some(header) = s.header.clone() else {
-        return html! { <section id="results-page"><h2>{ "Results" }</h2><p>{ "No run yet: start one on the Run page." }</p></section> };
-    };
-    let rep = report::build(&header, &s.records);
-    let mut cards = vec![(
-        "Accuracy",
-        rep.accuracy.map(pct).unwrap_or("-".into()),
-        format!(
-            "{}/{} · 95% CI {}",
-            rep.correct,
-            rep.answered,
-            rep.wilson
-                .map(|w| format!("{}–{}", pct(w.low), pct(w.high)))
-                .unwrap_or_default()
-        ),
-        "card-accuracy",
-    )];
-    if let Some(c) = &rep.chance {
-        cards.push((
-            "Chance baseline",
-            pct(c.expected_accuracy),
-            if c.beats_chance {
-                format!("beats chance (p = {:.1e})", c.p_value)
-            } else {
-                "not distinguishable from chance".into()
-            },
-            "card-chance",
-        ));
-    }
-    if let Some(a) = rep.acc_norm {
-        cards.push((
-            "acc_norm",
-            pct(a),
-            "per-character normalised".into(),
-            "card-accnorm",
-        ));
-    }
-    if let Some(c) = &rep.calibration {
-        cards.push((
-            "ECE",
-            format!("{:.3}", c.ece),
-            format!("Brier {:.3}", c.brier),
-            "card-ece",
-        ));
-    }
-    cards.push((
-        "Items",
-        format!("{}", rep.items),
-        format!(
-            "of {} · {} unextractable · {} failed",
-            s.total, rep.unextractable, rep.failed
-        ),
-        "card-items",
-    ));
-    cards.push((
-        "Time",
-        format!("{:.1} s", rep.seconds),
-        rep.items_per_s
-            .map(|x| format!("{x:.2} items/s"))
-            .unwrap_or_default(),
-        "card-time",
-    ));
-    cards.push((
-        "Backend",
-        header.backend.clone(),
-        format!(
-            "{} · {} · {}-shot",
-            header.config.model.name, header.config.method, header.config.shots
-        ),
-        "card-backend",
-    ));
-
+    let rep = report::build(&header, &records);
     let on_filter = {
         let filter = filter.clone();
         Callback::from(move |e: Event| {
@@ -118,8 +142,7 @@ pub fn Results() -> Html {
         })
     };
     let subjects: Vec<String> = rep.subjects.iter().map(|x| x.subject.clone()).collect();
-    let shown: Vec<&bedside_eval::ItemRecord> = s
-        .records
+    let shown: Vec<&ItemRecord> = records
         .iter()
         .filter(|r| match filter.as_str() {
             "all" => true,
@@ -128,106 +151,95 @@ pub fn Results() -> Html {
             sub => r.subject.as_deref() == Some(sub),
         })
         .collect();
+    let stem = library::export_stem(&header);
     let export = |kind: &'static str| {
         let header = header.clone();
-        let records = s.records.clone();
-        Callback::from(move |_| {
-            let stem = format!(
-                "bedside-{}-{}",
-                header.config.benchmark.name,
-                header.config.model.file.trim_end_matches(".gguf")
-            );
-            match kind {
-                "jsonl" => {
-                    let mut t = to_line(&header);
-                    records.iter().for_each(|r| t.push_str(&to_line(r)));
-                    storage::download(&format!("{stem}.jsonl"), "application/jsonl", &t);
-                }
-                "csv" => {
-                    let mut t = String::from("id,subject,gold,pred,correct,status,latency_ms\n");
-                    for r in &records {
-                        t.push_str(&format!(
-                            "{},{},{},{},{},{:?},{:.1}\n",
-                            csv_escape(&r.id),
-                            csv_escape(r.subject.as_deref().unwrap_or("")),
-                            r.gold
-                                .map(|g| option_letter(g).to_string())
-                                .unwrap_or_default(),
-                            r.pred
-                                .map(|g| option_letter(g).to_string())
-                                .unwrap_or_default(),
-                            r.correct,
-                            r.status,
-                            r.latency_ms
-                        ));
-                    }
-                    storage::download(&format!("{stem}.csv"), "text/csv", &t);
-                }
-                _ => {
-                    let rep = report::build(&header, &records);
-                    storage::download(
-                        &format!("{stem}.html"),
-                        "text/html",
-                        &report_html::render(&rep, &records),
-                    );
-                }
+        let records = records.clone();
+        let stem = stem.clone();
+        Callback::from(move |_| match kind {
+            "jsonl" => storage::download(
+                &format!("{stem}.jsonl"),
+                "application/jsonl",
+                &library::run_file(&header, &records),
+            ),
+            "csv" => storage::download(&format!("{stem}.csv"), "text/csv", &csv(&records)),
+            _ => {
+                let rep = report::build(&header, &records);
+                storage::download(
+                    &format!("{stem}.html"),
+                    "text/html",
+                    &report_html::render(&rep, &records),
+                );
             }
         })
     };
     let detail = open.as_ref().and_then(|id| {
-        let rec = s.records.iter().find(|r| &r.id == id)?;
-        let (b, _) = bench.as_ref().as_ref()?;
-        let item = b.all_items().map(|(_, li)| &li.item).find(|i| &i.id == id)?;
-        let prompt = bedside_eval::prompt::build(header.config.template, item, &[], None, false).ok()?;
-        Some(html! {
-            <div class="detail" id="item-detail">
-                <h3>{ format!("Item {id}") }</h3>
-                <pre class="prompt">{ prompt.context }</pre>
-                <table><tbody>{ for item.options.iter().enumerate().map(|(i, o)| {
-                    let p = rec.probs.as_ref().and_then(|p| p.get(i)).copied();
-                    let mark = if Some(i) == rec.gold { " ✓ gold" } else { "" };
-                    let pred = if Some(i) == rec.pred { " ← predicted" } else { "" };
-                    html! { <tr><td>{ option_letter(i) }</td><td>{ o.clone() }</td><td>{ p.map(pct).unwrap_or_default() }</td><td>{ format!("{mark}{pred}") }</td></tr> }
-                }) }</tbody></table>
-                { item.explanation.as_ref().map(|e| html! { <p><b>{ "Explanation: " }</b>{ e.clone() }</p> }).unwrap_or_default() }
-                { for rec.outputs.iter().map(|o| html! { <p><b>{ "Output: " }</b>{ o.clone() }</p> }) }
-            </div>
-        })
+        let rec = records.iter().find(|r| &r.id == id)?.clone();
+        let open = open.clone();
+        Some(html! { <ItemDetail record={rec} on_close={Callback::from(move |_| open.set(None))} /> })
     });
+    let letters: Vec<String> = (0..rep.gold_positions.len())
+        .map(|i| option_letter(i).to_string())
+        .collect();
+    let live = matches!(s.view, Some(crate::state::View::Job(id)) if s.jobs.get(id).is_some_and(|j| j.status.active()));
     html! {
         <section id="results-page">
             <h2>{ format!("{} on {}", header.config.model.name, header.config.benchmark.name) }</h2>
-            <div class="cards">{ for cards.into_iter().map(|(t, v, n, id)| html! {
-                <div class="card" id={id}><div class="t">{ t }</div><div class="v">{ v }</div><div class="n">{ n }</div></div>
+            <dl class="facts" id="run-facts">{ for cards::run_facts(&header).into_iter().map(|(k, v)| html! {
+                <div><dt>{ k }</dt><dd data-fact={k}>{ v }</dd></div>
+            }) }
+                <div><dt>{ "items" }</dt><dd data-fact="items">{ format!("{} of {}{}", records.len(), total.max(records.len()), if live { " (running)" } else { "" }) }</dd></div>
+            </dl>
+            if !rep.warnings.is_empty() {
+                <ul class="warnings" id="warnings">{ for rep.warnings.iter().map(|w| html! { <li>{ w.message() }</li> }) }</ul>
+            }
+            <div class="cards">{ for cards::cards(&rep).into_iter().map(|c| html! {
+                <div class={classes!("card", c.alarm.then_some("alarm"))} id={format!("card-{}", c.id)}>
+                    <div class="t">{ c.title }</div><div class="v">{ c.value }</div><div class="n">{ c.note }</div>
+                    <div class="x">{ c.explain }</div>
+                </div>
             }) }</div>
             <div class="exports">
                 <button id="export-jsonl" onclick={export("jsonl")}>{ "Records (JSONL)" }</button>
                 <button id="export-csv" onclick={export("csv")}>{ "CSV" }</button>
                 <button id="export-html" onclick={export("html")}>{ "HTML report" }</button>
+                <span class="hint">{ format!(" files named {stem}.*; the JSONL opens with `bedside report` and on the Runs page") }</span>
             </div>
             <div class="charts">
-                <figure class="wide"><figcaption>{ "Accuracy by subject (95% Wilson; dashed: chance)" }</figcaption>{ svg(report_html::subject_chart(&rep)) }</figure>
-                <figure><figcaption>{ "Reliability diagram" }</figcaption>{ svg(report_html::reliability_chart(&rep)) }</figure>
-                <figure><figcaption>{ "Answer positions (grey gold, blue predicted)" }</figcaption>{ svg(report_html::positions_chart(&rep)) }</figure>
+                <figure class="wide"><figcaption>{ "Accuracy by subject: bars are accuracy, whiskers the 95% Wilson interval, (n) the items; the dashed red line is chance." }</figcaption>{ svg(report_html::subject_chart(&rep)) }</figure>
+                <figure><figcaption>{ "Reliability: for the items in each confidence bin, how often the model was right (bars) against how sure it was (dots); on the dashed diagonal confidence equals accuracy." }</figcaption>{ svg(report_html::reliability_chart(&rep)) }</figure>
+                <figure><figcaption>{ "Answer positions: how often each letter is the gold answer (grey) and the model's answer (blue), with counts. A tall blue bar over a short grey one is a position preference." }</figcaption>{ svg(report_html::positions_chart(&rep)) }</figure>
             </div>
+            if !rep.confusion.is_empty() {
+                <div class="scroll"><table class="confusion" id="confusion">
+                    <caption>{ "Confusion: rows are the gold answer, columns the model's answer (counts)" }</caption>
+                    <thead><tr><th>{ "gold \\ predicted" }</th>{ for letters.iter().map(|l| html! { <th>{ l.clone() }</th> }) }</tr></thead>
+                    <tbody>{ for rep.confusion.iter().enumerate().map(|(g, row)| html! {
+                        <tr><th>{ letters[g].clone() }</th>{ for row.iter().enumerate().map(|(p, n)| html! { <td class={classes!((g == p).then_some("diag"))}>{ n }</td> }) }</tr>
+                    }) }</tbody>
+                </table></div>
+            }
             <h3>{ "Items" }</h3>
+            <p class="hint">{ "Click a row (or focus it and press Enter) to see the exact prompt and the options as the model saw them." }</p>
             <label>{ "Show " }<select id="filter" onchange={on_filter}>
                 { for ["all", "correct", "incorrect"].iter().map(|x| html! { <option value={*x} selected={filter.as_str() == *x}>{ *x }</option> }) }
                 { for subjects.iter().map(|x| html! { <option value={x.clone()} selected={filter.as_str() == x.as_str()}>{ x.clone() }</option> }) }
             </select></label>
-            <table class="items" id="items"><thead><tr><th>{ "id" }</th><th>{ "subject" }</th><th>{ "gold" }</th><th>{ "pred" }</th><th>{ "result" }</th><th>{ "confidence" }</th></tr></thead>
+            <div class="scroll"><table class="items" id="items"><thead><tr><th>{ "id" }</th><th>{ "subject" }</th><th>{ "gold" }</th><th>{ "pred" }</th><th>{ "result" }</th><th>{ "confidence" }</th></tr></thead>
             <tbody>{ for shown.iter().map(|r| {
-                let open = open.clone();
-                let id = r.id.clone();
-                let result = match r.status { Status::Unextractable => "unextractable", Status::Failed => "failed", _ if r.correct => "correct", _ => "wrong" };
-                html! { <tr class={result} onclick={Callback::from(move |_| open.set(Some(id.clone())))}>
+                let (open_click, open_key) = (open.clone(), open.clone());
+                let (id_click, id_key) = (r.id.clone(), r.id.clone());
+                let result = status_word(r);
+                html! { <tr class={result} tabindex="0" data-id={r.id.clone()}
+                        onclick={Callback::from(move |_| open_click.set(Some(id_click.clone())))}
+                        onkeydown={Callback::from(move |e: KeyboardEvent| if e.key() == "Enter" { open_key.set(Some(id_key.clone())) })}>
                     <td>{ r.id.clone() }</td><td>{ r.subject.clone().unwrap_or_default() }</td>
                     <td>{ r.gold.map(|g| option_letter(g).to_string()).unwrap_or_default() }</td>
                     <td>{ r.pred.map(|g| option_letter(g).to_string()).unwrap_or("-".into()) }</td>
                     <td>{ result }</td>
                     <td>{ r.probs.as_ref().and_then(|p| p.iter().cloned().fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))))).map(pct).unwrap_or_default() }</td>
                 </tr> }
-            }) }</tbody></table>
+            }) }</tbody></table></div>
             { detail.unwrap_or_default() }
         </section>
     }

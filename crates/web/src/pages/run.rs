@@ -1,10 +1,12 @@
 //! Run: choose a benchmark (bundled sample, or your own files) and a model (bundled, your own .gguf or
 //! Hugging Face folder, or one kept in this browser), the method, then run with live progress.
 
-use crate::app::{Action, Ctx, ModelSource, BENCH_PREFIX, BUNDLED_BENCHES, BUNDLED_MODEL};
-use crate::components::progress::ProgressBar;
+use crate::app::{Ctx, BENCH_PREFIX, BUNDLED_BENCHES, BUNDLED_MODEL};
+use crate::components::queue::Queue;
+use crate::library::ModelSource;
+use crate::state::Action;
 use crate::protocol::BackendChoice;
-use crate::protocol::{RunSpec, ToWorker};
+use crate::protocol::RunSpec;
 use crate::runner;
 use crate::storage;
 use bedside_eval::Method;
@@ -119,7 +121,7 @@ pub fn Run() -> Html {
     // Load the first bundled sample on first visit.
     {
         let ctx = ctx.clone();
-        let empty = s.bench_name.is_none();
+        let empty = s.bench.name.is_none();
         use_effect_with((), move |_| {
             if empty {
                 wasm_bindgen_futures::spawn_local(async move {
@@ -186,9 +188,13 @@ pub fn Run() -> Html {
                 Ok(s) => s,
                 Err(e) => return ctx.dispatch(Action::Error(Some(e))),
             };
+            if ctx.state.busy() {
+                // The running job keeps its model (the worker would refuse too).
+                return ctx.load_model_from(ModelSource::Stored(sel.name.clone()));
+            }
             let chosen = set.select(&sel.files);
             ctx.dispatch(Action::ModelChosen(ModelSource::Stored(sel.name.clone())));
-            ctx.dispatch(Action::LoadingModel);
+            ctx.dispatch(Action::ModelLoading(ModelSource::Stored(sel.name.clone())));
             ctx.send_model_files(
                 &sel.name,
                 &storage::FileSet {
@@ -241,15 +247,15 @@ pub fn Run() -> Html {
             ctx.dispatch(Action::Spec(next));
         })
     };
-    let on_method = setting(|s, t| s.method = Method::parse(&field(t)).unwrap_or(Method::Loglik));
+    let on_method = setting(|s, t| s.settings.method = Method::parse(&field(t)).unwrap_or(Method::Loglik));
     let on_limit =
         setting(|s, t| s.limit = field(t).trim().parse().ok().filter(|&n: &usize| n > 0));
-    let on_shots = setting(|s, t| s.shots = field(t).trim().parse().unwrap_or(0));
+    let on_shots = setting(|s, t| s.settings.shots = field(t).trim().parse().unwrap_or(0));
     let on_chat =
-        setting(|s, t| s.chat = t.dyn_ref::<HtmlInputElement>().is_some_and(|i| i.checked()));
+        setting(|s, t| s.settings.chat = t.dyn_ref::<HtmlInputElement>().is_some_and(|i| i.checked()));
     let on_probe = setting(|s, t| {
         let v = field(t);
-        s.probes = if v.is_empty() { Vec::new() } else { vec![v] };
+        s.settings.probes = if v.is_empty() { Vec::new() } else { vec![v] };
     });
     let on_backend = {
         let ctx = ctx.clone();
@@ -261,14 +267,10 @@ pub fn Run() -> Html {
     };
     let on_run = {
         let ctx = ctx.clone();
-        Callback::from(move |_| ctx.dispatch(Action::Start))
+        Callback::from(move |_| ctx.enqueue_current())
     };
-    let on_cancel = {
-        let ctx = ctx.clone();
-        Callback::from(move |_| ctx.send(&ToWorker::Cancel))
-    };
-    let busy = s.running || s.pending_run;
-    let can_run = s.bench_problems.is_empty() && s.bench_items > 0 && s.worker_ready && !busy;
+    let busy = s.busy();
+    let can_run = s.bench.problems.is_empty() && s.bench.items > 0 && s.worker_ready;
     let describe = |m: &crate::protocol::ModelInfo| {
         format!(
             "{} · {} · {:.0}M parameters · {} · {} {:.1} MB · about {:.0} MB in memory on the CPU, {:.0} MB on the GPU (f32)",
@@ -282,7 +284,7 @@ pub fn Run() -> Html {
             m.parameters as f64 * 4.0 / 1e6,
         )
     };
-    let model_line = match (&s.model, s.model_loading, &s.model_preview) {
+    let model_line = match (s.model.info(), s.model.loading.is_some(), &s.model.preview) {
         (Some(m), _, _) => format!(
             "{} · {} · {:.0}M parameters · {} · file {:.1} MB · about {:.0} MB in memory · loaded in {:.1} s",
             m.name,
@@ -297,7 +299,7 @@ pub fn Run() -> Html {
         (None, true, None) => format!("loading… {}", s.status),
         (None, false, _) => format!("{BUNDLED_MODEL} (bundled, 98 MB, about the same in memory once loaded: weights stay quantized); loads when you run"),
     };
-    let load_bar = match (s.model_loading, s.load_progress) {
+    let load_bar = match (s.model.loading.is_some(), s.model.progress) {
         (true, Some((done, total))) => html! {
             <p class="load-progress">
                 <progress id="model-progress" max={total.max(done).max(1).to_string()} value={done.to_string()}></progress>
@@ -306,20 +308,25 @@ pub fn Run() -> Html {
         },
         _ => html! {},
     };
+    let chat_hint = if spec.settings.method == Method::Generate && !spec.settings.chat {
+        html! { <p class="hint" id="chat-hint">{ "Generating without the chat template: instruction-tuned models (such as the bundled SmolLM2-Instruct) often produce nothing outside it. Turn on \"chat template\" unless the model is a base model." }</p> }
+    } else {
+        html! {}
+    };
     html! {
         <section id="run-page">
             <h2>{ "Benchmark" }</h2>
             <label>{ "Bundled sample: " }
                 <select id="sample" onchange={on_sample}>
-                    { for BUNDLED_BENCHES.iter().map(|b| html! { <option value={*b} selected={s.bench_name.as_deref() == Some(*b)}>{ *b }</option> }) }
+                    { for BUNDLED_BENCHES.iter().map(|b| html! { <option value={*b} selected={s.bench.name.as_deref() == Some(*b)}>{ *b }</option> }) }
                 </select>
             </label>
             <div class="drop" id="drop" ondragover={Callback::from(|e: DragEvent| e.prevent_default())} ondrop={on_drop}>
                 { "…or drop a benchmark folder's manifest.json and .jsonl shards here, or " }
                 <input type="file" id="bench-files" multiple=true accept=".jsonl,.json" onchange={on_bench_files} />
             </div>
-            if !s.stored_benches.is_empty() {
-                <p id="stored-benches">{ "Your benchmarks in this browser: " }{ for s.stored_benches.iter().map(|n| {
+            if !s.storage.benches.is_empty() {
+                <p id="stored-benches">{ "Your benchmarks in this browser: " }{ for s.storage.benches.iter().map(|n| {
                     let (ctx_load, ctx_del) = (ctx.clone(), ctx.clone());
                     let (name_load, name_del) = (n.clone(), n.clone());
                     html! { <span class="stored">
@@ -335,13 +342,13 @@ pub fn Run() -> Html {
                     </span> }
                 }) }</p>
             }
-            <p id="bench-summary">{ match &s.bench_name {
-                Some(n) if s.bench_problems.is_empty() => format!("{n}: {} items, valid", s.bench_items),
-                Some(n) => format!("{n}: INVALID ({} problems)", s.bench_problems.len()),
+            <p id="bench-summary">{ match &s.bench.name {
+                Some(n) if s.bench.problems.is_empty() => format!("{n}: {} items, valid", s.bench.items),
+                Some(n) => format!("{n}: INVALID ({} problems)", s.bench.problems.len()),
                 None => "loading the bundled sample…".into(),
             } }</p>
-            if !s.bench_problems.is_empty() {
-                <ul class="problems" id="bench-problems">{ for s.bench_problems.iter().map(|p| html! { <li><pre>{ p.clone() }</pre></li> }) }</ul>
+            if !s.bench.problems.is_empty() {
+                <ul class="problems" id="bench-problems">{ for s.bench.problems.iter().map(|p| html! { <li><pre>{ p.clone() }</pre></li> }) }</ul>
             }
             <h2>{ "Model" }</h2>
             <p id="model-info">{ model_line }</p>
@@ -354,7 +361,7 @@ pub fn Run() -> Html {
             <label>{ "…or a .gguf URL on this site: " }<input type="text" id="model-url" placeholder="models/my-model.gguf" onchange={on_model_url} /></label>
             <p id="stored-models">{ "Models in this browser: " }
                 <button onclick={ { let ctx = ctx.clone(); Callback::from(move |_| ctx.load_model_from(ModelSource::Bundled)) } }>{ "bundled SmolLM2" }</button>
-                { for s.stored_models.iter().map(|(n, bytes)| {
+                { for s.storage.models.iter().map(|(n, bytes)| {
                     let (ctx_load, ctx_del) = (ctx.clone(), ctx.clone());
                     let (name_load, name_del) = (n.clone(), n.clone());
                     html! { <span class="stored">
@@ -369,27 +376,27 @@ pub fn Run() -> Html {
             <h2>{ "Settings" }</h2>
             <div class="settings">
                 <label>{ "Method " }<select id="method" onchange={on_method}>
-                    <option value="loglik" selected={spec.method == Method::Loglik}>{ "option log-likelihood (lm-eval)" }</option>
-                    <option value="letter" selected={spec.method == Method::Letter}>{ "letter probability" }</option>
-                    <option value="generate" selected={spec.method == Method::Generate}>{ "generate + extract" }</option>
+                    <option value="loglik" selected={spec.settings.method == Method::Loglik}>{ "option log-likelihood (lm-eval)" }</option>
+                    <option value="letter" selected={spec.settings.method == Method::Letter}>{ "letter probability" }</option>
+                    <option value="generate" selected={spec.settings.method == Method::Generate}>{ "generate + extract" }</option>
                 </select></label>
-                <label>{ "Backend " }<select id="backend-choice" onchange={on_backend}>
+                <label>{ "Backend " }<select id="backend-choice" disabled={busy} title={if busy { "fixed while a run is in progress" } else { "" }} onchange={on_backend}>
                     <option value="auto" selected={s.backend == BackendChoice::Auto}>{ "auto (WebGPU when available)" }</option>
                     <option value="gpu" selected={s.backend == BackendChoice::Gpu}>{ "GPU (WebGPU)" }</option>
                     <option value="cpu" selected={s.backend == BackendChoice::Cpu}>{ "CPU (WebAssembly)" }</option>
                 </select></label>
                 <label>{ "Items " }<input id="limit" type="number" min="1" value={spec.limit.map(|l| l.to_string()).unwrap_or_default()} placeholder="all" onchange={on_limit} /></label>
-                <label>{ "Shots " }<input id="shots" type="number" min="0" max="10" value={spec.shots.to_string()} onchange={on_shots} /></label>
-                <label><input id="chat" type="checkbox" checked={spec.chat} onchange={on_chat} />{ " chat template" }</label>
+                <label>{ "Shots " }<input id="shots" type="number" min="0" max="10" value={spec.settings.shots.to_string()} onchange={on_shots} /></label>
+                <label><input id="chat" type="checkbox" checked={spec.settings.chat} onchange={on_chat} />{ " chat template" }</label>
                 <label>{ "Probe " }<select id="probe" onchange={on_probe}>
-                    <option value="">{ "none" }</option>
-                    { for bedside_bench::probes::PROBES.iter().map(|p| html! { <option value={*p} selected={spec.probes.first().map(String::as_str) == Some(*p)}>{ *p }</option> }) }
+                    <option value="" selected={spec.settings.probes.is_empty()}>{ "none" }</option>
+                    { for bedside_bench::probes::PROBES.iter().map(|p| html! { <option value={*p} selected={spec.settings.probes.first().map(String::as_str) == Some(*p)}>{ *p }</option> }) }
                 </select></label>
             </div>
-            <button id="run" class="primary" disabled={!can_run} onclick={on_run}>{ if busy { "Running…" } else { "Run" } }</button>
-            if s.header.is_some() || busy {
-                <ProgressBar progress={s.progress.clone()} total={s.total} running={s.running} on_cancel={on_cancel} />
-            }
+            { chat_hint }
+            <button id="run" class="primary" disabled={!can_run} onclick={on_run}>{ if busy { "Queue this run" } else { "Run" } }</button>
+            if busy { <span class="hint">{ " A run is in progress; this one will start when it ends, with the model, benchmark and settings chosen now." }</span> }
+            <Queue />
             <p class="status" id="status">{ s.status.clone() }</p>
         </section>
     }
