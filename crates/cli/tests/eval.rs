@@ -495,33 +495,59 @@ fn generate_without_chat_says_why_and_letter_with_chat_is_not_uniform() {
         &["--limit", "3", "--method", "generate", "--max-tokens", "8"],
     ));
     let rows = lines(&out);
-    let all_empty = rows[1..]
-        .iter()
-        .all(|r| r["outputs"].as_array().unwrap().iter().all(|o| o.as_str().unwrap().trim().is_empty()));
+    let all_empty = rows[1..].iter().all(|r| {
+        r["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o.as_str().unwrap().trim().is_empty())
+    });
     let report = ok(&bedside(&["report", out.to_str().unwrap()]));
     if all_empty {
         assert!(text.contains("turn on the chat template"), "{text}");
-        assert!(report.contains("warning: the model generated no text"), "{report}");
+        assert!(
+            report.contains("warning: the model generated no text"),
+            "{report}"
+        );
     } else {
         assert!(!report.contains("generated no text"), "{report}");
     }
     let letter = dir.path().join("letter.jsonl");
     ok(&eval_bench(
-        &root().join("data/samples/medqa-4options").display().to_string(),
+        &root()
+            .join("data/samples/medqa-4options")
+            .display()
+            .to_string(),
         &letter,
         &["--limit", "4", "--method", "letter", "--chat"],
     ));
     let rows = lines(&letter);
     let probs: Vec<Vec<f64>> = rows[1..]
         .iter()
-        .map(|r| r["probs"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect())
+        .map(|r| {
+            r["probs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect()
+        })
         .collect();
     let uniform = probs
         .iter()
         .all(|p| p.iter().all(|x| (x - 0.25).abs() < 1e-6));
-    assert!(!uniform, "letter probabilities under chat are uniform: {probs:?}");
-    assert_ne!(probs[0], probs[1], "the same probabilities on two different items");
+    assert!(
+        !uniform,
+        "letter probabilities under chat are uniform: {probs:?}"
+    );
+    assert_ne!(
+        probs[0], probs[1],
+        "the same probabilities on two different items"
+    );
     let report = ok(&bedside(&["report", letter.to_str().unwrap()]));
-    assert!(!report.contains("every option got the same probability"), "{report}");
+    assert!(
+        !report.contains("every option got the same probability"),
+        "{report}"
+    );
     assert!(report.contains("majority"), "{report}");
 }

@@ -103,12 +103,13 @@ pub fn cards(r: &Report) -> Vec<Card> {
         title: "Items",
         value: r.items.to_string(),
         note: format!(
-            "of {} planned · {} unextractable · {} failed",
+            "{} in the split{} · {} unextractable · {} failed",
             r.planned.max(r.items),
+            if r.probes.is_empty() { "" } else { " after probes" },
             r.unextractable,
             r.failed
         ),
-        explain: "Items evaluated so far. Unextractable: generated text with no readable answer; failed: could not be evaluated. Neither counts in the accuracy.".into(),
+        explain: "Items evaluated (an item limit runs the first ones of the split). Unextractable: generated text with no readable answer; failed: could not be evaluated. Neither counts in the accuracy.".into(),
         alarm: r.failed > 0,
     });
     out.push(Card {

@@ -210,11 +210,13 @@ impl RunSettings {
             template,
             method: self.method,
             shots: self.shots,
-            fewshot: self.fewshot.unwrap_or(if template.shots_first_n_same_subject() {
-                FewshotSampler::FirstN
-            } else {
-                FewshotSampler::Random
-            }),
+            fewshot: self
+                .fewshot
+                .unwrap_or(if template.shots_first_n_same_subject() {
+                    FewshotSampler::FirstN
+                } else {
+                    FewshotSampler::Random
+                }),
             chat: self.chat,
             cot: self.cot,
             samples: self.samples,

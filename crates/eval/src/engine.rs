@@ -387,14 +387,7 @@ impl<'m, B: Backend> Evaluator<'m, B> {
             rec.extra_tokens = conts.iter().map(|c| ctx.len() + c.len()).sum();
             let mut scores = Vec::with_capacity(conts.len());
             for c in &conts {
-                scores.push(
-                    self.model
-                        .score_naive_async(&ctx, c)
-                        .await
-                        ?
-                        .iter()
-                        .sum(),
-                );
+                scores.push(self.model.score_naive_async(&ctx, c).await?.iter().sum());
             }
             scores
         } else {
@@ -413,30 +406,18 @@ impl<'m, B: Backend> Evaluator<'m, B> {
                     if conts.iter().any(|c| c.len() <= shared) {
                         return Err("two options encode to the same tokens after the prompt; use --method loglik".into());
                     }
-                    let prefix = self
-                        .model
-                        .prefix_async(&letter_ctx)
-                        .await
-                        ?;
+                    let prefix = self.model.prefix_async(&letter_ctx).await?;
                     conts
                         .iter()
                         .map(|c| bedside_model::scoring::log_prob(&prefix.last_logits, c[shared]))
                         .collect()
                 }
                 _ => {
-                    let prefix = self
-                        .model
-                        .prefix_async(&ctx)
-                        .await
-                        ?;
+                    let prefix = self.model.prefix_async(&ctx).await?;
                     rec.extra_tokens = conts.iter().map(|c| c.len() - 1).sum();
                     let mut scores = Vec::with_capacity(conts.len());
                     for c in &conts {
-                        let lp = self
-                            .model
-                            .score_continuation_async(&prefix, c)
-                            .await
-                            ?;
+                        let lp = self.model.score_continuation_async(&prefix, c).await?;
                         scores.push(lp.iter().sum());
                     }
                     scores
@@ -477,11 +458,7 @@ impl<'m, B: Backend> Evaluator<'m, B> {
         } else {
             &["\n\n", "Question:"]
         };
-        let prefix = self
-            .model
-            .prefix_async(&ctx)
-            .await
-            ?;
+        let prefix = self.model.prefix_async(&ctx).await?;
         let samples = self.cfg.samples.max(1);
         let mut votes = vec![0usize; rec.options];
         let mut values: Vec<f64> = Vec::new();
@@ -517,10 +494,7 @@ impl<'m, B: Backend> Evaluator<'m, B> {
                 if cut_at_stop(&text, stops).1 {
                     break;
                 }
-                self.model
-                    .step_async(&mut state, next)
-                    .await
-                    ?;
+                self.model.step_async(&mut state, next).await?;
             }
             rec.extra_tokens += out.len();
             let answer = cut_at_stop(&text, stops).0.to_string();

@@ -62,7 +62,11 @@ pub enum Warning {
     /// Accuracy not above what guessing gives.
     NotAboveChance { accuracy: f64, chance: f64 },
     /// Accuracy below always giving the most common answer.
-    BelowMajority { accuracy: f64, majority: f64, answer: String },
+    BelowMajority {
+        accuracy: f64,
+        majority: f64,
+        answer: String,
+    },
     /// Some items could not be evaluated.
     Failed { failed: usize, items: usize },
 }
@@ -150,7 +154,10 @@ fn majority_baseline(answered: &[&ItemRecord], accuracy: Option<f64>) -> Option<
         .enumerate()
         .max_by_key(|(i, c)| (**c, usize::MAX - i))
         .map(|(i, c)| (i, *c))?;
-    let texts: Vec<Option<&String>> = with_gold.iter().map(|(r, _)| r.presented.get(option)).collect();
+    let texts: Vec<Option<&String>> = with_gold
+        .iter()
+        .map(|(r, _)| r.presented.get(option))
+        .collect();
     let answer = match texts.first().copied().flatten() {
         Some(t) if texts.iter().all(|x| *x == Some(t)) => t.clone(),
         _ => option_letter(option).to_string(),
@@ -555,8 +562,16 @@ mod tests {
 
     fn header(method: crate::Method, chat: bool) -> RunHeader {
         let cfg = crate::RunConfig {
-            model: ModelRef { name: "m".into(), file: "m.gguf".into(), sha256: "0".into() },
-            benchmark: BenchmarkRef { name: "b".into(), hash: "h".into(), split: "test".into() },
+            model: ModelRef {
+                name: "m".into(),
+                file: "m.gguf".into(),
+                sha256: "0".into(),
+            },
+            benchmark: BenchmarkRef {
+                name: "b".into(),
+                hash: "h".into(),
+                split: "test".into(),
+            },
             template: crate::Template::Generic,
             method,
             shots: 0,
@@ -582,7 +597,13 @@ mod tests {
         }
     }
 
-    fn rec(i: usize, gold: usize, pred: Option<usize>, presented: &[&str], extra: serde_json::Value) -> ItemRecord {
+    fn rec(
+        i: usize,
+        gold: usize,
+        pred: Option<usize>,
+        presented: &[&str],
+        extra: serde_json::Value,
+    ) -> ItemRecord {
         let mut v = serde_json::json!({
             "index": i, "id": format!("q{i}"), "shard": "s.jsonl", "prompt_hash": "", "options": presented.len(),
             "pred": pred, "gold": gold, "correct": pred == Some(gold), "status": "scored",
@@ -601,7 +622,13 @@ mod tests {
         let opts = ["yes", "no", "maybe"];
         let records: Vec<ItemRecord> = (0..20)
             .map(|i| {
-                let gold = if i < 11 { 0 } else if i < 17 { 1 } else { 2 };
+                let gold = if i < 11 {
+                    0
+                } else if i < 17 {
+                    1
+                } else {
+                    2
+                };
                 let pred = if i % 2 == 0 { gold } else { (gold + 1) % 3 };
                 rec(i, gold, Some(pred), &opts, serde_json::json!({}))
             })
@@ -612,11 +639,22 @@ mod tests {
         assert!((m.accuracy - 0.55).abs() < 1e-12);
         assert!((r.accuracy.unwrap() - 0.5).abs() < 1e-12);
         assert!(m.below);
-        assert!(r.warnings.iter().any(|w| matches!(w, Warning::BelowMajority { .. })));
+        assert!(r
+            .warnings
+            .iter()
+            .any(|w| matches!(w, Warning::BelowMajority { .. })));
         assert!(render_text(&r).contains("majority      55.0%  (always answering \"yes\""));
         // Options whose texts differ per item are named by letter.
         let mcq: Vec<ItemRecord> = (0..6)
-            .map(|i| rec(i, 1, Some(1), &[&format!("a{i}"), &format!("b{i}")], serde_json::json!({})))
+            .map(|i| {
+                rec(
+                    i,
+                    1,
+                    Some(1),
+                    &[&format!("a{i}"), &format!("b{i}")],
+                    serde_json::json!({}),
+                )
+            })
             .collect();
         let r = build(&header(crate::Method::Loglik, false), &mcq);
         assert_eq!(r.majority.as_ref().unwrap().answer, "B");
@@ -628,24 +666,61 @@ mod tests {
     fn warnings_say_why_a_score_is_empty_or_meaningless() {
         let opts = ["w", "x", "y", "z"];
         let empty: Vec<ItemRecord> = (0..5)
-            .map(|i| rec(i, i % 4, None, &opts, serde_json::json!({"status": "unextractable", "outputs": [""]})))
+            .map(|i| {
+                rec(
+                    i,
+                    i % 4,
+                    None,
+                    &opts,
+                    serde_json::json!({"status": "unextractable", "outputs": [""]}),
+                )
+            })
             .collect();
         let r = build(&header(crate::Method::Generate, false), &empty);
         assert_eq!(r.answered, 0);
-        assert_eq!(r.warnings, vec![Warning::NoOutput { items: 5, chat: false }]);
-        assert!(r.warnings[0].message().contains("turn on the chat template"));
+        assert_eq!(
+            r.warnings,
+            vec![Warning::NoOutput {
+                items: 5,
+                chat: false
+            }]
+        );
+        assert!(r.warnings[0]
+            .message()
+            .contains("turn on the chat template"));
         let cards = crate::cards::cards(&r);
         assert!(cards[0].alarm && cards[0].note.contains("no item answered"));
         // Uniform probabilities, always the first option (named by its text, the same on every item).
         let uniform: Vec<ItemRecord> = (0..6)
-            .map(|i| rec(i, i % 4, Some(0), &opts, serde_json::json!({"probs": [0.25, 0.25, 0.25, 0.25]})))
+            .map(|i| {
+                rec(
+                    i,
+                    i % 4,
+                    Some(0),
+                    &opts,
+                    serde_json::json!({"probs": [0.25, 0.25, 0.25, 0.25]}),
+                )
+            })
             .collect();
         let r = build(&header(crate::Method::Letter, true), &uniform);
-        assert!(r.warnings.contains(&Warning::UniformProbabilities { items: 6 }));
-        assert!(r.warnings.iter().any(|w| matches!(w, Warning::SamePrediction { answer, items: 6 } if answer == "w")));
+        assert!(r
+            .warnings
+            .contains(&Warning::UniformProbabilities { items: 6 }));
+        assert!(r
+            .warnings
+            .iter()
+            .any(|w| matches!(w, Warning::SamePrediction { answer, items: 6 } if answer == "w")));
         // A healthy run has none of these.
         let fine: Vec<ItemRecord> = (0..30)
-            .map(|i| rec(i, i % 4, Some(i % 4), &opts, serde_json::json!({"probs": [0.7, 0.1, 0.1, 0.1]})))
+            .map(|i| {
+                rec(
+                    i,
+                    i % 4,
+                    Some(i % 4),
+                    &opts,
+                    serde_json::json!({"probs": [0.7, 0.1, 0.1, 0.1]}),
+                )
+            })
             .collect();
         let r = build(&header(crate::Method::Loglik, false), &fine);
         assert!(r.warnings.is_empty(), "{:?}", r.warnings);

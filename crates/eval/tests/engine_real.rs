@@ -196,7 +196,11 @@ fn letter_under_the_chat_template_scores_the_letter() {
         assert_eq!(y.status, Status::Scored, "{:?}", y.error);
         let (px, py) = (x.probs.unwrap(), y.probs.unwrap());
         for (a, b) in px.iter().zip(&py) {
-            assert!((a - b).abs() < 1e-4, "item {}: loglik {px:?} vs letter {py:?}", it.item.id);
+            assert!(
+                (a - b).abs() < 1e-4,
+                "item {}: loglik {px:?} vs letter {py:?}",
+                it.item.id
+            );
         }
         assert!(
             py.iter().any(|q| (q - 0.25).abs() > 1e-3),
@@ -206,7 +210,10 @@ fn letter_under_the_chat_template_scores_the_letter() {
         assert_eq!(x.pred, y.pred);
         all.push(py);
     }
-    assert!(all.windows(2).any(|w| w[0] != w[1]), "the same probabilities on every item");
+    assert!(
+        all.windows(2).any(|w| w[0] != w[1]),
+        "the same probabilities on every item"
+    );
 }
 
 /// Issue 12: a record keeps what the model was shown: the options as presented (after a probe) with
@@ -232,7 +239,10 @@ fn records_keep_the_options_as_shown_and_the_prompt() {
             assert_eq!(r.presented, it.item.options, "{probe} {}", r.id);
             match probe {
                 "shuffle" => {
-                    assert_eq!(r.presented[gold], orig.options[orig.answer.index().unwrap()]);
+                    assert_eq!(
+                        r.presented[gold],
+                        orig.options[orig.answer.index().unwrap()]
+                    );
                     moved += (r.presented != orig.options) as usize;
                 }
                 _ => assert_eq!(r.presented[gold], "None of the above"),
@@ -241,12 +251,19 @@ fn records_keep_the_options_as_shown_and_the_prompt() {
             for (i, o) in r.presented.iter().enumerate() {
                 let line = format!("{}. {o}\n", bedside_bench::task::option_letter(i));
                 let found = r.prompt[at..].find(&line);
-                assert!(found.is_some(), "{probe} {}: `{line}` not in order in the prompt", r.id);
+                assert!(
+                    found.is_some(),
+                    "{probe} {}: `{line}` not in order in the prompt",
+                    r.id
+                );
                 at += found.unwrap() + line.len();
             }
         }
         if probe == "shuffle" {
-            assert!(moved >= 3, "shuffle moved options on only {moved} of 5 items");
+            assert!(
+                moved >= 3,
+                "shuffle moved options on only {moved} of 5 items"
+            );
         }
     }
 }

@@ -156,9 +156,11 @@ impl Ctx {
         let meta = run.meta.clone();
         let ctx = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let (Some(model), Some(spec), Some(hash)) =
-                (meta.model.clone(), meta.spec.clone(), meta.bench_files.clone())
-            else {
+            let (Some(model), Some(spec), Some(hash)) = (
+                meta.model.clone(),
+                meta.spec.clone(),
+                meta.bench_files.clone(),
+            ) else {
                 return ctx.dispatch(Action::Error(Some(
                     "this run cannot be resumed here: it was imported from a file, so its model and benchmark are not in this browser".into(),
                 )));
@@ -282,7 +284,8 @@ pub fn App() -> Html {
     let worker = {
         let state = state.clone();
         use_memo((), move |_| {
-            let cb = Callback::from(move |m: FromWorker| state.dispatch(Action::Worker(m, now_ms())));
+            let cb =
+                Callback::from(move |m: FromWorker| state.dispatch(Action::Worker(m, now_ms())));
             WorkerLink::spawn(cb).ok()
         })
     };
@@ -381,9 +384,7 @@ fn persist_jobs(ctx: &Ctx, saved: &Saved) {
         if !first && from >= job.records.len() && (!over || final_written) {
             continue;
         }
-        saved
-            .borrow_mut()
-            .insert(job.id, (job.records.len(), over));
+        saved.borrow_mut().insert(job.id, (job.records.len(), over));
         let new: Vec<ItemRecord> = job.records[from.min(job.records.len())..].to_vec();
         let done = job.all_records().len();
         let meta = RunMeta {
@@ -403,7 +404,8 @@ fn persist_jobs(ctx: &Ctx, saved: &Saved) {
         library::in_order(async move {
             let mut result = Ok(());
             if first {
-                result = library::save_bench_files(&meta.header.config.benchmark.hash, &files).await;
+                result =
+                    library::save_bench_files(&meta.header.config.benchmark.hash, &files).await;
             }
             for r in &new {
                 if result.is_err() {
@@ -448,13 +450,11 @@ pub fn AppInner(props: &InnerProps) -> Html {
             ctx.go(Page::from_hash(&location_hash()));
             let c = ctx.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                c.dispatch(Action::Gpu(storage::gpu().await));
-                if let Some((spec, backend)) = storage::get(SETTINGS_KEY)
+                let saved = storage::get(SETTINGS_KEY)
                     .await
-                    .and_then(|t| serde_json::from_str::<(RunSpec, BackendChoice)>(&t).ok())
-                {
-                    c.dispatch(Action::Restore(spec, backend));
-                }
+                    .and_then(|t| serde_json::from_str::<(RunSpec, BackendChoice)>(&t).ok());
+                c.dispatch(Action::Restore(saved));
+                c.dispatch(Action::Gpu(storage::gpu().await));
                 library::migrate_legacy(date_ms()).await;
                 let list = library::list().await;
                 if let Some(newest) = list.first() {
@@ -500,13 +500,19 @@ pub fn AppInner(props: &InnerProps) -> Html {
         }
     });
     // Settings are kept for the next visit.
-    use_effect_with((s.spec.clone(), s.backend), |(spec, backend)| {
-        if let Ok(t) = serde_json::to_string(&(spec, backend)) {
-            wasm_bindgen_futures::spawn_local(async move {
-                storage::put(SETTINGS_KEY, &t).await.ok();
-            });
-        }
-    });
+    use_effect_with(
+        (s.spec.clone(), s.backend, s.settings_loaded),
+        |(spec, backend, loaded)| {
+            if !*loaded {
+                return;
+            }
+            if let Ok(t) = serde_json::to_string(&(spec, backend)) {
+                wasm_bindgen_futures::spawn_local(async move {
+                    storage::put(SETTINGS_KEY, &t).await.ok();
+                });
+            }
+        },
+    );
     // Queued jobs start one after another.
     {
         let ctx = ctx.clone();
@@ -556,7 +562,9 @@ pub fn AppInner(props: &InnerProps) -> Html {
             "CPU (WebAssembly): no WebGPU adapter in this browser".to_string()
         }
         (None, Some(g)) if runner::is_software_adapter(g) && s.backend == BackendChoice::Auto => {
-            format!("CPU (WebAssembly): the WebGPU adapter is software ({g}), slower than the CPU here")
+            format!(
+                "CPU (WebAssembly): the WebGPU adapter is software ({g}), slower than the CPU here"
+            )
         }
         (None, Some(g)) => match s.backend {
             BackendChoice::Cpu => {

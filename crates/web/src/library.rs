@@ -172,8 +172,8 @@ pub fn export_stem(h: &RunHeader) -> String {
 mod io {
     use super::*;
     use crate::storage::{self, StorageError};
-    use std::collections::BTreeMap;
     use std::cell::{Cell, RefCell};
+    use std::collections::BTreeMap;
     use std::collections::VecDeque;
     use std::future::Future;
     use std::pin::Pin;
@@ -197,7 +197,6 @@ mod io {
             WRITING.set(false);
         });
     }
-
 
     /// Write a run's description.
     pub async fn save_meta(meta: &RunMeta) -> Result<(), StorageError> {
@@ -302,10 +301,11 @@ mod io {
                     created_ms: now_ms,
                     imported: None,
                 };
-                let ok = save_bench_files(meta.header.config.benchmark.hash.as_str(), &old.bench_files)
-                    .await
-                    .is_ok()
-                    && add_imported(&meta, &old.records).await.is_ok();
+                let ok =
+                    save_bench_files(meta.header.config.benchmark.hash.as_str(), &old.bench_files)
+                        .await
+                        .is_ok()
+                        && add_imported(&meta, &old.records).await.is_ok();
                 if !ok {
                     return;
                 }

@@ -261,13 +261,21 @@ pub fn is_software_adapter(description: &str) -> bool {
 /// do, instead of one "invalid JSON" per line.
 pub fn wrong_file(name: &str, text: &str) -> Option<String> {
     let lower = name.to_lowercase();
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
     let convert = "convert it with `bedside convert` (see `bedside convert --help`), then load the folder it writes";
     if lower.ends_with(".csv") || lower.ends_with(".tsv") {
-        return Some(format!("{name}: this is a CSV/TSV table, not a Bedside shard (JSON Lines): {convert}"));
+        return Some(format!(
+            "{name}: this is a CSV/TSV table, not a Bedside shard (JSON Lines): {convert}"
+        ));
     }
     if lower.ends_with(".parquet") || text.starts_with("PAR1") {
-        return Some(format!("{name}: this is a Parquet file, not a Bedside shard (JSON Lines): {convert}"));
+        return Some(format!(
+            "{name}: this is a Parquet file, not a Bedside shard (JSON Lines): {convert}"
+        ));
     }
     if first.contains("\"bedside_run\"") {
         return Some(format!("{name}: this is a run file (results), not a benchmark: open it on the Runs page (Import)"));
@@ -276,22 +284,27 @@ pub fn wrong_file(name: &str, text: &str) -> Option<String> {
         return None;
     }
     if first.starts_with('[') {
-        return Some(format!("{name}: this is one JSON array, not JSON Lines (one item per line): {convert}"));
+        return Some(format!(
+            "{name}: this is one JSON array, not JSON Lines (one item per line): {convert}"
+        ));
     }
     if !first.is_empty() && !first.starts_with('{') {
         let comma = first.matches(',').count();
-        let what = if comma >= 2 { "looks like CSV" } else { "is not JSON Lines" };
-        return Some(format!("{name}: this {what}, not a Bedside shard (one JSON item per line): {convert}"));
+        let what = if comma >= 2 {
+            "looks like CSV"
+        } else {
+            "is not JSON Lines"
+        };
+        return Some(format!(
+            "{name}: this {what}, not a Bedside shard (one JSON item per line): {convert}"
+        ));
     }
     None
 }
 
 /// Validate benchmark files given as text; `Err` carries every problem, one line each (file:line: message).
 pub fn load_bench(files: &BTreeMap<String, String>) -> Result<(Benchmark, String), Vec<String>> {
-    let wrong: Vec<String> = files
-        .iter()
-        .filter_map(|(n, t)| wrong_file(n, t))
-        .collect();
+    let wrong: Vec<String> = files.iter().filter_map(|(n, t)| wrong_file(n, t)).collect();
     if !wrong.is_empty() {
         return Err(wrong);
     }

@@ -150,6 +150,9 @@ pub struct AppState {
     pub library_loaded: bool,
     pub storage: StorageState,
     pub view: Option<View>,
+    /// The last visit's settings have been read (they are saved only after, so the defaults of a
+    /// fresh page never overwrite them).
+    pub settings_loaded: bool,
 }
 
 pub enum Action {
@@ -158,8 +161,8 @@ pub enum Action {
     Error(Option<String>),
     Notice(Option<String>),
     Spec(RunSpec),
-    /// Settings read back from the last visit.
-    Restore(RunSpec, BackendChoice),
+    /// Settings read back from the last visit (`None`: there were none).
+    Restore(Option<(RunSpec, BackendChoice)>),
     Backend(BackendChoice),
     ModelChosen(ModelSource),
     ModelLoading(ModelSource),
@@ -219,9 +222,12 @@ impl AppState {
             Action::Error(e) => self.error = e,
             Action::Notice(n) => self.notice = n,
             Action::Spec(spec) => self.spec = spec,
-            Action::Restore(spec, backend) => {
-                self.spec = spec;
-                self.backend = backend;
+            Action::Restore(saved) => {
+                if let Some((spec, backend)) = saved {
+                    self.spec = spec;
+                    self.backend = backend;
+                }
+                self.settings_loaded = true;
             }
             Action::Backend(b) => {
                 if !self.busy() {
@@ -337,6 +343,10 @@ impl AppState {
             FromWorker::Done { job, cancelled } => {
                 if self.jobs.apply(JobEvent::Done { job, cancelled }) {
                     self.status = if cancelled { "cancelled" } else { "finished" }.into();
+                    if self.jobs.active().is_none() && self.jobs.queued() == 0 {
+                        // What was refused because of the run no longer applies.
+                        self.notice = None;
+                    }
                     if !cancelled && self.jobs.queued() == 0 {
                         self.view = Some(View::Job(job));
                         self.page = Page::Results;

@@ -16,7 +16,9 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 fn sample_files(name: &str) -> BTreeMap<String, String> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/samples").join(name);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/samples")
+        .join(name);
     std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| {
@@ -73,14 +75,21 @@ fn record(id: &str, index: usize, correct: bool) -> ItemRecord {
 fn job(spec: &RunSpec, bench: &BTreeMap<String, String>, model: ModelSource) -> JobSpec {
     JobSpec {
         spec: spec.clone(),
-        bench: Rc::new(BenchFiles { name: "mmlu-medical".into(), files: bench.clone() }),
+        bench: Rc::new(BenchFiles {
+            name: "mmlu-medical".into(),
+            files: bench.clone(),
+        }),
         model,
         resume: None,
     }
 }
 
 fn progress(done: usize) -> Progress {
-    Progress { done, total: 3, ..Default::default() }
+    Progress {
+        done,
+        total: 3,
+        ..Default::default()
+    }
 }
 
 /// The defect of issue 12: with the model and method switched while a run goes on, the run kept
@@ -92,33 +101,88 @@ fn a_job_keeps_its_model_and_settings_and_never_mixes_records() {
     let smol = info("SmolLM2", "aaa");
     let mut s = AppState::default();
     s.apply(Action::Worker(FromWorker::Ready, 0.0));
-    s.apply(Action::Enqueue(job(&s.spec.clone(), &bench, ModelSource::Bundled)));
+    s.apply(Action::Enqueue(job(
+        &s.spec.clone(),
+        &bench,
+        ModelSource::Bundled,
+    )));
     let first = s.jobs.next_queued().unwrap().id;
     s.apply(Action::Job(JobEvent::Starting(first)));
     assert!(s.busy());
     let h1 = header_for(&s.spec, &smol, &bench);
-    s.apply(Action::Worker(FromWorker::Header { job: first, header: h1.clone(), total: 3 }, 1.0));
-    s.apply(Action::Worker(FromWorker::Record { job: first, record: record("a", 0, true), progress: progress(1) }, 2.0));
+    s.apply(Action::Worker(
+        FromWorker::Header {
+            job: first,
+            header: h1.clone(),
+            total: 3,
+        },
+        1.0,
+    ));
+    s.apply(Action::Worker(
+        FromWorker::Record {
+            job: first,
+            record: record("a", 0, true),
+            progress: progress(1),
+        },
+        2.0,
+    ));
     // Mid-run the user switches the model, the method and the backend on the Run page.
     let mut letter = s.spec.clone();
     letter.settings.method = Method::Letter;
     s.apply(Action::Spec(letter.clone()));
-    s.apply(Action::ModelChosen(ModelSource::Stored("gemma.gguf".into())));
+    s.apply(Action::ModelChosen(ModelSource::Stored(
+        "gemma.gguf".into(),
+    )));
     s.apply(Action::Backend(BackendChoice::Gpu));
-    assert_eq!(s.backend, BackendChoice::Auto, "the backend is fixed while a run is in progress");
+    assert_eq!(
+        s.backend,
+        BackendChoice::Auto,
+        "the backend is fixed while a run is in progress"
+    );
     let j = s.jobs.get(first).unwrap();
     assert_eq!(j.what.model, ModelSource::Bundled);
     assert_eq!(j.what.spec.settings.method, Method::Loglik);
     // A second run is queued with the new choices; it waits.
-    s.apply(Action::Enqueue(job(&letter, &bench, ModelSource::Stored("gemma.gguf".into()))));
+    s.apply(Action::Enqueue(job(
+        &letter,
+        &bench,
+        ModelSource::Stored("gemma.gguf".into()),
+    )));
     let second = s.jobs.list[1].id;
     assert!(s.jobs.next_queued().is_none(), "one job at a time");
     // A message for a job that is not running is ignored.
-    s.apply(Action::Worker(FromWorker::Record { job: second, record: record("x", 9, false), progress: progress(1) }, 3.0));
-    s.apply(Action::Worker(FromWorker::Record { job: first, record: record("b", 1, false), progress: progress(2) }, 3.0));
-    s.apply(Action::Worker(FromWorker::Done { job: first, cancelled: false }, 4.0));
+    s.apply(Action::Worker(
+        FromWorker::Record {
+            job: second,
+            record: record("x", 9, false),
+            progress: progress(1),
+        },
+        3.0,
+    ));
+    s.apply(Action::Worker(
+        FromWorker::Record {
+            job: first,
+            record: record("b", 1, false),
+            progress: progress(2),
+        },
+        3.0,
+    ));
+    s.apply(Action::Worker(
+        FromWorker::Done {
+            job: first,
+            cancelled: false,
+        },
+        4.0,
+    ));
     assert_eq!(s.jobs.get(first).unwrap().status, JobStatus::Finished);
-    let ids: Vec<_> = s.jobs.get(first).unwrap().records.iter().map(|r| r.id.clone()).collect();
+    let ids: Vec<_> = s
+        .jobs
+        .get(first)
+        .unwrap()
+        .records
+        .iter()
+        .map(|r| r.id.clone())
+        .collect();
     assert_eq!(ids, ["a", "b"]);
     assert!(s.jobs.get(second).unwrap().records.is_empty());
     // The results shown are the first job's, labelled with its own header.
@@ -128,7 +192,14 @@ fn a_job_keeps_its_model_and_settings_and_never_mixes_records() {
     // The second job starts next; a late message of the first changes nothing.
     assert_eq!(s.jobs.next_queued().unwrap().id, second);
     s.apply(Action::Job(JobEvent::Starting(second)));
-    s.apply(Action::Worker(FromWorker::Record { job: first, record: record("c", 2, true), progress: progress(3) }, 5.0));
+    s.apply(Action::Worker(
+        FromWorker::Record {
+            job: first,
+            record: record("c", 2, true),
+            progress: progress(3),
+        },
+        5.0,
+    ));
     assert_eq!(s.jobs.get(first).unwrap().records.len(), 2);
 }
 
@@ -136,18 +207,40 @@ fn a_job_keeps_its_model_and_settings_and_never_mixes_records() {
 fn refusals_and_load_failures_are_reported_not_swallowed() {
     let bench = sample_files("mmlu-medical");
     let mut s = AppState::default();
-    s.apply(Action::Enqueue(job(&RunSpec::default(), &bench, ModelSource::Stored("gone.gguf".into()))));
+    s.apply(Action::Enqueue(job(
+        &RunSpec::default(),
+        &bench,
+        ModelSource::Stored("gone.gguf".into()),
+    )));
     let id = s.jobs.list[0].id;
     s.apply(Action::Job(JobEvent::Starting(id)));
-    s.apply(Action::ModelLoading(ModelSource::Stored("gone.gguf".into())));
-    s.apply(Action::Worker(FromWorker::Error { message: "gone.gguf: not found".into() }, 0.0));
-    assert!(matches!(&s.jobs.get(id).unwrap().status, JobStatus::Failed(m) if m.contains("not found")));
+    s.apply(Action::ModelLoading(ModelSource::Stored(
+        "gone.gguf".into(),
+    )));
+    s.apply(Action::Worker(
+        FromWorker::Error {
+            message: "gone.gguf: not found".into(),
+        },
+        0.0,
+    ));
+    assert!(
+        matches!(&s.jobs.get(id).unwrap().status, JobStatus::Failed(m) if m.contains("not found"))
+    );
     assert!(!s.busy());
-    s.apply(Action::Worker(FromWorker::Busy { message: "a run is in progress".into() }, 0.0));
+    s.apply(Action::Worker(
+        FromWorker::Busy {
+            message: "a run is in progress".into(),
+        },
+        0.0,
+    ));
     assert_eq!(s.notice.as_deref(), Some("a run is in progress"));
     assert!(s.model.loading.is_none());
     // Queued jobs can be removed; a running one cannot be removed (it is cancelled instead).
-    s.apply(Action::Enqueue(job(&RunSpec::default(), &bench, ModelSource::Bundled)));
+    s.apply(Action::Enqueue(job(
+        &RunSpec::default(),
+        &bench,
+        ModelSource::Bundled,
+    )));
     let q = s.jobs.list.last().unwrap().id;
     assert!(s.jobs.clone().apply(JobEvent::Remove(q)));
     s.apply(Action::Job(JobEvent::Starting(q)));
@@ -170,7 +263,9 @@ fn resume_refuses_another_configuration() {
     let mut letter = spec.clone();
     letter.settings.method = Method::Letter;
     for (s, m) in [(&spec, &gemma), (&letter, &smol)] {
-        let e = runner::ActiveRun::start(s, m, &b, &h, &prev, "cpu", Some(&old)).err().unwrap();
+        let e = runner::ActiveRun::start(s, m, &b, &h, &prev, "cpu", Some(&old))
+            .err()
+            .unwrap();
         assert!(e.starts_with("not resumed"), "{e}");
         assert!(e.contains("model") || e.contains("method"), "{e}");
     }
@@ -187,12 +282,28 @@ fn the_app_and_the_engine_build_the_same_configuration() {
     assert_eq!(spec.settings, RunSettings::default());
     let app = runner::config(&spec, &m, &b, &h).unwrap();
     let engine = RunSettings::default()
-        .build(ModelRef { name: m.name.clone(), file: m.file.clone(), sha256: m.sha256.clone() }, &b, &h)
+        .build(
+            ModelRef {
+                name: m.name.clone(),
+                file: m.file.clone(),
+                sha256: m.sha256.clone(),
+            },
+            &b,
+            &h,
+        )
         .unwrap();
     assert_eq!(app.hash(), engine.hash());
     // Settings saved by an older app (flat fields) still read.
     let old: RunSpec = serde_json::from_str(r#"{"method":"letter","format":"auto","shots":2,"chat":true,"limit":5,"split":"test","probes":[]}"#).unwrap();
-    assert_eq!((old.settings.method, old.settings.shots, old.settings.chat, old.limit), (Method::Letter, 2, true, Some(5)));
+    assert_eq!(
+        (
+            old.settings.method,
+            old.settings.shots,
+            old.settings.chat,
+            old.limit
+        ),
+        (Method::Letter, 2, true, Some(5))
+    );
 }
 
 #[test]
@@ -210,32 +321,53 @@ fn library_keys_import_and_export_names() {
     assert!(!meta.finished, "2 of 3 planned items");
     let summary = library::RunSummary::new(meta, &recs);
     assert_eq!((summary.done, summary.correct, summary.answered), (2, 1, 2));
-    assert!(!summary.resumable(), "an imported run has no model or benchmark here");
-    let e = library::import("items.jsonl", b"{\"id\":\"1\",\"question\":\"q\"}\n", 0.0).unwrap_err();
+    assert!(
+        !summary.resumable(),
+        "an imported run has no model or benchmark here"
+    );
+    let e =
+        library::import("items.jsonl", b"{\"id\":\"1\",\"question\":\"q\"}\n", 0.0).unwrap_err();
     assert!(e.contains("not a Bedside run file"), "{e}");
     let mut h2 = h.clone();
     h2.config.method = Method::Letter;
     h2.config.chat = true;
     h2.config.probes = vec!["shuffle".into()];
-    assert_eq!(library::export_stem(&h2), "bedside-SmolLM2-mmlu-medical-sample-letter-chat-shuffle");
+    assert_eq!(
+        library::export_stem(&h2),
+        "bedside-SmolLM2-mmlu-medical-sample-letter-chat-shuffle"
+    );
 }
 
 #[test]
 fn wrong_files_get_one_clear_message() {
     let mut files = BTreeMap::new();
-    files.insert("questions.csv".to_string(), "id,question,a,b\n1,q,x,y\n2,q,x,y\n".to_string());
+    files.insert(
+        "questions.csv".to_string(),
+        "id,question,a,b\n1,q,x,y\n2,q,x,y\n".to_string(),
+    );
     let e = runner::load_bench(&files).unwrap_err();
     assert_eq!(e.len(), 1, "{e:?}");
-    assert!(e[0].contains("CSV") && e[0].contains("bedside convert"), "{}", e[0]);
+    assert!(
+        e[0].contains("CSV") && e[0].contains("bedside convert"),
+        "{}",
+        e[0]
+    );
     let mut files = BTreeMap::new();
-    files.insert("items.jsonl".to_string(), "id,question,a\n1,q,x\n".to_string());
+    files.insert(
+        "items.jsonl".to_string(),
+        "id,question,a\n1,q,x\n".to_string(),
+    );
     let e = runner::load_bench(&files).unwrap_err();
     assert!(e[0].contains("looks like CSV"), "{e:?}");
     let mut files = BTreeMap::new();
     files.insert("run.jsonl".to_string(), "{\"bedside_run\":1}\n".to_string());
     assert!(runner::load_bench(&files).unwrap_err()[0].contains("Runs page"));
-    assert!(runner::is_software_adapter("google swiftshader SwiftShader Device (Subzero)"));
-    assert!(!runner::is_software_adapter("nvidia ampere NVIDIA GeForce RTX 3060"));
+    assert!(runner::is_software_adapter(
+        "google swiftshader SwiftShader Device (Subzero)"
+    ));
+    assert!(!runner::is_software_adapter(
+        "nvidia ampere NVIDIA GeForce RTX 3060"
+    ));
 }
 
 #[test]
@@ -250,7 +382,13 @@ fn pages_have_addresses_and_stored_runs_show() {
     let text = library::run_file(&h, &[record("a", 0, true)]);
     let (meta, recs) = library::import("run.jsonl", text.as_bytes(), 5.0).unwrap();
     let mut s = AppState::default();
-    s.apply(Action::View(Some(View::Stored { meta, records: Rc::new(recs) })));
+    s.apply(Action::View(Some(View::Stored {
+        meta,
+        records: Rc::new(recs),
+    })));
     let (shown, records, total) = s.shown().unwrap();
-    assert_eq!((shown.config_hash, records.len(), total), (h.config_hash, 1, 3));
+    assert_eq!(
+        (shown.config_hash, records.len(), total),
+        (h.config_hash, 1, 3)
+    );
 }

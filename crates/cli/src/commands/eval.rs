@@ -8,8 +8,8 @@ use bedside_eval::config::{config_diff, ModelRef, RunSettings, DEFAULT_SEED, DEF
 use bedside_eval::fewshot::FewshotSampler;
 use bedside_eval::record::{to_line, RUN_FORMAT};
 use bedside_eval::{
-    html, merge, parse_run, plan, report, run, Evaluator, Method, Progress, RunHeader,
-    Slice, Template,
+    html, merge, parse_run, plan, report, run, Evaluator, Method, Progress, RunHeader, Slice,
+    Template,
 };
 use bedside_model::registry;
 use burn::backend::{Flex, NdArray};

@@ -444,15 +444,17 @@ mod imp {
             BackendChoice::Cpu => None,
             BackendChoice::Gpu => gpu_setup().await,
             // A software adapter (SwiftShader) is slower than the CPU path: Auto takes the CPU.
-            BackendChoice::Auto => match webgpu_adapter().await {
-                Some(a) if runner::is_software_adapter(&a) => {
-                    send(&FromWorker::Status {
+            BackendChoice::Auto => {
+                match webgpu_adapter().await {
+                    Some(a) if runner::is_software_adapter(&a) => {
+                        send(&FromWorker::Status {
                         text: format!("software WebGPU ({a}), slower than the CPU here: running on the CPU"),
                     });
-                    None
+                        None
+                    }
+                    _ => gpu_setup().await,
                 }
-                _ => gpu_setup().await,
-            },
+            }
         };
         if choice == BackendChoice::Gpu && gpu.is_none() {
             send(&FromWorker::Status {
@@ -520,7 +522,15 @@ mod imp {
         let start = STATE.with(|s| {
             let s = s.borrow();
             let (_, info) = s.model.as_ref().ok_or("load a model first")?;
-            ActiveRun::start(&spec, info, &bench, &hash, &previous, &info.backend, expect.as_ref())
+            ActiveRun::start(
+                &spec,
+                info,
+                &bench,
+                &hash,
+                &previous,
+                &info.backend,
+                expect.as_ref(),
+            )
         });
         let mut active = match start {
             Ok(a) => a,

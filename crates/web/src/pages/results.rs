@@ -39,19 +39,29 @@ pub fn csv(records: &[ItemRecord]) -> String {
     for r in records {
         let letter = |i: Option<usize>| i.map(|g| option_letter(g).to_string()).unwrap_or_default();
         let probs = r.probs.clone().unwrap_or_default();
-        let conf = probs.iter().cloned().fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+        let conf = probs
+            .iter()
+            .cloned()
+            .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
         t.push_str(&format!(
             "{},{},{},{},{},{},{}",
             csv_escape(&r.id),
             csv_escape(r.subject.as_deref().unwrap_or("")),
-            r.gold_value.map(|v| v.to_string()).unwrap_or_else(|| letter(r.gold)),
-            r.pred_value.map(|v| v.to_string()).unwrap_or_else(|| letter(r.pred)),
+            r.gold_value
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| letter(r.gold)),
+            r.pred_value
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| letter(r.pred)),
             r.correct,
             status_word(r),
             conf.map(|c| format!("{c:.4}")).unwrap_or_default()
         ));
         for i in 0..k {
-            t.push_str(&format!(",{}", probs.get(i).map(|p| format!("{p:.4}")).unwrap_or_default()));
+            t.push_str(&format!(
+                ",{}",
+                probs.get(i).map(|p| format!("{p:.4}")).unwrap_or_default()
+            ));
         }
         t.push_str(&format!(
             ",{:.1},{}\n",

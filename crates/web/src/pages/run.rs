@@ -4,10 +4,10 @@
 use crate::app::{Ctx, BENCH_PREFIX, BUNDLED_BENCHES, BUNDLED_MODEL};
 use crate::components::queue::Queue;
 use crate::library::ModelSource;
-use crate::state::Action;
 use crate::protocol::BackendChoice;
 use crate::protocol::RunSpec;
 use crate::runner;
+use crate::state::Action;
 use crate::storage;
 use bedside_eval::Method;
 use std::collections::BTreeMap;
@@ -247,12 +247,14 @@ pub fn Run() -> Html {
             ctx.dispatch(Action::Spec(next));
         })
     };
-    let on_method = setting(|s, t| s.settings.method = Method::parse(&field(t)).unwrap_or(Method::Loglik));
+    let on_method =
+        setting(|s, t| s.settings.method = Method::parse(&field(t)).unwrap_or(Method::Loglik));
     let on_limit =
         setting(|s, t| s.limit = field(t).trim().parse().ok().filter(|&n: &usize| n > 0));
     let on_shots = setting(|s, t| s.settings.shots = field(t).trim().parse().unwrap_or(0));
-    let on_chat =
-        setting(|s, t| s.settings.chat = t.dyn_ref::<HtmlInputElement>().is_some_and(|i| i.checked()));
+    let on_chat = setting(|s, t| {
+        s.settings.chat = t.dyn_ref::<HtmlInputElement>().is_some_and(|i| i.checked())
+    });
     let on_probe = setting(|s, t| {
         let v = field(t);
         s.settings.probes = if v.is_empty() { Vec::new() } else { vec![v] };
@@ -284,8 +286,11 @@ pub fn Run() -> Html {
             m.parameters as f64 * 4.0 / 1e6,
         )
     };
+    // While a model loads, the line describes it (from its header), not the one loaded before.
     let model_line = match (s.model.info(), s.model.loading.is_some(), &s.model.preview) {
-        (Some(m), _, _) => format!(
+        (_, true, Some(p)) => describe(p),
+        (_, true, None) => format!("loading… {}", s.status),
+        (Some(m), false, _) => format!(
             "{} · {} · {:.0}M parameters · {} · file {:.1} MB · about {:.0} MB in memory · loaded in {:.1} s",
             m.name,
             m.architecture,
@@ -295,8 +300,6 @@ pub fn Run() -> Html {
             m.memory_bytes as f64 / 1e6,
             m.load_ms / 1000.0
         ),
-        (None, true, Some(p)) => describe(p),
-        (None, true, None) => format!("loading… {}", s.status),
         (None, false, _) => format!("{BUNDLED_MODEL} (bundled, 98 MB, about the same in memory once loaded: weights stay quantized); loads when you run"),
     };
     let load_bar = match (s.model.loading.is_some(), s.model.progress) {

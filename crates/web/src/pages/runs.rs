@@ -30,7 +30,12 @@ fn row(ctx: &Ctx, r: &RunSummary) -> Html {
     let c = &r.meta.header.config;
     let hash = r.meta.hash().to_string();
     let acc = match (r.accuracy, r.wilson) {
-        (Some(a), Some(w)) => format!("{:.1}% [{:.1}, {:.1}]", 100.0 * a, 100.0 * w.low, 100.0 * w.high),
+        (Some(a), Some(w)) => format!(
+            "{:.1}% [{:.1}, {:.1}]",
+            100.0 * a,
+            100.0 * w.low,
+            100.0 * w.high
+        ),
         _ => "-".into(),
     };
     let (c_open, c_resume, c_del, c_export) = (ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone());
@@ -110,7 +115,10 @@ pub fn Runs() -> Html {
         let import = import.clone();
         Callback::from(move |e: Event| {
             let input = e.target_unchecked_into::<HtmlInputElement>();
-            let files = input.files().map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect()).unwrap_or_default();
+            let files = input
+                .files()
+                .map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
+                .unwrap_or_default();
             import.emit(files);
         })
     };
