@@ -53,7 +53,13 @@ pub enum Warning {
     /// Generation produced empty text on every item.
     NoOutput { items: usize, chat: bool },
     /// Most generated answers could not be read as an option.
-    MostlyUnextractable { unextractable: usize, items: usize },
+    MostlyUnextractable {
+        unextractable: usize,
+        items: usize,
+        /// Items whose output was empty, and whether the chat template was on.
+        empty: usize,
+        chat: bool,
+    },
     /// Every scored item gave each option the same probability: the scores did not depend on the
     /// options (a scoring defect, or options that encode alike).
     UniformProbabilities { items: usize },
@@ -77,7 +83,14 @@ impl Warning {
         match self {
             Warning::NoOutput { items, chat: false } => format!("the model generated no text on any of the {items} items (all unextractable): an instruction-tuned model usually answers only inside its chat template; turn on the chat template (`--chat`, or \"chat template\" in the app)"),
             Warning::NoOutput { items, chat: true } => format!("the model generated no text on any of the {items} items, even with its chat template; try --method loglik, or more --max-tokens"),
-            Warning::MostlyUnextractable { unextractable, items } => format!("{unextractable} of {items} generated answers could not be read as an option; accuracy counts only the rest: look at the outputs, or use --method loglik"),
+            Warning::MostlyUnextractable { unextractable, items, empty, chat } => {
+                let why = if *empty * 2 >= *items && !chat {
+                    format!(" ({empty} of them empty: an instruction-tuned model usually answers only inside its chat template; turn on the chat template, `--chat`)")
+                } else {
+                    String::new()
+                };
+                format!("{unextractable} of {items} generated answers could not be read as an option{why}; accuracy counts only the rest: look at the outputs, or use --method loglik")
+            }
             Warning::UniformProbabilities { items } => format!("on all {items} items every option got the same probability: the score did not depend on the options, so the accuracy says nothing about the model; try --method loglik"),
             Warning::SamePrediction { answer, items } => format!("the model answered \"{answer}\" on all {items} items: a position or label preference, not knowledge; compare the answer positions with the gold ones"),
             Warning::NotAboveChance { accuracy, chance } => format!("accuracy {} is not distinguishable from guessing ({} expected by chance)", pct(*accuracy), pct(*chance)),
@@ -132,6 +145,19 @@ pub struct Report {
     pub warnings: Vec<Warning>,
 }
 
+/// How to name option `option` across `records`: its text when it is the same on at least two items
+/// and every one (PubMedQA's "yes"), otherwise its letter ("B").
+fn answer_name<'a>(records: impl Iterator<Item = &'a ItemRecord>, option: usize) -> String {
+    let texts: Vec<Option<&String>> = records.map(|r| r.presented.get(option)).collect();
+    match texts.first().copied().flatten() {
+        Some(t) if texts.len() >= 2 && texts.iter().all(|x| *x == Some(t)) => t.clone(),
+        _ => option_letter(option).to_string(),
+    }
+}
+
+/// Below this many items a score under the majority baseline is shown but not warned about.
+const MAJORITY_WARNING_ITEMS: usize = 10;
+
 /// The majority baseline over the answered items with a gold option.
 fn majority_baseline(answered: &[&ItemRecord], accuracy: Option<f64>) -> Option<MajorityBaseline> {
     let with_gold: Vec<(&ItemRecord, usize)> = answered
@@ -154,14 +180,7 @@ fn majority_baseline(answered: &[&ItemRecord], accuracy: Option<f64>) -> Option<
         .enumerate()
         .max_by_key(|(i, c)| (**c, usize::MAX - i))
         .map(|(i, c)| (i, *c))?;
-    let texts: Vec<Option<&String>> = with_gold
-        .iter()
-        .map(|(r, _)| r.presented.get(option))
-        .collect();
-    let answer = match texts.first().copied().flatten() {
-        Some(t) if texts.iter().all(|x| *x == Some(t)) => t.clone(),
-        _ => option_letter(option).to_string(),
-    };
+    let answer = answer_name(with_gold.iter().map(|(r, _)| *r), option);
     let share = best as f64 / with_gold.len() as f64;
     Some(MajorityBaseline {
         answer,
@@ -188,6 +207,12 @@ fn warnings(r: &Report, records: &[ItemRecord], generate: bool) -> Vec<Warning> 
             w.push(Warning::MostlyUnextractable {
                 unextractable: r.unextractable,
                 items: records.len(),
+                empty: records
+                    .iter()
+                    .filter(|x| x.status != Status::Failed)
+                    .filter(|x| x.outputs.iter().all(|o| o.trim().is_empty()))
+                    .count(),
+                chat: r.chat,
             });
         }
     }
@@ -212,15 +237,12 @@ fn warnings(r: &Report, records: &[ItemRecord], generate: bool) -> Vec<Warning> 
         .filter_map(|x| x.pred)
         .collect();
     if preds.len() >= 5 && preds.iter().all(|&p| p == preds[0]) {
-        let texts: Vec<Option<&String>> = records
-            .iter()
-            .filter(|x| x.answered() && x.options > 1 && x.pred.is_some())
-            .map(|x| x.presented.get(preds[0]))
-            .collect();
-        let answer = match texts.first().copied().flatten() {
-            Some(t) if texts.iter().all(|x| *x == Some(t)) => t.clone(),
-            _ => option_letter(preds[0]).to_string(),
-        };
+        let answer = answer_name(
+            records
+                .iter()
+                .filter(|x| x.answered() && x.options > 1 && x.pred.is_some()),
+            preds[0],
+        );
         w.push(Warning::SamePrediction {
             answer,
             items: preds.len(),
@@ -235,7 +257,7 @@ fn warnings(r: &Report, records: &[ItemRecord], generate: bool) -> Vec<Warning> 
         }
     }
     if let (Some(a), Some(m)) = (r.accuracy, &r.majority) {
-        if m.below {
+        if m.below && m.items >= MAJORITY_WARNING_ITEMS {
             w.push(Warning::BelowMajority {
                 accuracy: a,
                 majority: m.accuracy,
@@ -686,6 +708,32 @@ mod tests {
             }]
         );
         assert!(r.warnings[0]
+            .message()
+            .contains("turn on the chat template"));
+        // Mostly empty, one answer read: still pointed at the chat template.
+        let mut mostly = empty.clone();
+        mostly[0] = rec(
+            0,
+            0,
+            Some(0),
+            &opts,
+            serde_json::json!({"status": "extracted", "outputs": ["A"]}),
+        );
+        let m = build(&header(crate::Method::Generate, false), &mostly);
+        assert!(
+            matches!(
+                &m.warnings[0],
+                Warning::MostlyUnextractable {
+                    unextractable: 4,
+                    items: 5,
+                    empty: 4,
+                    chat: false
+                }
+            ),
+            "{:?}",
+            m.warnings
+        );
+        assert!(m.warnings[0]
             .message()
             .contains("turn on the chat template"));
         let cards = crate::cards::cards(&r);
