@@ -498,3 +498,33 @@ function findFile(dir, name) {
   }
   return null;
 }
+
+// When the browser's storage is full, the app says so, keeps every record saved before, and the run
+// goes on in the tab (its results still show and export). The quota is simulated: after the first
+// record, IndexedDB refuses further records with the QuotaExceededError a full disk gives.
+test("a full storage is reported; records saved before are kept and the run goes on", async () => {
+  const context = await launch(false);
+  try {
+    await context.addInitScript(() => {
+      const put = IDBObjectStore.prototype.put;
+      let records = 0;
+      IDBObjectStore.prototype.put = function (value, key) {
+        if (typeof key === "string" && key.startsWith("rec:") && ++records > 1) throw new DOMException("simulated: the disk is full", "QuotaExceededError");
+        return put.call(this, value, key);
+      };
+    });
+    const page = await openApp(context);
+    const n = 3;
+    await setLimit(page, n);
+    await page.click("#run");
+    await page.waitForSelector("#storage-error:has-text('full')", { timeout: 300_000 });
+    await page.waitForSelector(`#run-facts [data-fact='items']:text-is('${n} of ${n}')`, { timeout: 600_000 });
+    assert.match(await page.textContent("#storage-error"), /Every record saved before this one is kept/);
+    const runs = await libraryRuns(page);
+    assert.equal(runs.length, 1);
+    assert.equal(runs[0].records.length, 1, "the record saved before the failure is kept");
+    assert.equal(await page.locator("#items tbody tr").count(), n, "the run went on in the tab");
+  } finally {
+    await context.close();
+  }
+});
