@@ -280,7 +280,11 @@ impl Ctx {
 
 #[component]
 pub fn App() -> Html {
-    let state = use_reducer(AppState::default);
+    // The page comes from the address at once (a later switch would race the address effect).
+    let state = use_reducer(|| AppState {
+        page: Page::from_hash(&location_hash()),
+        ..AppState::default()
+    });
     let worker = {
         let state = state.clone();
         use_memo((), move |_| {
@@ -447,7 +451,6 @@ pub fn AppInner(props: &InnerProps) -> Html {
     {
         let ctx = ctx.clone();
         use_effect_with((), move |_| {
-            ctx.go(Page::from_hash(&location_hash()));
             let c = ctx.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let saved = storage::get(SETTINGS_KEY)
