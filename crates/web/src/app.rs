@@ -390,7 +390,7 @@ fn persist_jobs(ctx: &Ctx, saved: &Saved) {
         }
         saved.borrow_mut().insert(job.id, (job.records.len(), over));
         let new: Vec<ItemRecord> = job.records[from.min(job.records.len())..].to_vec();
-        let done = job.all_records().len();
+        let done = job.done();
         let meta = RunMeta {
             header: header.clone(),
             bench_name: job.what.bench.name.clone(),

@@ -75,6 +75,11 @@ impl Job {
         out
     }
 
+    /// How many records the run has (earlier sessions' and this one's), without copying them.
+    pub fn done(&self) -> usize {
+        self.what.resume.as_ref().map_or(0, |(_, r)| r.len()) + self.records.len()
+    }
+
     /// A short label: model (once known), benchmark, method.
     pub fn label(&self) -> String {
         match &self.header {

@@ -25,7 +25,7 @@ pub fn Queue() -> Html {
                     JobStatus::Running => "running".to_string(),
                     JobStatus::Finished => {
                         let p = j.progress.clone().unwrap_or_default();
-                        format!("finished ({} items, {} correct of {} answered)", p.done.max(j.all_records().len()), p.correct, p.answered)
+                        format!("finished ({} items, {} correct of {} answered)", p.done.max(j.done()), p.correct, p.answered)
                     }
                     JobStatus::Cancelled => "cancelled".to_string(),
                     JobStatus::Failed(e) => format!("failed: {e}"),
