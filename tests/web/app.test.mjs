@@ -528,3 +528,95 @@ test("a full storage is reported; records saved before are kept and the run goes
     await context.close();
   }
 });
+
+// Wilson score interval (95%), for checking the readings the Lab generates from its numbers.
+function wilson(k, n) {
+  if (n === 0) return [0, 1];
+  const z = 1.959963984540054, p = k / n, z2 = z * z, d = 1 + z2 / n;
+  const c = (p + z2 / (2 * n)) / d, h = (z * Math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))) / d;
+  return [Math.max(0, c - h), Math.min(1, c + h)];
+}
+const pct = (x) => `${(100 * x).toFixed(1)}%`;
+
+test("Lab: two lessons end to end (runs, chart, reading from the numbers, worked example, export); the plain twin is reused", async () => {
+  const context = await launch(false);
+  try {
+    const page = await openApp(context);
+    await page.click("a[data-page='lab']");
+    await page.waitForSelector("#lab-page #lesson[data-lesson='position-prior']");
+    // 1. The answer-position prior: plain run and the position probe (4 rotations + a content-free item).
+    const n = 3;
+    await page.fill("#lesson-items", String(n));
+    await page.dispatchEvent("#lesson-items", "change");
+    await page.click("#lesson-run");
+    await page.waitForSelector("#lesson-reading", { timeout: 900_000 });
+    await page.waitForFunction((k) => document.querySelector("#lesson-result")?.dataset.paired === String(k) && !document.querySelector(".job[data-status='running'], .job[data-status='queued'], .job[data-status='starting']"), n, { timeout: 900_000 });
+    let runs = await libraryRuns(page);
+    for (let i = 0; i < 50 && !(runs.length === 2 && runs.every((r) => r.meta.finished)); i++) { await page.waitForTimeout(200); runs = await libraryRuns(page); }
+    assert.equal(runs.length, 2, "a plain and a probed run");
+    const probed = runs.find((r) => r.header.config.probes.length === 1);
+    const plain = runs.find((r) => r.header.config.probes.length === 0);
+    assert.deepEqual(probed.header.config.probes, ["position"]);
+    assert.equal(plain.records.length, n);
+    assert.equal(probed.records.length, n * 5, "4 rotations and a content-free variant per item");
+    for (const r of probed.records) {
+      assert.ok(r.source_id && r.id.startsWith(r.source_id + "#"), `variant ${r.id} names its item`);
+      if (r.id.endsWith("#cf")) assert.ok(r.presented.every((o) => o === "N/A"));
+    }
+    // The reading says what the numbers say: the most chosen letter in the original order, counted here.
+    const r0 = probed.records.filter((r) => r.id.endsWith("#r0"));
+    const counts = [0, 0, 0, 0];
+    r0.forEach((r) => counts[r.pred]++);
+    const top = counts.indexOf(Math.max(...counts));
+    const letter = "ABCD"[top];
+    const reading = await page.textContent("#lesson-reading");
+    assert.ok(reading.includes(`chose "${letter}" on ${counts[top]} of ${n} items`), reading);
+    assert.ok(await page.$("#lesson-chart svg rect"), "a chart with bars");
+    assert.ok((await page.textContent("#lesson-figures")).includes("estimated prior (PriDe)"));
+    // A flip is shown when one happened (counted from the records), with both prompts side by side.
+    const plainById = new Map(plain.records.map((r) => [r.id, r]));
+    const flips = probed.records.filter((r) => !r.id.endsWith("#cf") && plainById.get(r.source_id).correct !== r.correct);
+    if (flips.length > 0) {
+      assert.equal(await page.$$eval("#lesson-example .side pre", (p) => p.length), 2);
+    } else {
+      assert.ok((await page.textContent("#lesson-example")).includes("No item changed"));
+    }
+    // The export is one self-contained page with the same reading.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#lesson-export")]);
+    const html = fs.readFileSync(await download.path(), "utf8");
+    assert.ok(html.includes("A letter, not an answer") && html.includes("default-src 'none'") && html.includes(`chose &quot;${letter}&quot; on ${counts[top]} of ${n} items`));
+    assert.ok(!/<script/i.test(html), "no scripts in the exported lesson");
+
+    // Running it again reuses both runs: no new run, nothing evaluated again.
+    await page.click("#lesson-run");
+    await page.waitForFunction(() => !document.querySelector(".job[data-status='running'], .job[data-status='queued'], .job[data-status='starting']"), null, { timeout: 300_000 });
+    await page.waitForTimeout(500);
+    assert.equal((await libraryRuns(page)).length, 2, "the lesson's runs were reused");
+
+    // 2. Below the always-"yes" line: the plain run against its baselines on PubMedQA.
+    await page.click("#lesson-majority-baseline");
+    await page.waitForSelector("#lesson[data-lesson='majority-baseline']");
+    const m = 4;
+    await page.fill("#lesson-items", String(m));
+    await page.dispatchEvent("#lesson-items", "change");
+    await page.click("#lesson-run");
+    await page.waitForFunction((k) => document.querySelector("#lesson-result")?.dataset.items === String(k), m, { timeout: 900_000 });
+    runs = await libraryRuns(page);
+    const pm = runs.find((r) => r.header.config.benchmark.name.startsWith("pubmedqa"));
+    for (let i = 0; i < 50 && pm.records.length < m; i++) { await page.waitForTimeout(200); }
+    const answered = pm.records.filter((r) => r.status === "scored");
+    const k = answered.filter((r) => r.correct).length;
+    const golds = new Map();
+    answered.forEach((r) => golds.set(r.gold, (golds.get(r.gold) || 0) + 1));
+    const maj = Math.max(...golds.values()) / answered.length;
+    const [lo, hi] = wilson(k, answered.length);
+    const text = await page.textContent("#lesson-reading");
+    assert.ok(text.includes(`scored ${pct(k / answered.length)} [${pct(lo)}, ${pct(hi)}] on ${answered.length} items`), text);
+    assert.ok(text.includes(pct(maj)), text);
+    const expected = hi < maj ? "whole interval lies below" : k / answered.length < maj ? "not distinguishable from that rule" : lo > maj ? "lies above" : "not distinguishable at this sample size";
+    assert.ok(text.includes(expected), `expected "${expected}" in: ${text}`);
+    assert.ok(await page.$("#lesson-chart svg rect"));
+  } finally {
+    await context.close();
+  }
+});

@@ -551,3 +551,144 @@ fn generate_without_chat_says_why_and_letter_with_chat_is_not_uniform() {
     );
     assert!(report.contains("majority"), "{report}");
 }
+
+fn medqa() -> String {
+    root()
+        .join("data/samples/medqa-4options")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn report_baseline_pairs_a_probed_run_with_its_plain_run() {
+    use bedside_bench::metrics::mcnemar::mcnemar_exact;
+    use bedside_bench::metrics::paired_bootstrap::paired_bootstrap_difference;
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, nota, bias, other) = (
+        dir.path().join("plain.jsonl"),
+        dir.path().join("nota.jsonl"),
+        dir.path().join("bias.jsonl"),
+        dir.path().join("mmlu.jsonl"),
+    );
+    ok(&eval_bench(&medqa(), &plain, &["--limit", "6"]));
+    ok(&eval_bench(
+        &medqa(),
+        &nota,
+        &["--limit", "5", "--probe", "nota:gold"],
+    ));
+    ok(&eval_bench(
+        &medqa(),
+        &bias,
+        &["--limit", "6", "--probe", "bias:recency"],
+    ));
+    let (p, n) = (lines(&plain), lines(&nota));
+    assert_eq!(n[0]["config"]["probes"], serde_json::json!(["nota:gold"]));
+    for r in &n[1..] {
+        let g = r["gold"].as_u64().unwrap() as usize;
+        assert_eq!(r["presented"][g], "None of the above");
+    }
+    let pf = plain.display().to_string();
+    let nf = nota.display().to_string();
+    let json: Value = serde_json::from_str(
+        &ok(&bedside(&["report", "--baseline", &pf, &nf, "--json"]))
+            .lines()
+            .take_while(|l| !l.starts_with("wrote"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    // Recomputed from the two files: pair by id, count the flips by hand.
+    let by_id: std::collections::HashMap<&str, &Value> = p[1..]
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap(), r))
+        .collect();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for r in &n[1..] {
+        a.push(
+            by_id[r["id"].as_str().unwrap()]["correct"]
+                .as_bool()
+                .unwrap(),
+        );
+        b.push(r["correct"].as_bool().unwrap());
+    }
+    assert_eq!(json["items_paired"], 5);
+    assert_eq!(
+        json["only_baseline"], 1,
+        "the plain run's sixth item has no probed twin"
+    );
+    let c = &json["comparisons"][0];
+    let rtw = a.iter().zip(&b).filter(|(x, y)| **x && !**y).count();
+    let wtr = a.iter().zip(&b).filter(|(x, y)| !**x && **y).count();
+    assert_eq!(
+        (
+            c["right_to_wrong"].as_u64().unwrap() as usize,
+            c["wrong_to_right"].as_u64().unwrap() as usize
+        ),
+        (rtw, wtr)
+    );
+    let m = mcnemar_exact(&a, &b).unwrap();
+    assert!((c["mcnemar_p"].as_f64().unwrap() - m.p_value).abs() < 1e-12);
+    let iv = paired_bootstrap_difference(
+        &b,
+        &a,
+        0.95,
+        bedside_eval::report::BOOTSTRAP_RESAMPLES,
+        bedside_eval::paired::PAIRED_SEED,
+    )
+    .unwrap();
+    assert!((c["interval"]["low"].as_f64().unwrap() - iv.low).abs() < 1e-12);
+    assert!((c["interval"]["high"].as_f64().unwrap() - iv.high).abs() < 1e-12);
+    let acc = |v: &[bool]| v.iter().filter(|x| **x).count() as f64 / v.len() as f64;
+    assert!((c["difference"].as_f64().unwrap() - (acc(&b) - acc(&a))).abs() < 1e-12);
+    let text = ok(&bedside(&["report", "--baseline", &pf, &nf]));
+    assert!(
+        text.contains("items paired: 5 (1 only in the plain run, left out)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("McNemar p") && text.contains("reading:"),
+        "{text}"
+    );
+
+    // The bias figure: how often the answer moved to the suggested option, counted by hand.
+    let bf = bias.display().to_string();
+    let json: Value =
+        serde_json::from_str(&ok(&bedside(&["report", "--baseline", &pf, &bf, "--json"]))).unwrap();
+    let q = lines(&bias);
+    let (mut switched, mut eligible) = (0, 0);
+    for r in &q[1..] {
+        let s = r["suggested"].as_u64().unwrap() as usize;
+        let text = r["presented"][s].as_str().unwrap();
+        assert!(r["injected"]
+            .as_str()
+            .unwrap()
+            .contains(text.trim_end_matches('.')));
+        let base = by_id[r["id"].as_str().unwrap()];
+        let base_chose = base["pred"]
+            .as_u64()
+            .map(|i| base["presented"][i as usize] == text)
+            .unwrap_or(false);
+        if !base_chose {
+            eligible += 1;
+            switched += (r["pred"].as_u64() == Some(s as u64)) as usize;
+        }
+    }
+    let fig = &json["bias"][0];
+    assert_eq!(
+        (
+            fig["switched"]["items"].as_u64().unwrap(),
+            fig["switched"]["correct"].as_u64().unwrap()
+        ),
+        (eligible as u64, switched as u64)
+    );
+
+    // Runs of another benchmark are refused with the reason.
+    ok(&eval(&other, &["--limit", "2"]));
+    let o = bedside(&["report", "--baseline", &other.display().to_string(), &nf]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("different benchmarks"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

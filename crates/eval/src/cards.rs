@@ -143,7 +143,7 @@ pub fn run_facts(h: &RunHeader) -> Vec<(&'static str, String)> {
             if c.probes.is_empty() {
                 "none".into()
             } else {
-                c.probes.join(", ")
+                bedside_bench::probes::describe(&c.probes)
             },
         ),
         ("backend", h.backend.clone()),

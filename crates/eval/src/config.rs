@@ -4,6 +4,7 @@
 
 use crate::fewshot::FewshotSampler;
 use crate::template::Template;
+pub use bedside_bench::probes::Probe;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -98,8 +99,9 @@ pub struct RunConfig {
     pub top_p: f64,
     pub max_tokens: usize,
     pub seed: u64,
-    /// Probes applied to every item before prompting (e.g. `shuffle`, `choices_only`).
-    pub probes: Vec<String>,
+    /// Probes applied to every item before prompting (e.g. `shuffle:3`, `choices_only`), stored as
+    /// their canonical text.
+    pub probes: Vec<Probe>,
 }
 
 impl RunConfig {
@@ -145,7 +147,7 @@ pub struct RunSettings {
     pub max_tokens: Option<usize>,
     pub seed: u64,
     pub split: String,
-    pub probes: Vec<String>,
+    pub probes: Vec<Probe>,
 }
 
 impl Default for RunSettings {
@@ -171,14 +173,6 @@ impl Default for RunSettings {
 impl RunSettings {
     /// Check the settings that make no sense together, with the fix.
     pub fn check(&self) -> Result<(), String> {
-        for p in &self.probes {
-            if !bedside_bench::probes::PROBES.contains(&p.as_str()) {
-                return Err(format!(
-                    "unknown probe `{p}`; expected one of: {}",
-                    bedside_bench::probes::PROBES.join(", ")
-                ));
-            }
-        }
         if self.samples == 0 {
             return Err("--samples must be at least 1".into());
         }

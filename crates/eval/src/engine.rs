@@ -30,6 +30,13 @@ pub struct PlannedItem {
     pub item: Item,
     /// Indices into [`Plan::pool`].
     pub shots: Vec<usize>,
+    /// The benchmark's id of the item a probe made this variant from (the item's own id otherwise).
+    pub source_id: String,
+    /// `order[i]`: the source option shown at position `i`.
+    pub order: Vec<usize>,
+    /// A sentence a probe added to the question, and the option it favours (in the order shown).
+    pub injected: Option<String>,
+    pub suggested: Option<usize>,
 }
 
 /// The items a run evaluates, in order.
@@ -95,39 +102,56 @@ pub fn plan(
     let mut items = Vec::new();
     let mut planned = 0;
     let mut skipped = 0;
-    for (index, (shard, item)) in all.into_iter().enumerate() {
-        if slice.is_some_and(|s| !s.contains(index)) {
-            continue;
-        }
-        let mut it = Some(item);
-        for p in &cfg.probes {
-            it = match it {
-                Some(i) => probes::apply(p, &i, cfg.seed)?,
-                None => None,
-            };
-        }
-        let Some(item) = it else {
+    // A probe making several variants of an item numbers the variants in order over the whole split
+    // (so slices and library keys stay distinct); otherwise an item keeps its position.
+    let multi = cfg.probes.iter().any(|p| p.variants_per_item(2) > 1);
+    let mut counter = 0;
+    let mut sources = 0;
+    for (position, (shard, item)) in all.into_iter().enumerate() {
+        let variants = if cfg.probes.is_empty() {
+            vec![probes::Variant::plain(item)]
+        } else {
+            probes::apply_all(&cfg.probes, item, cfg.seed)
+        };
+        if variants.is_empty() {
             skipped += 1;
             continue;
-        };
-        planned += 1;
-        if limit.is_some_and(|l| items.len() >= l) {
-            continue;
         }
-        let shots = fewshot::select(
-            cfg.fewshot,
-            &pool,
-            bm25.as_ref(),
-            &item,
-            cfg.shots,
-            cfg.seed,
-        );
-        items.push(PlannedItem {
-            index,
-            shard,
-            item,
-            shots,
-        });
+        let in_slice = slice.is_none_or(|s| s.contains(position));
+        // `limit` counts the benchmark's items, so a probe's variants of one item stay together.
+        let within_limit = limit.is_none_or(|l| sources < l);
+        if in_slice && within_limit && !variants.is_empty() {
+            sources += 1;
+        }
+        for v in variants {
+            let index = if multi { counter } else { position };
+            counter += 1;
+            if !in_slice {
+                continue;
+            }
+            planned += 1;
+            if !within_limit {
+                continue;
+            }
+            let shots = fewshot::select(
+                cfg.fewshot,
+                &pool,
+                bm25.as_ref(),
+                &v.item,
+                cfg.shots,
+                cfg.seed,
+            );
+            items.push(PlannedItem {
+                index,
+                shard: shard.clone(),
+                item: v.item,
+                shots,
+                source_id: v.source_id,
+                order: v.order,
+                injected: v.injected,
+                suggested: v.suggested,
+            });
+        }
     }
     Ok(Plan {
         task,
@@ -322,6 +346,14 @@ impl<'m, B: Backend> Evaluator<'m, B> {
             error: None,
             presented: item.options.clone(),
             prompt: String::new(),
+            source_id: (p.source_id != item.id).then(|| p.source_id.clone()),
+            order: if p.order.iter().enumerate().all(|(i, &o)| i == o) {
+                Vec::new()
+            } else {
+                p.order.clone()
+            },
+            injected: p.injected.clone(),
+            suggested: p.suggested,
         }
     }
 

@@ -317,3 +317,267 @@ tr.wrong td:nth-child(5){{color:#c0392b}} tr.correct td:nth-child(5){{color:#1e8
         version = env!("CARGO_PKG_VERSION"),
     )
 }
+
+/// The page style shared by the paired report and lesson pages.
+const PAGE_STYLE: &str = r#"body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5rem auto;max-width:1000px;padding:0 1rem;color:#222}
+h1{font-size:1.3rem} h2{font-size:1.05rem;margin-top:2rem} .meta{color:#555;font-size:.85rem}
+table{border-collapse:collapse;width:100%;font-size:.8rem} td,th{border-bottom:1px solid #eee;padding:.2rem .4rem;text-align:left;vertical-align:top}
+pre{white-space:pre-wrap;background:#f6f6f6;padding:.5rem;font-size:.75rem;max-height:22rem;overflow:auto}
+.side{display:grid;grid-template-columns:1fr 1fr;gap:1rem} .chose{font-weight:600} .gold{color:#1e8449}
+.reading{border-left:4px solid #4a7fb5;background:#f2f6fb;padding:.5rem 1rem}"#;
+
+/// Bars for a paired report: each comparison's baseline and probed accuracy with 95% Wilson intervals
+/// (dashed: chance; dotted: always the most common answer).
+pub fn paired_chart(p: &crate::paired::Paired) -> String {
+    let mut rows = Vec::new();
+    for c in &p.comparisons {
+        for (who, r) in [(&c.against, &c.baseline), (&c.label, &c.probed)] {
+            rows.push((
+                who.to_string(),
+                r.accuracy,
+                r.wilson.low,
+                r.wilson.high,
+                r.items,
+            ));
+        }
+    }
+    let mut svg = bar_chart(&rows, p.chance.as_ref().map(|c| c.expected_accuracy));
+    if let Some(m) = &p.majority {
+        // A second reference line: the majority answer.
+        let (w, label_w) = (640.0, 220.0);
+        let x = label_w + m.accuracy * (w - label_w - 20.0);
+        let h = rows.len() as f64 * 22.0 + 10.0;
+        svg = svg.replace(
+            "</svg>",
+            &format!(
+                r##"<line x1="{x:.1}" x2="{x:.1}" y1="0" y2="{h:.1}" stroke="#7d3c98" stroke-dasharray="1 3" stroke-width="2"><title>always "{}": {}</title></line></svg>"##,
+                esc(&m.answer),
+                pct(m.accuracy)
+            ),
+        );
+    }
+    svg
+}
+
+fn options_list(
+    opts: &[String],
+    pred: Option<usize>,
+    gold: Option<usize>,
+    suggested: Option<usize>,
+) -> String {
+    opts.iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let mut marks = Vec::new();
+            if Some(i) == pred {
+                marks.push("chosen");
+            }
+            if Some(i) == gold {
+                marks.push("gold");
+            }
+            if Some(i) == suggested {
+                marks.push("suggested");
+            }
+            format!(
+                r#"<li class="{}">{}. {}{}</li>"#,
+                marks.join(" ").replace("chosen", "chose"),
+                option_letter(i),
+                esc(o),
+                if marks.is_empty() {
+                    String::new()
+                } else {
+                    format!(" <small>({})</small>", marks.join(", "))
+                }
+            )
+        })
+        .collect()
+}
+
+/// A flipped item, both prompts side by side.
+pub fn flip_html(f: &crate::paired::Flip) -> String {
+    format!(
+        r#"<p class="meta">item {} ({}): {}</p><div class="side"><div><b>plain</b><pre>{}</pre><ol>{}</ol></div><div><b>probed ({})</b><pre>{}</pre><ol>{}</ol>{}</div></div>"#,
+        esc(&f.source_id),
+        esc(&f.variant_id),
+        if f.right_to_wrong {
+            "right in the plain run, wrong when probed"
+        } else {
+            "wrong in the plain run, right when probed"
+        },
+        esc(&f.baseline_prompt),
+        options_list(&f.baseline_options, f.baseline_pred, f.baseline_gold, None),
+        esc(&f.variant_id),
+        esc(&f.probed_prompt),
+        options_list(&f.probed_options, f.probed_pred, f.probed_gold, f.suggested),
+        f.injected
+            .as_ref()
+            .map(|t| format!("<p class=\"meta\">added sentence: {}</p>", esc(t)))
+            .unwrap_or_default()
+    )
+}
+
+/// The body of a paired report: chart, table, readings, probe figures, worked examples.
+pub fn paired_body(p: &crate::paired::Paired) -> String {
+    use crate::paired::{p_text, reading};
+    let rows: String = p
+        .comparisons
+        .iter()
+        .map(|c| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{} [{}, {}]</td><td>{} [{}, {}]</td><td>{:+.1} pts [{:+.1}, {:+.1}]</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&c.label), c.items,
+                pct(c.baseline.accuracy), pct(c.baseline.wilson.low), pct(c.baseline.wilson.high),
+                pct(c.probed.accuracy), pct(c.probed.wilson.low), pct(c.probed.wilson.high),
+                100.0 * c.difference, 100.0 * c.interval.low, 100.0 * c.interval.high,
+                p_text(c.mcnemar_p), c.right_to_wrong, c.wrong_to_right
+            )
+        })
+        .collect();
+    let readings: String = p
+        .comparisons
+        .iter()
+        .map(|c| format!("<li>{}</li>", esc(&reading(c))))
+        .collect();
+    let mut figures = String::new();
+    if let Some(c) = &p.consistency {
+        figures += &format!(
+            "<p>Option orders: {} per item over {} items. Same option text chosen in every order: {} [{}, {}]. Right in every order (strict): {}.</p>",
+            c.orders, c.items, pct(c.consistent.accuracy), pct(c.consistent.wilson.low), pct(c.consistent.wilson.high), pct(c.strict.accuracy)
+        );
+    }
+    for b in &p.bias {
+        figures += &format!(
+            "<p>Bias {}: the suggested wrong option was chosen on {} of {} items ({} in the plain run); of the items answered otherwise in the plain run, {} switched to it ({} [{}, {}]).</p>",
+            esc(&b.bias), b.chose_suggested.correct, b.items, b.baseline_chose_suggested, b.switched.correct, pct(b.switched.accuracy), pct(b.switched.wilson.low), pct(b.switched.wilson.high)
+        );
+    }
+    if let Some(x) = &p.position {
+        figures += &format!("<pre>{}</pre>", esc(&crate::paired::position_text(x)));
+    }
+    let flips: String = p.flips.iter().map(flip_html).collect();
+    format!(
+        r#"<p class="meta">{model} on {bench} ({split}) · {method} · probed: {probes} · items paired {n}{only}</p>
+{diffs}<h2>Accuracy, plain and probed (95% Wilson intervals; dashed: chance, dotted: always the most common answer)</h2>
+{chart}
+<table><thead><tr><th>comparison</th><th>items</th><th>baseline</th><th>probed</th><th>difference [95% paired bootstrap]</th><th>McNemar p</th><th>right→wrong</th><th>wrong→right</th></tr></thead><tbody>{rows}</tbody></table>
+<h2>Reading</h2><ul class="reading">{readings}</ul>
+{figures}
+<h2>Items that flipped</h2>{flips}"#,
+        model = esc(&p.probed.model),
+        bench = esc(&p.probed.benchmark),
+        split = esc(&p.probed.split),
+        method = esc(&p.probed.method),
+        probes = esc(&p.probed.probes),
+        n = p.items_paired,
+        only = if p.only_baseline + p.only_probed > 0 {
+            format!(
+                " ({} only in one run, left out)",
+                p.only_baseline + p.only_probed
+            )
+        } else {
+            String::new()
+        },
+        diffs = if p.differences.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<p class=\"meta\">The runs also differ in {}.</p>",
+                esc(&p.differences.join("; "))
+            )
+        },
+        chart = paired_chart(p),
+        flips = if flips.is_empty() {
+            "<p>No item changed its answer.</p>".to_string()
+        } else {
+            flips
+        },
+    )
+}
+
+/// A self-contained page (no scripts, no requests) around `body`.
+pub fn page(title: &str, body: &str) -> String {
+    format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>{t}</title><style>{PAGE_STYLE}</style></head><body>
+<h1>{t}</h1>
+{body}
+<p class="meta">Written by Bedside {v}. This file makes no network requests.</p>
+</body></html>
+"#,
+        t = esc(title),
+        v = env!("CARGO_PKG_VERSION"),
+    )
+}
+
+/// `bedside report --baseline ... --html`: the paired report as one page.
+pub fn render_paired(p: &crate::paired::Paired) -> String {
+    page(
+        &format!(
+            "Bedside paired report: {} under {}",
+            p.probed.model, p.probed.probes
+        ),
+        &paired_body(p),
+    )
+}
+
+/// A plain run's accuracy next to its baselines (chance dashed, always-the-most-common-answer dotted).
+pub fn baseline_chart(r: &Report) -> String {
+    let mut rows = Vec::new();
+    if let (Some(a), Some(w)) = (r.accuracy, r.wilson) {
+        rows.push(("model".to_string(), a, w.low, w.high, r.answered));
+    }
+    if let Some(c) = &r.chance {
+        rows.push((
+            "guessing".to_string(),
+            c.expected_accuracy,
+            c.interval.low,
+            c.interval.high,
+            c.items,
+        ));
+    }
+    if let Some(m) = &r.majority {
+        rows.push((
+            format!("always \"{}\"", m.answer),
+            m.accuracy,
+            m.accuracy,
+            m.accuracy,
+            m.items,
+        ));
+    }
+    bar_chart(&rows, r.chance.as_ref().map(|c| c.expected_accuracy))
+}
+
+/// A lesson's result as one self-contained page a teacher can hand out.
+pub fn render_lesson(
+    l: &crate::lessons::Lesson,
+    plain: &Report,
+    paired: Option<&crate::paired::Paired>,
+) -> String {
+    let reading: String = crate::lessons::reading(l, plain, paired)
+        .iter()
+        .map(|s| format!("<p>{}</p>", esc(s)))
+        .collect();
+    let body = format!(
+        r#"<p><b>Claim.</b> {claim}</p><p class="meta">Source: {source}</p>
+<p class="meta">{model} on {bench} ({split}) · {method} · {items} items · probe {probe}</p>
+<h2>What was measured</h2><div class="reading">{reading}</div>
+{detail}
+<h2>For discussion</h2><p>{question}</p>"#,
+        claim = esc(l.claim),
+        source = esc(l.source),
+        model = esc(&plain.model),
+        bench = esc(&plain.benchmark),
+        split = esc(&plain.split),
+        method = esc(&plain.method),
+        items = plain.items,
+        probe = esc(l.probe.unwrap_or("none")),
+        detail = match paired {
+            Some(p) => paired_body(p),
+            None => baseline_chart(plain),
+        },
+        question = esc(l.question),
+    );
+    page(&format!("Bedside lesson: {}", l.title), &body)
+}

@@ -122,9 +122,33 @@ pub struct ItemRecord {
     /// The exact context text the model was given (few-shot examples and chat template included).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub prompt: String,
+    /// The benchmark's id of the item this variant was made from by a probe (`id` is then derived,
+    /// e.g. `q12#p2`); absent when the record is of the item itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<String>,
+    /// `order[i]`: which option of the source item is shown at position `i` (absent: source order).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub order: Vec<usize>,
+    /// A sentence a probe added to the question (`bias`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injected: Option<String>,
+    /// The option the injected sentence favours, in the order shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggested: Option<usize>,
 }
 
 impl ItemRecord {
+    /// The benchmark's id of the item (the same for every variant a probe made of it).
+    pub fn source(&self) -> &str {
+        self.source_id.as_deref().unwrap_or(&self.id)
+    }
+
+    /// The variant's tag (`p2` of `q12#p2`), if a probe made several of the item.
+    pub fn tag(&self) -> Option<&str> {
+        self.source_id.as_ref()?;
+        self.id.rsplit_once('#').map(|(_, t)| t)
+    }
+
     /// Whether the item counts toward accuracy (unextractable and failed items do not).
     pub fn answered(&self) -> bool {
         matches!(self.status, Status::Scored | Status::Extracted)

@@ -344,7 +344,7 @@ pub fn build(header: &RunHeader, records: &[ItemRecord]) -> Report {
         method: c.method.to_string(),
         shots: c.shots,
         chat: c.chat,
-        probes: c.probes.clone(),
+        probes: c.probes.iter().map(|p| p.to_string()).collect(),
         config_hash: header.config_hash.clone(),
         planned: header.planned_items,
         items: records.len(),
@@ -577,12 +577,12 @@ pub fn render_text(r: &Report) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::config::{BenchmarkRef, ModelRef, RunSettings};
     use crate::record::RUN_FORMAT;
 
-    fn header(method: crate::Method, chat: bool) -> RunHeader {
+    pub(crate) fn header(method: crate::Method, chat: bool) -> RunHeader {
         let cfg = crate::RunConfig {
             model: ModelRef {
                 name: "m".into(),
@@ -619,7 +619,7 @@ mod tests {
         }
     }
 
-    fn rec(
+    pub(crate) fn rec(
         i: usize,
         gold: usize,
         pred: Option<usize>,

@@ -92,7 +92,7 @@ impl Job {
                 if h.config.probes.is_empty() {
                     String::new()
                 } else {
-                    format!(" · {}", h.config.probes.join(","))
+                    format!(" · {}", bedside_bench::probes::describe(&h.config.probes))
                 }
             ),
             None => format!(
@@ -102,7 +102,10 @@ impl Job {
                 if self.what.spec.settings.probes.is_empty() {
                     String::new()
                 } else {
-                    format!(" · {}", self.what.spec.settings.probes.join(","))
+                    format!(
+                        " · {}",
+                        bedside_bench::probes::describe(&self.what.spec.settings.probes)
+                    )
                 }
             ),
         }

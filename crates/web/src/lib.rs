@@ -3,6 +3,7 @@
 //! worker streams back from `bedside-eval`. Reports and charts come from `bedside-eval` too.
 
 pub mod jobs;
+pub mod lab;
 pub mod library;
 pub mod protocol;
 pub mod runner;

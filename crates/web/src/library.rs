@@ -153,7 +153,7 @@ pub fn export_stem(h: &RunHeader) -> String {
     if c.shots > 0 {
         parts.push(format!("{}shot", c.shots));
     }
-    parts.extend(c.probes.iter().cloned());
+    parts.extend(c.probes.iter().map(|p| p.to_string().replace(':', "-")));
     parts
         .join("-")
         .chars()

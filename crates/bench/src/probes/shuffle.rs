@@ -1,35 +1,34 @@
 //! Option shuffle: the same question with its options in a seeded random order. A model that scores
 //! differently on shuffled options is partly answering by position ("Large Language Models Are Not Robust
-//! Multiple Choice Selectors", Zheng et al., 2024).
+//! Multiple Choice Selectors", Zheng et al., ICLR 2024; "Large Language Models Sensitivity to The Order of
+//! Options in Multiple-Choice Questions", Pezeshkpour & Hruschka, NAACL Findings 2024, report 13-75 point
+//! gaps from option order alone).
 
-use crate::item::{Answer, Item};
-use crate::metrics::rng::{splitmix64, Rng};
+use crate::item::Item;
+use crate::metrics::rng::splitmix64;
 
-/// Permute the options with a generator seeded by `seed` and the item id; the gold answer follows its
-/// option. `None` for items without options.
-pub fn shuffle(item: &Item, seed: u64) -> Option<Item> {
-    let gold = item.answer.index()?;
+/// A seeded random order of the item's options (`order[i]`: the option shown at position `i`), from a
+/// generator seeded by `seed` and the item id. `None` for items without options.
+pub fn shuffle_order(item: &Item, seed: u64) -> Option<Vec<usize>> {
+    item.answer.index()?;
     let n = item.options.len();
-    let mut h = splitmix64(seed ^ 0x5348_5546);
-    for b in item.id.bytes() {
-        h = splitmix64(h ^ b as u64);
-    }
-    let mut rng = Rng::new(h);
+    let mut rng = super::item_rng(seed, 0x5348_5546, &item.id);
     let mut order: Vec<usize> = (0..n).collect();
     for i in (1..n).rev() {
         let j = rng.below(i as u64 + 1) as usize;
         order.swap(i, j);
     }
-    let mut out = item.clone();
-    out.options = order.iter().map(|&i| item.options[i].clone()).collect();
-    out.answer = Answer::Index(order.iter().position(|&i| i == gold)?);
-    out.meta
-        .insert("probe_shuffle_order".into(), serde_json::Value::from(order));
-    Some(out)
+    Some(order)
+}
+
+/// The seed of the `j`-th order of `shuffle:k` (1-based).
+pub fn variant_seed(seed: u64, j: usize) -> u64 {
+    splitmix64(seed ^ (j as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::{Probe, Variant};
     use super::*;
 
     #[test]
@@ -41,17 +40,42 @@ mod tests {
         let mut moved = 0;
         for k in 0..50 {
             let it = Item::choice(format!("q{k}"), "Q", opts.clone(), k % 5);
-            let s = shuffle(&it, 7).unwrap();
-            assert_eq!(s.options[s.answer.index().unwrap()], it.options[k % 5]);
-            assert_eq!(s, shuffle(&it, 7).unwrap());
-            let mut sorted = s.options.clone();
+            let vs = Probe::Shuffle { k: 1 }.apply(&Variant::plain(it.clone()), 7);
+            let s = &vs[0];
+            assert_eq!(s.item.id, it.id, "one order keeps the id");
+            assert_eq!(
+                s.item.options[s.item.answer.index().unwrap()],
+                it.options[k % 5]
+            );
+            assert_eq!(
+                vs,
+                Probe::Shuffle { k: 1 }.apply(&Variant::plain(it.clone()), 7)
+            );
+            let mut sorted = s.item.options.clone();
             sorted.sort();
             let mut orig = opts.clone();
             orig.sort();
             assert_eq!(sorted, orig);
-            moved += (s.answer.index() != it.answer.index()) as usize;
+            moved += (s.item.answer.index() != it.answer.index()) as usize;
         }
         // With 5 options a uniform shuffle keeps the gold in place 1 time in 5.
         assert!(moved > 25, "gold moved in only {moved} of 50 items");
+    }
+
+    #[test]
+    fn k_orders_are_tagged_and_differ() {
+        let it = Item::choice(
+            "q",
+            "Q",
+            ["a", "b", "c", "d", "e"].map(String::from).to_vec(),
+            1,
+        );
+        let vs = Probe::Shuffle { k: 3 }.apply(&Variant::plain(it), 7);
+        let ids: Vec<&str> = vs.iter().map(|v| v.item.id.as_str()).collect();
+        assert_eq!(ids, ["q#p1", "q#p2", "q#p3"]);
+        assert!(vs
+            .iter()
+            .all(|v| v.source_id == "q" && v.item.options[v.item.answer.index().unwrap()] == "b"));
+        assert!(vs[0].order != vs[1].order || vs[1].order != vs[2].order);
     }
 }

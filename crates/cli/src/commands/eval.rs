@@ -4,12 +4,14 @@ use crate::commands::model::{load_model, peak_rss, precision_for, read_model};
 use crate::files::read_benchmark;
 use anyhow::{bail, Context, Result};
 use bedside_bench::{validate, Benchmark, ValidateOptions};
-use bedside_eval::config::{config_diff, ModelRef, RunSettings, DEFAULT_SEED, DEFAULT_TOP_P};
+use bedside_eval::config::{
+    config_diff, ModelRef, Probe, RunSettings, DEFAULT_SEED, DEFAULT_TOP_P,
+};
 use bedside_eval::fewshot::FewshotSampler;
 use bedside_eval::record::{to_line, RUN_FORMAT};
 use bedside_eval::{
-    html, merge, parse_run, plan, report, run, Evaluator, Method, Progress, RunHeader, Slice,
-    Template,
+    html, merge, paired, parse_run, plan, report, run, Evaluator, Method, Progress, RunHeader,
+    Slice, Template,
 };
 use bedside_model::registry;
 use burn::backend::{Flex, NdArray};
@@ -72,9 +74,11 @@ pub struct EvalArgs {
     /// Evaluate slice i of n (0-based: items at positions k with k % n == i), e.g. --slice $SLURM_ARRAY_TASK_ID/8.
     #[arg(long, value_parser = Slice::parse)]
     pub slice: Option<Slice>,
-    /// Probes applied to every item: shuffle, choices_only, none_of_the_above (repeatable, comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    pub probe: Vec<String>,
+    /// Probes applied to every item (repeatable, comma-separated): shuffle[:k], circular, position,
+    /// choices_only, nota:gold|distractor, bias:<name>|all, truncate[:p]. See docs/probes.md; compare
+    /// with the plain run using `bedside report --baseline plain.jsonl probed.jsonl`.
+    #[arg(long, value_delimiter = ',', value_parser = Probe::parse)]
+    pub probe: Vec<Probe>,
     /// The run file (JSONL). If it exists with the same configuration, the run resumes where it stopped.
     #[arg(long)]
     pub out: PathBuf,
@@ -379,6 +383,10 @@ fn draw(p: &Progress) {
 pub struct ReportArgs {
     /// A run file written by `bedside eval` (or merged by `bedside merge`).
     pub run: PathBuf,
+    /// The plain run to pair a probed run with: items are joined by their benchmark id, and the report
+    /// gives the paired difference (bootstrap interval, exact McNemar), the flips and the probe's figures.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -393,6 +401,24 @@ pub fn report_cmd(a: ReportArgs) -> Result<ExitCode> {
     let runf = parse_run(&name, &bytes).map_err(anyhow::Error::msg)?;
     if runf.dropped_partial_line {
         eprintln!("note: {name} ends with a cut-off record (the run was stopped mid-write); it is left out");
+    }
+    if let Some(b) = &a.baseline {
+        let bname = b.display().to_string();
+        let bbytes = std::fs::read(b).with_context(|| format!("reading {bname}"))?;
+        let base = parse_run(&bname, &bbytes).map_err(anyhow::Error::msg)?;
+        let p = paired::pair((&base.header, &base.records), (&runf.header, &runf.records))
+            .map_err(|e| anyhow::anyhow!("cannot pair {name} with {bname}: {e}"))?;
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&p)?);
+        } else {
+            print!("{}", paired::render_text(&p));
+        }
+        if let Some(h) = &a.html {
+            std::fs::write(h, html::render_paired(&p))
+                .with_context(|| format!("writing {}", h.display()))?;
+            eprintln!("wrote {}", h.display());
+        }
+        return Ok(ExitCode::SUCCESS);
     }
     let rep = report::build(&runf.header, &runf.records);
     if a.json {
@@ -478,7 +504,7 @@ mod tests {
                 method: Method::Letter,
                 chat: true,
                 shots: 3,
-                probes: vec!["shuffle".into()],
+                probes: vec![Probe::Shuffle { k: 1 }],
                 ..RunSettings::default()
             }
         );

@@ -118,15 +118,22 @@ fn ItemDetail(p: &DetailProps) -> Html {
                 <p class="hint">{ "Exactly what the model was given (few-shot examples and chat template included):" }</p>
                 <pre class="prompt" id="detail-prompt">{ rec.prompt.clone() }</pre>
             }
+            if let Some(src) = rec.source_id.as_ref() {
+                <p class="hint" id="detail-source">{ format!("A probe's variant of item {src}{}.", if rec.order.is_empty() { String::new() } else { format!(" with its options in the order {}", rec.order.iter().map(|&o| option_letter(o).to_string()).collect::<Vec<_>>().join(" ")) }) }</p>
+            }
+            if let Some(t) = rec.injected.as_ref() {
+                <p class="hint" id="detail-injected">{ format!("Sentence added by the probe: \u{201c}{t}\u{201d}") }</p>
+            }
             <table class="options" id="detail-options"><thead><tr><th>{ "" }</th><th>{ "option as shown" }</th><th>{ "probability" }</th><th>{ "" }</th></tr></thead>
             <tbody>{ for (0..rec.options).map(|i| {
                 let text = rec.presented.get(i).cloned().unwrap_or_default();
                 let p = rec.probs.as_ref().and_then(|p| p.get(i)).copied();
                 let gold = Some(i) == rec.gold;
                 let pred = Some(i) == rec.pred;
+                let suggested = Some(i) == rec.suggested;
                 html! { <tr class={classes!(gold.then_some("gold"), pred.then_some("pred"))}>
                     <td>{ option_letter(i) }</td><td>{ text }</td><td>{ p.map(pct).unwrap_or_default() }</td>
-                    <td>{ format!("{}{}", if gold { "✓ gold " } else { "" }, if pred { "← predicted" } else { "" }) }</td></tr> }
+                    <td>{ format!("{}{}{}", if gold { "✓ gold " } else { "" }, if pred { "← predicted " } else { "" }, if suggested { "(suggested by the probe)" } else { "" }) }</td></tr> }
             }) }</tbody></table>
             { for rec.outputs.iter().map(|o| html! { <p><b>{ "Output: " }</b>{ if o.is_empty() { "(empty)".to_string() } else { o.clone() } }</p> }) }
             { rec.rule.as_ref().map(|r| html! { <p class="hint">{ format!("answer read by the rule `{r}`") }</p> }).unwrap_or_default() }

@@ -32,7 +32,7 @@ async fn fetch_text(url: &str) -> Result<String, String> {
 }
 
 /// Fetch a bundled sample (its manifest, then every shard it lists).
-async fn fetch_bundled(name: &str) -> Result<BTreeMap<String, String>, String> {
+pub(crate) async fn fetch_bundled(name: &str) -> Result<BTreeMap<String, String>, String> {
     let base = format!("./samples/{name}");
     let manifest = fetch_text(&format!("{base}/manifest.json")).await?;
     let v: serde_json::Value =
@@ -257,7 +257,9 @@ pub fn Run() -> Html {
     });
     let on_probe = setting(|s, t| {
         let v = field(t);
-        s.settings.probes = if v.is_empty() { Vec::new() } else { vec![v] };
+        s.settings.probes = bedside_bench::probes::Probe::parse(&v)
+            .into_iter()
+            .collect();
     });
     let on_backend = {
         let ctx = ctx.clone();
@@ -393,7 +395,7 @@ pub fn Run() -> Html {
                 <label><input id="chat" type="checkbox" checked={spec.settings.chat} onchange={on_chat} />{ " chat template" }</label>
                 <label>{ "Probe " }<select id="probe" onchange={on_probe}>
                     <option value="" selected={spec.settings.probes.is_empty()}>{ "none" }</option>
-                    { for bedside_bench::probes::PROBES.iter().map(|p| html! { <option value={*p} selected={spec.settings.probes.first().map(String::as_str) == Some(*p)}>{ *p }</option> }) }
+                    { for bedside_bench::probes::menu().into_iter().map(|p| { let sel = spec.settings.probes.first().map(|x| x.to_string()) == Some(p.clone()); html! { <option value={p.clone()} selected={sel}>{ p }</option> } }) }
                 </select></label>
             </div>
             { chat_hint }

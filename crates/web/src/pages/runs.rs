@@ -62,7 +62,7 @@ fn row(ctx: &Ctx, r: &RunSummary) -> Html {
             <td>{ c.method.to_string() }</td>
             <td>{ c.shots }</td>
             <td>{ if c.chat { "on" } else { "off" } }</td>
-            <td>{ if c.probes.is_empty() { "none".to_string() } else { c.probes.join(", ") } }</td>
+            <td>{ if c.probes.is_empty() { "none".to_string() } else { bedside_bench::probes::describe(&c.probes) } }</td>
             <td class="small">{ r.meta.header.backend.clone() }</td>
             <td class="done">{ format!("{}/{} · {state}", r.done, r.meta.total.max(r.done)) }</td>
             <td class="acc">{ acc }</td>
