@@ -550,7 +550,8 @@ test("Lab: two lessons end to end (runs, chart, reading from the numbers, worked
     await page.dispatchEvent("#lesson-items", "change");
     await page.click("#lesson-run");
     await page.waitForSelector("#lesson-reading", { timeout: 900_000 });
-    await page.waitForFunction((k) => document.querySelector("#lesson-result")?.dataset.paired === String(k) && !document.querySelector(".job[data-status='running'], .job[data-status='queued'], .job[data-status='starting']"), n, { timeout: 900_000 });
+    await page.waitForFunction((k) => document.querySelector("#lesson-result")?.dataset.paired === String(k) && !document.querySelector(".job[data-status='running'], .job[data-status='queued'], .job[data-status='starting']"), n, { timeout: 600_000 })
+      .catch(async (e) => { throw new Error(`${e.message}\n${await page.textContent("#lesson")}`); });
     let runs = await libraryRuns(page);
     for (let i = 0; i < 50 && !(runs.length === 2 && runs.every((r) => r.meta.finished)); i++) { await page.waitForTimeout(200); runs = await libraryRuns(page); }
     assert.equal(runs.length, 2, "a plain and a probed run");

@@ -194,6 +194,9 @@ impl RunSettings {
     ) -> Result<RunConfig, String> {
         self.check()?;
         let template = Template::resolve(&self.format, bench)?;
+        if template == Template::Cloze && self.method != Method::Loglik {
+            return Err("--format cloze scores each option's own text (no options are shown, so there is no letter to read): use --method loglik".into());
+        }
         Ok(RunConfig {
             model,
             benchmark: BenchmarkRef {

@@ -39,6 +39,8 @@ pub struct Lesson {
     pub probe: Option<&'static str>,
     /// A bundled sample (folder under `samples/` in the app, `data/samples/` in the repository).
     pub bench: &'static str,
+    /// The prompt template (`auto`, or `cloze` where a small model needs the option texts scored).
+    pub format: &'static str,
     pub method: Method,
     /// Items of the sample a run uses by default (small enough for a CPU in a class).
     pub items: usize,
@@ -64,6 +66,7 @@ pub const LESSONS: [Lesson; 8] = [
         source: "Zheng et al., \"Large Language Models Are Not Robust Multiple Choice Selectors\", ICLR 2024 (PriDe)",
         probe: Some("position"),
         bench: "mmlu-medical",
+        format: "auto",
         method: Method::Letter,
         items: 12,
         focus: Focus::Position,
@@ -77,6 +80,7 @@ pub const LESSONS: [Lesson; 8] = [
         source: "Pezeshkpour & Hruschka, \"Large Language Models Sensitivity to The Order of Options in Multiple-Choice Questions\", Findings of NAACL 2024; Liu et al., \"MMBench\", ECCV 2024 (CircularEval)",
         probe: Some("circular"),
         bench: "mmlu-medical",
+        format: "auto",
         method: Method::Letter,
         items: 12,
         focus: Focus::Orders,
@@ -90,6 +94,7 @@ pub const LESSONS: [Lesson; 8] = [
         source: "Balepur et al., \"Artifacts or Abduction: How Do LLMs Answer Multiple-Choice Questions Without the Question?\", ACL 2024",
         probe: Some("choices_only"),
         bench: "medqa-4options",
+        format: "cloze",
         method: Method::Loglik,
         items: 16,
         focus: Focus::Chance,
@@ -103,6 +108,7 @@ pub const LESSONS: [Lesson; 8] = [
         source: "Bedi et al., \"Fidelity of Medical Reasoning in Large Language Models\", JAMA Network Open 2025 (drops of 8.8 to 38.2 points)",
         probe: Some("nota:gold"),
         bench: "medqa-4options",
+        format: "cloze",
         method: Method::Loglik,
         items: 16,
         focus: Focus::Drop,
@@ -116,6 +122,7 @@ pub const LESSONS: [Lesson; 8] = [
         source: "Bedi et al., \"Fidelity of Medical Reasoning in Large Language Models\", JAMA Network Open 2025",
         probe: Some("nota:distractor"),
         bench: "medqa-4options",
+        format: "cloze",
         method: Method::Loglik,
         items: 16,
         focus: Focus::Drop,
@@ -129,6 +136,7 @@ pub const LESSONS: [Lesson; 8] = [
         source: "Schmidgall et al., \"Addressing cognitive bias in medical language models\", arXiv 2024 (BiasMedQA)",
         probe: Some("bias:false_consensus"),
         bench: "medqa-4options",
+        format: "cloze",
         method: Method::Loglik,
         items: 16,
         focus: Focus::Bias,
@@ -142,6 +150,7 @@ pub const LESSONS: [Lesson; 8] = [
         source: "Perets et al., \"CUPCase: Clinically Uncommon Patient Cases and Diagnoses Dataset\", AAAI 2025",
         probe: Some("truncate:20"),
         bench: "medqa-4options",
+        format: "cloze",
         method: Method::Loglik,
         items: 16,
         focus: Focus::Drop,
@@ -155,6 +164,7 @@ pub const LESSONS: [Lesson; 8] = [
         source: "Yan et al., \"Worse than Random? An Embarrassingly Simple Probing Evaluation of Large Multimodal Models in Medical VQA\", arXiv 2024 (ProbMed)",
         probe: None,
         bench: "pubmedqa",
+        format: "auto",
         method: Method::Loglik,
         items: 20,
         focus: Focus::Majority,
@@ -290,6 +300,17 @@ pub fn reading(lesson: &Lesson, plain: &Report, paired: Option<&Paired>) -> Vec<
             _ => out.push("The run has no answered item yet.".into()),
         },
         (_, None) => out.push("Run the lesson to see its result.".into()),
+    }
+    if let Some(crate::report::Warning::SamePrediction { answer, items }) = plain
+        .warnings
+        .iter()
+        .find(|w| matches!(w, crate::report::Warning::SamePrediction { .. }))
+    {
+        if lesson.focus != Focus::Position {
+            out.push(format!(
+                "Note: in the plain run the model answered \"{answer}\" on all {items} items; a probe that keeps the answer positions cannot change such answers (see the lesson \"A letter, not an answer\")."
+            ));
+        }
     }
     if let (Some(ch), Some(a)) = (chance, plain.accuracy) {
         if !ch.beats_chance

@@ -8,7 +8,11 @@
 //! | `pubmedqa` | `pubmedqa`        | `Abstract: {context}\nQuestion: {q}\nAnswer:`                   | `yes`/`no`/`maybe` |
 //! | `mmlu`     | `mmlu_<subject>`  | description + `{q.strip()}\nA. {a}\n...\nAnswer:`               | letters           |
 //! | `generic`  | (none)            | like `medqa`, with a `Context:` line when the item has one      | letters           |
+//! | `cloze`    | (none)            | `{Context: c\n}Question: {q}\nAnswer:`, no options shown          | option texts      |
 //!
+//! `cloze` is the cloze formulation ("OLMES: A Standard for Language Model Evaluations", Gu et al.,
+//! Findings of NAACL 2025): each option's own text is scored as the continuation, which small models that
+//! cannot yet map a letter to an answer handle far better than the letter formulation.
 //! lm-eval's tasks are fixed at 4 options; Bedside extends the letter lists to the item's option count.
 
 use bedside_bench::task::{option_letter, Task};
@@ -25,6 +29,7 @@ pub enum Template {
     Pubmedqa,
     Mmlu,
     Generic,
+    Cloze,
 }
 
 /// lm-eval's default `target_delimiter`: put between the context and a choice.
@@ -33,12 +38,13 @@ pub const TARGET_DELIMITER: &str = " ";
 pub const FEWSHOT_DELIMITER: &str = "\n\n";
 
 impl Template {
-    pub const ALL: [Template; 5] = [
+    pub const ALL: [Template; 6] = [
         Template::Medqa,
         Template::Medmcqa,
         Template::Pubmedqa,
         Template::Mmlu,
         Template::Generic,
+        Template::Cloze,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +54,7 @@ impl Template {
             Template::Pubmedqa => "pubmedqa",
             Template::Mmlu => "mmlu",
             Template::Generic => "generic",
+            Template::Cloze => "cloze",
         }
     }
 
@@ -58,7 +65,7 @@ impl Template {
             Template::Medmcqa => Some("medmcqa"),
             Template::Pubmedqa => Some("pubmedqa"),
             Template::Mmlu => Some("mmlu_<subject>"),
-            Template::Generic => None,
+            Template::Generic | Template::Cloze => None,
         }
     }
 
@@ -144,6 +151,12 @@ impl Template {
                 s.push('\n');
                 letters(&mut s);
             }
+            Template::Cloze => {
+                if let Some(c) = &item.context {
+                    s.push_str(&format!("Context: {c}\n"));
+                }
+                s.push_str(&format!("Question: {}\n", item.question));
+            }
             Template::Generic => {
                 if let Some(c) = &item.context {
                     s.push_str(&format!("Context: {c}\n"));
@@ -159,7 +172,7 @@ impl Template {
     /// The strings scored as continuations (lm-eval's `doc_to_choice`), one per option.
     pub fn choices(self, item: &Item) -> Vec<String> {
         match self {
-            Template::Pubmedqa => item.options.clone(),
+            Template::Pubmedqa | Template::Cloze => item.options.clone(),
             _ => (0..item.options.len())
                 .map(|i| option_letter(i).to_string())
                 .collect(),

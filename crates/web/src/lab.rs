@@ -12,6 +12,7 @@ use bedside_eval::lessons::Lesson;
 /// setting at its default (so the two runs differ in the probe alone).
 pub fn settings(l: &Lesson, probed: bool) -> RunSettings {
     RunSettings {
+        format: l.format.to_string(),
         method: l.method,
         probes: if probed {
             l.probe().into_iter().collect()

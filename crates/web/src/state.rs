@@ -349,7 +349,10 @@ impl AppState {
                     }
                     if !cancelled && self.jobs.queued() == 0 {
                         self.view = Some(View::Job(job));
-                        self.page = Page::Results;
+                        // The Lab shows its lessons' results itself.
+                        if self.page != Page::Lab {
+                            self.page = Page::Results;
+                        }
                     }
                 }
             }

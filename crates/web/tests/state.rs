@@ -331,7 +331,7 @@ fn library_keys_import_and_export_names() {
     let mut h2 = h.clone();
     h2.config.method = Method::Letter;
     h2.config.chat = true;
-    h2.config.probes = vec!["shuffle".into()];
+    h2.config.probes = vec![bedside_eval::config::Probe::Shuffle { k: 1 }];
     assert_eq!(
         library::export_stem(&h2),
         "bedside-SmolLM2-mmlu-medical-sample-letter-chat-shuffle"
@@ -390,5 +390,103 @@ fn pages_have_addresses_and_stored_runs_show() {
     assert_eq!(
         (shown.config_hash, records.len(), total),
         (h.config_hash, 1, 3)
+    );
+}
+
+/// A lesson's two runs differ in the probe alone, are found among jobs (then in the library), and a
+/// finished lesson run keeps the Lab page (the Run page's runs open in Results).
+#[test]
+fn lesson_runs_are_twins_found_again_and_stay_on_the_lab_page() {
+    use bedside_eval::lessons::LESSONS;
+    use bedside_web::lab::{self, Found};
+    let bench = sample_files("mmlu-medical");
+    let l = &LESSONS[0];
+    let (plain, probed) = (lab::spec(l, false, 3), lab::spec(l, true, 3));
+    assert_eq!(probed.settings.probes, vec![l.probe().unwrap()]);
+    let mut again = probed.settings.clone();
+    again.probes.clear();
+    assert_eq!(again, plain.settings, "the twins differ in the probe alone");
+    let smol = info("SmolLM2", "aaa");
+    let (hp, hq) = (
+        header_for(&plain, &smol, &bench),
+        header_for(&probed, &smol, &bench),
+    );
+    assert_ne!(hp.config_hash, hq.config_hash);
+
+    let mut s = AppState::default();
+    s.apply(Action::Worker(FromWorker::Ready, 0.0));
+    s.apply(Action::Go(Page::Lab));
+    for spec in [&plain, &probed] {
+        s.apply(Action::Enqueue(job(spec, &bench, ModelSource::Bundled)));
+    }
+    let find = |s: &AppState, spec: &RunSpec, model: &ModelSource| {
+        lab::find(&s.jobs, &s.library, "mmlu-medical", model, &spec.settings)
+    };
+    let (jp, jq) = (s.jobs.list[0].id, s.jobs.list[1].id);
+    assert_eq!(
+        find(&s, &plain, &ModelSource::Bundled),
+        Some(Found::Job(jp))
+    );
+    assert_eq!(
+        find(&s, &probed, &ModelSource::Bundled),
+        Some(Found::Job(jq))
+    );
+    assert_eq!(
+        find(&s, &plain, &ModelSource::Stored("other.gguf".into())),
+        None,
+        "another model's runs are not this lesson's"
+    );
+    for (id, h) in [(jp, &hp), (jq, &hq)] {
+        s.apply(Action::Job(JobEvent::Starting(id)));
+        s.apply(Action::Worker(
+            FromWorker::Header {
+                job: id,
+                header: h.clone(),
+                total: 1,
+            },
+            1.0,
+        ));
+        s.apply(Action::Worker(
+            FromWorker::Record {
+                job: id,
+                record: record("a", 0, true),
+                progress: progress(1),
+            },
+            2.0,
+        ));
+        s.apply(Action::Worker(
+            FromWorker::Done {
+                job: id,
+                cancelled: false,
+            },
+            3.0,
+        ));
+    }
+    assert_eq!(s.page, Page::Lab, "a lesson's result shows on the Lab page");
+
+    // After a reload the library has them.
+    let meta = |h: &RunHeader, spec: &RunSpec, created: f64| library::RunMeta {
+        header: h.clone(),
+        bench_name: "mmlu-medical".into(),
+        bench_files: None,
+        model: Some(ModelSource::Bundled),
+        spec: Some(spec.clone()),
+        total: 1,
+        finished: true,
+        created_ms: created,
+        imported: None,
+    };
+    let mut fresh = AppState::default();
+    fresh.apply(Action::Library(vec![
+        library::RunSummary::new(meta(&hp, &plain, 1.0), &[record("a", 0, true)]),
+        library::RunSummary::new(meta(&hq, &probed, 2.0), &[record("a", 0, true)]),
+    ]));
+    assert_eq!(
+        find(&fresh, &probed, &ModelSource::Bundled),
+        Some(Found::Stored(hq.config_hash.clone()))
+    );
+    assert_eq!(
+        find(&fresh, &plain, &ModelSource::Bundled),
+        Some(Found::Stored(hp.config_hash.clone()))
     );
 }
