@@ -173,6 +173,18 @@ impl Default for RunSettings {
 impl RunSettings {
     /// Check the settings that make no sense together, with the fix.
     pub fn check(&self) -> Result<(), String> {
+        let multi: Vec<String> = self
+            .probes
+            .iter()
+            .filter(|p| p.variants_per_item(2) > 1)
+            .map(|p| p.to_string())
+            .collect();
+        if multi.len() > 1 {
+            return Err(format!(
+                "--probe {}: two probes that each make several variants of an item cannot be paired with the plain run; run them separately",
+                multi.join(",")
+            ));
+        }
         if self.samples == 0 {
             return Err("--samples must be at least 1".into());
         }

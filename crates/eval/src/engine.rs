@@ -108,16 +108,30 @@ pub fn plan(
     let mut counter = 0;
     let mut sources = 0;
     for (position, (shard, item)) in all.into_iter().enumerate() {
+        let in_slice = slice.is_none_or(|s| s.contains(position));
+        // Few-shot examples are chosen for the benchmark's item, so every variant of it gets the same
+        // ones (a probe's effect is not mixed with a change of examples).
+        let shots = if cfg.shots > 0 && in_slice {
+            fewshot::select(
+                cfg.fewshot,
+                &pool,
+                bm25.as_ref(),
+                &item,
+                cfg.shots,
+                cfg.seed,
+            )
+        } else {
+            Vec::new()
+        };
         let variants = if cfg.probes.is_empty() {
             vec![probes::Variant::plain(item)]
         } else {
             probes::apply_all(&cfg.probes, item, cfg.seed)
         };
         if variants.is_empty() {
-            skipped += 1;
+            skipped += in_slice as usize;
             continue;
         }
-        let in_slice = slice.is_none_or(|s| s.contains(position));
         // `limit` counts the benchmark's items, so a probe's variants of one item stay together.
         let within_limit = limit.is_none_or(|l| sources < l);
         if in_slice && within_limit && !variants.is_empty() {
@@ -133,19 +147,11 @@ pub fn plan(
             if !within_limit {
                 continue;
             }
-            let shots = fewshot::select(
-                cfg.fewshot,
-                &pool,
-                bm25.as_ref(),
-                &v.item,
-                cfg.shots,
-                cfg.seed,
-            );
             items.push(PlannedItem {
                 index,
                 shard: shard.clone(),
                 item: v.item,
-                shots,
+                shots: shots.clone(),
                 source_id: v.source_id,
                 order: v.order,
                 injected: v.injected,
@@ -223,7 +229,8 @@ pub struct Evaluator<'m, B: Backend> {
     pub clock: Clock,
 }
 
-fn softmax(xs: &[f64]) -> Vec<f64> {
+/// Probabilities from log-scores (stable: the maximum is subtracted first).
+pub(crate) fn softmax(xs: &[f64]) -> Vec<f64> {
     let m = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let e: Vec<f64> = xs.iter().map(|x| (x - m).exp()).collect();
     let s: f64 = e.iter().sum();

@@ -217,12 +217,21 @@ pub fn reading(lesson: &Lesson, plain: &Report, paired: Option<&Paired>) -> Vec<
                     .enumerate()
                     .max_by(|a, b| a.1.total_cmp(b.1))
                     .map(|(i, p)| (x.letters[i].clone(), *p));
+                let uniform = 1.0 / x.options as f64;
                 if let Some((l, pr)) = cf_top.filter(|_| x.content_free_items > 0) {
-                    out.push(format!(
-                        "With every option replaced by \"N/A\" it still gave \"{l}\" a mean probability of {} (uniform would be {}): the preference is for the letter, not for any content.",
-                        pct(pr),
-                        pct(1.0 / x.options as f64)
-                    ));
+                    out.push(if pr < uniform + 0.05 {
+                        format!(
+                            "With every option replaced by \"N/A\" no letter stood out (the highest mean probability, \"{l}\", was {} against {} for no preference).",
+                            pct(pr),
+                            pct(uniform)
+                        )
+                    } else {
+                        format!(
+                            "With every option replaced by \"N/A\" it still gave \"{l}\" a mean probability of {} (no preference would be {}): the preference is for the letter, not for any content.",
+                            pct(pr),
+                            pct(uniform)
+                        )
+                    });
                 }
                 out.push(comparison_reading(&x.comparison));
             }
@@ -245,6 +254,7 @@ pub fn reading(lesson: &Lesson, plain: &Report, paired: Option<&Paired>) -> Vec<
         (Focus::Chance, Some(p)) => {
             if let (Some(c), Some(ch)) = (p.comparisons.first(), chance) {
                 let above = c.probed.wilson.low > ch.expected_accuracy;
+                let below = c.probed.wilson.high < ch.expected_accuracy;
                 out.push(format!(
                     "Without the question the model scored {} [{}, {}] on {} items; guessing gives {} (95% of guessers between {} and {}). {}",
                     pct(c.probed.accuracy),
@@ -256,6 +266,8 @@ pub fn reading(lesson: &Lesson, plain: &Report, paired: Option<&Paired>) -> Vec<
                     pct(ch.interval.high),
                     if above {
                         "Its interval lies above chance: the options alone carry information the model uses."
+                    } else if below {
+                        "Its whole interval lies below chance: without the question the model is drawn to wrong options (e.g. the shortest or most common text)."
                     } else {
                         "Its interval includes chance: on these items the options alone are not shown to give the answer away (not distinguishable at this sample size)."
                     }

@@ -8,6 +8,7 @@
 //! --baseline`), the app's Lab and the HTML lesson pages all use this one implementation.
 
 use crate::config::config_diff;
+use crate::engine::softmax;
 use crate::record::{ItemRecord, RunHeader};
 use crate::report::BOOTSTRAP_RESAMPLES;
 use bedside_bench::metrics::mcnemar::mcnemar_exact;
@@ -65,7 +66,8 @@ pub struct Comparison {
     /// Right in the baseline, wrong when probed; and the reverse.
     pub right_to_wrong: usize,
     pub wrong_to_right: usize,
-    /// The interval excludes zero.
+    /// The bootstrap interval excludes zero *and* the exact McNemar test rejects "no difference" at
+    /// 5% (with few changed answers the percentile bootstrap alone is too liberal).
     pub distinguishable: bool,
 }
 
@@ -87,7 +89,9 @@ pub fn compare(label: &str, explain: &str, against: &str, pairs: &[(bool, bool)]
         against: against.to_string(),
         items: pairs.len(),
         difference: rb.accuracy - ra.accuracy,
-        distinguishable: !pairs.is_empty() && !(interval.low <= 0.0 && 0.0 <= interval.high),
+        distinguishable: !pairs.is_empty()
+            && !(interval.low <= 0.0 && 0.0 <= interval.high)
+            && m.p_value < 0.05,
         interval,
         mcnemar_p: m.p_value,
         right_to_wrong: m.a_only,
@@ -250,13 +254,7 @@ pub struct Paired {
 
 /// The option text chosen (or the letter index when the record has no presented texts).
 fn chosen_text(r: &ItemRecord) -> Option<String> {
-    let p = r.pred?;
-    Some(
-        r.presented
-            .get(p)
-            .cloned()
-            .unwrap_or_else(|| format!("#{p}")),
-    )
+    r.presented.get(r.pred?).cloned()
 }
 
 fn is_order_tag(t: &str) -> bool {
@@ -321,6 +319,9 @@ pub fn pair(
         .filter(|s| !first_index.contains_key(*s))
         .count();
 
+    // Only answers count: an item unextractable or failed on either side is left out of a
+    // comparison (as the report leaves it out of accuracy), never counted as a flip.
+    let both = |b: &ItemRecord, v: &ItemRecord| b.answered() && v.answered();
     let probe_text = RunLabel::of(ph).probes;
     let mut tags: Vec<String> = Vec::new();
     for r in precs {
@@ -335,6 +336,7 @@ pub fn pair(
     if tags.is_empty() {
         let pairs: Vec<(bool, bool)> = paired_ids
             .iter()
+            .filter(|k| both(base[k.1], groups[*k][0]))
             .map(|k| (base[k.1].correct, groups[k][0].correct))
             .collect();
         comparisons.push(compare(
@@ -349,7 +351,7 @@ pub fn pair(
                 .iter()
                 .filter_map(|k| {
                     let v = groups[k].iter().find(|r| r.tag() == Some(t.as_str()))?;
-                    Some((base[k.1].correct, v.correct))
+                    both(base[k.1], v).then_some((base[k.1].correct, v.correct))
                 })
                 .collect();
             comparisons.push(compare(
@@ -373,7 +375,8 @@ pub fn pair(
                 .iter()
                 .filter(|r| r.tag().is_some_and(|t| is_order_tag(t)))
                 .collect();
-            if orders.len() != order_tags.len() {
+            // Every order of the item (items may have fewer options than others), each answered.
+            if orders.len() < 2 || orders.iter().any(|r| !r.answered()) {
                 continue;
             }
             let texts: Vec<Option<String>> = orders.iter().map(|r| chosen_text(r)).collect();
@@ -382,7 +385,7 @@ pub fn pair(
             strict.push(all);
             right += orders.iter().filter(|r| r.correct).count();
             total += orders.len();
-            if let Some(b) = base.get(k.1) {
+            if let Some(b) = base.get(k.1).filter(|b| b.answered()) {
                 pairs.push((b.correct, all));
             }
         }
@@ -396,7 +399,15 @@ pub fn pair(
         }
         Consistency {
             items: strict.len(),
-            orders: order_tags.len(),
+            orders: groups
+                .values()
+                .map(|vs| {
+                    vs.iter()
+                        .filter(|r| r.tag().is_some_and(is_order_tag))
+                        .count()
+                })
+                .max()
+                .unwrap_or(0),
             consistent: Rate::of(&consistent),
             strict: Rate::of(&strict),
             mean_accuracy: if total == 0 {
@@ -434,6 +445,9 @@ pub fn pair(
             let s = v.suggested.unwrap();
             let text = v.presented.get(s).cloned();
             let b = base[k.1];
+            if !both(b, v) {
+                continue;
+            }
             let b_chose = match (&text, chosen_text(b)) {
                 (Some(t), Some(c)) => *t == c,
                 _ => b.pred == Some(s),
@@ -498,13 +512,6 @@ pub fn pair(
 
 fn log_softmax_of(probs: &[f64]) -> Vec<f64> {
     probs.iter().map(|p| p.max(1e-300).ln()).collect()
-}
-
-fn softmax(xs: &[f64]) -> Vec<f64> {
-    let m = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let e: Vec<f64> = xs.iter().map(|x| (x - m).exp()).collect();
-    let s: f64 = e.iter().sum();
-    e.into_iter().map(|x| x / s).collect()
 }
 
 /// The answer-position figures of a run made with the `position` probe (`None` for other runs).
@@ -691,8 +698,16 @@ pub fn reading(c: &Comparison) -> String {
     if c.items == 0 {
         return format!("{}: no item could be paired.", c.label);
     }
+    let excludes_zero = !(c.interval.low <= 0.0 && 0.0 <= c.interval.high);
     let verdict = if c.right_to_wrong + c.wrong_to_right == 0 {
         "no item changed between right and wrong, so there is no difference to test".to_string()
+    } else if excludes_zero && !c.distinguishable {
+        format!(
+            "the bootstrap interval ({} to {}) excludes zero but the exact McNemar test does not reject no change (p {}): with this few changed answers, not distinguishable at this sample size",
+            pts(c.interval.low),
+            pts(c.interval.high),
+            p_text(c.mcnemar_p)
+        )
     } else if c.distinguishable {
         format!(
             "the difference is distinguishable from zero at this sample size (95% interval {} to {}, McNemar p {})",
@@ -980,5 +995,53 @@ mod tests {
         assert!(pair((&h, &plain), (&other, &probed))
             .unwrap_err()
             .contains("different models"));
+    }
+
+    #[test]
+    fn few_changed_answers_are_not_called_a_difference_and_unanswered_items_are_left_out() {
+        // 4 of 16 items flip right -> wrong: the bootstrap interval excludes zero, McNemar p = 0.125.
+        let pairs: Vec<(bool, bool)> = (0..16).map(|i| (i < 8, i < 4)).collect();
+        let c = compare("x", "", "plain run", &pairs);
+        assert!(c.interval.high < 0.0 && (c.mcnemar_p - 0.125).abs() < 1e-12);
+        assert!(!c.distinguishable);
+        assert!(
+            reading(&c).contains("not distinguishable at this sample size"),
+            "{}",
+            reading(&c)
+        );
+
+        let h = header(Method::Loglik, false);
+        let plain: Vec<ItemRecord> = (0..3)
+            .map(|i| rec(i, 0, Some(0), &["x", "y"], json!({})))
+            .collect();
+        let mut probed = plain.clone();
+        probed[1] = rec(
+            1,
+            0,
+            None,
+            &["x", "y"],
+            json!({"status": "failed", "correct": false}),
+        );
+        let mut ph = h.clone();
+        ph.config.probes = vec![bedside_bench::probes::Probe::ChoicesOnly];
+        let p = pair((&h, &plain), (&ph, &probed)).unwrap();
+        let c = &p.comparisons[0];
+        assert_eq!(
+            (c.items, c.right_to_wrong),
+            (2, 0),
+            "a failed item is no flip"
+        );
+    }
+
+    #[test]
+    fn two_probes_making_variants_are_refused_together() {
+        let s = crate::config::RunSettings {
+            probes: vec![
+                bedside_bench::probes::Probe::Circular,
+                bedside_bench::probes::Probe::Bias(None),
+            ],
+            ..Default::default()
+        };
+        assert!(s.check().unwrap_err().contains("run them separately"));
     }
 }

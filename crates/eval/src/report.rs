@@ -276,6 +276,14 @@ fn warnings(r: &Report, records: &[ItemRecord], generate: bool) -> Vec<Warning> 
 
 pub fn build(header: &RunHeader, records: &[ItemRecord]) -> Report {
     let c = &header.config;
+    // A `position` run's content-free items (every option "N/A") have no meaningful gold: they are
+    // read by `paired::position_figures`, not scored.
+    let records: Vec<ItemRecord> = records
+        .iter()
+        .filter(|r| r.tag() != Some(bedside_bench::probes::position::CONTENT_FREE_TAG))
+        .cloned()
+        .collect();
+    let records = &records[..];
     let answered: Vec<&ItemRecord> = records.iter().filter(|r| r.answered()).collect();
     let correct = answered.iter().filter(|r| r.correct).count();
     let n = answered.len();

@@ -65,7 +65,7 @@ pub fn menu() -> Vec<String> {
         "nota:distractor",
     ]
     .iter()
-    .map(|s| s.to_string())
+    .map(|s| Probe::parse(s).expect("menu probes parse").to_string())
     .collect();
     out.extend(Bias::ALL.iter().map(|b| format!("bias:{}", b.name())));
     out.push("bias:all".into());
@@ -207,6 +207,8 @@ impl fmt::Display for Probe {
             Probe::Circular => f.write_str("circular"),
             Probe::Position => f.write_str("position"),
             Probe::ChoicesOnly => f.write_str("choices_only"),
+            // Written as Bedside 0.1 wrote it, so runs made then keep their configuration hash.
+            Probe::Nota(NotaMode::Gold) => f.write_str("none_of_the_above"),
             Probe::Nota(m) => write!(f, "nota:{}", m.name()),
             Probe::Bias(Some(b)) => write!(f, "bias:{}", b.name()),
             Probe::Bias(None) => f.write_str("bias:all"),
@@ -341,8 +343,9 @@ mod tests {
         }
         assert_eq!(Probe::parse("shuffle:1").unwrap().to_string(), "shuffle");
         assert_eq!(
-            Probe::parse("none_of_the_above").unwrap().to_string(),
-            "nota:gold"
+            Probe::parse("nota:gold").unwrap().to_string(),
+            "none_of_the_above",
+            "the text runs of Bedside 0.1 hold"
         );
         for bad in [
             "shuffle:0",
