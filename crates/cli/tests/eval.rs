@@ -365,7 +365,10 @@ fn generate_with_extraction_and_probes() {
     assert_eq!(rows[0]["config"]["probes"][0], "shuffle");
     let bad = eval(&dir.path().join("bad.jsonl"), &["--probe", "nonsense"]);
     let why = String::from_utf8_lossy(&bad.stderr);
-    assert!(why.contains("probe `nonsense`: unknown probe") && why.contains("shuffle[:k]"), "{why}");
+    assert!(
+        why.contains("probe `nonsense`: unknown probe") && why.contains("shuffle[:k]"),
+        "{why}"
+    );
 }
 
 #[test]
@@ -584,7 +587,10 @@ fn report_baseline_pairs_a_probed_run_with_its_plain_run() {
     ));
     let (p, n) = (lines(&plain), lines(&nota));
     // Stored as Bedside 0.1 wrote it (so its runs keep their configuration hash).
-    assert_eq!(n[0]["config"]["probes"], serde_json::json!(["none_of_the_above"]));
+    assert_eq!(
+        n[0]["config"]["probes"],
+        serde_json::json!(["none_of_the_above"])
+    );
     for r in &n[1..] {
         let g = r["gold"].as_u64().unwrap() as usize;
         assert_eq!(r["presented"][g], "None of the above");

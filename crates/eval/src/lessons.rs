@@ -45,7 +45,8 @@ pub struct Lesson {
     /// Items of the sample a run uses by default (small enough for a CPU in a class).
     pub items: usize,
     pub focus: Focus,
-    /// What the lesson expects on a small model, measured (shown before running).
+    /// What the lesson showed when it was measured for this list (model, items, numbers), shown
+    /// before running; the reading after a run comes from that run's own numbers.
     pub expect: &'static str,
     pub question: &'static str,
 }
@@ -70,7 +71,7 @@ pub const LESSONS: [Lesson; 8] = [
         method: Method::Letter,
         items: 12,
         focus: Focus::Position,
-        expect: "On the bundled SmolLM2-135M every answer is \"A\", even when every option says \"N/A\"; removing the prior recovers some accuracy.",
+        expect: "Measured on the bundled SmolLM2-135M, 40 MMLU items: \"A\" on all 40 (gold on 10%); with every option \"N/A\" it still gave \"A\" 70.8% on average; removing the prior raised accuracy from 10.0% to 32.5%.",
         question: "A test whose gold answers are mostly \"C\" would score this model near zero, and one with mostly \"A\" near perfect. What does its accuracy measure?",
     },
     Lesson {
@@ -84,7 +85,7 @@ pub const LESSONS: [Lesson; 8] = [
         method: Method::Letter,
         items: 12,
         focus: Focus::Orders,
-        expect: "A model with a strong position preference chooses a different option text in each order, so its strict accuracy collapses.",
+        expect: "Measured on SmolLM2-135M, 40 MMLU items: the same option text in every order on 0 of 40 items; right in every order on none (10.0% in the original order).",
         question: "If a student changed their answer every time the options were reordered, would you say they know the material?",
     },
     Lesson {
@@ -98,7 +99,7 @@ pub const LESSONS: [Lesson; 8] = [
         method: Method::Loglik,
         items: 16,
         focus: Focus::Chance,
-        expect: "Option log-likelihood favours short, common option texts; whether that beats chance on a few items is what the interval tells.",
+        expect: "Measured on SmolLM2-135M (cloze), 40 MedQA items: 22.5% without the question, 17.5% with it; both within what guessing gives.",
         question: "Which features of an option (length, wording, being the most specific) could give its answer away?",
     },
     Lesson {
@@ -112,7 +113,7 @@ pub const LESSONS: [Lesson; 8] = [
         method: Method::Loglik,
         items: 16,
         focus: Focus::Drop,
-        expect: "A small model near chance has little accuracy to lose: the drop is only visible on a model that scores above chance.",
+        expect: "Measured on SmolLM2-135M (cloze), 40 MedQA items: 100% here against 17.5% plain: it chose \"None of the above\" on every item, so this \"drop\" is a rise; the next lesson shows why.",
         question: "Why would a model that truly reasons from the case be unaffected by this change?",
     },
     Lesson {
@@ -126,7 +127,7 @@ pub const LESSONS: [Lesson; 8] = [
         method: Method::Loglik,
         items: 16,
         focus: Focus::Drop,
-        expect: "The control for the previous lesson: a drop here means the model is drawn to or away from the phrase, not to the content.",
+        expect: "Measured on SmolLM2-135M (cloze), 40 MedQA items: 2.5% against 17.5% plain: the short phrase wins whatever the question, which is also why the previous lesson rose.",
         question: "Compare this drop with the previous lesson's: which part of that drop was about the phrase?",
     },
     Lesson {
@@ -140,7 +141,7 @@ pub const LESSONS: [Lesson; 8] = [
         method: Method::Loglik,
         items: 16,
         focus: Focus::Bias,
-        expect: "Under option log-likelihood a quoted option in the question can make that option's text more likely: the switch rate says how often.",
+        expect: "Measured on SmolLM2-135M (cloze), 40 MedQA items: the suggested wrong option was chosen on 38 of 40 items; 27 of the 29 items answered otherwise without the sentence switched to it.",
         question: "A clinician hears a colleague's opinion before examining the patient. What does this result suggest about giving a model such context?",
     },
     Lesson {
@@ -154,7 +155,7 @@ pub const LESSONS: [Lesson; 8] = [
         method: Method::Loglik,
         items: 16,
         focus: Focus::Drop,
-        expect: "If accuracy barely moves, the model was not using the case; for a model near chance that is the expected result.",
+        expect: "Measured on SmolLM2-135M (cloze), 40 MedQA items: 17.5% with a fifth of each case, the same as with all of it: the case was not what it used.",
         question: "What would it mean for a benchmark if models scored the same with a fifth of each question?",
     },
     Lesson {
@@ -168,7 +169,7 @@ pub const LESSONS: [Lesson; 8] = [
         method: Method::Loglik,
         items: 20,
         focus: Focus::Majority,
-        expect: "PubMedQA's gold answers are mostly \"yes\"; a model that spreads its answers over yes/no/maybe can fall below the always-\"yes\" line.",
+        expect: "Measured on SmolLM2-135M, 40 PubMedQA items: 37.5% against 52.5% for always \"yes\" (and 33.3% for guessing).",
         question: "Before trusting a score, which two numbers should it be compared with?",
     },
 ];

@@ -229,7 +229,7 @@ pub fn Lab() -> Html {
                 <h3>{ l.title }</h3>
                 <p class="claim">{ l.claim }</p>
                 <p class="meta">{ format!("Source: {}", l.source) }</p>
-                <p class="meta">{ format!("Probe: {} · {} · method {} · expected on a small model: {}", l.probe.unwrap_or("none (the plain run against its baselines)"), l.bench, l.method, l.expect) }</p>
+                <p class="meta">{ format!("Probe: {} · {} · format {} · method {}. {}", l.probe.unwrap_or("none (the plain run against its baselines)"), l.bench, l.format, l.method, l.expect) }</p>
                 <div class="settings">
                     <label>{ "Items " }<input id="lesson-items" type="number" min="1" value={n.to_string()} onchange={on_items} /></label>
                     <label title={s.bench.name.clone().unwrap_or_default()}><input id="lesson-own" type="checkbox" checked={*own} onchange={on_own} />{ " on the benchmark and model chosen on the Run page" }</label>
