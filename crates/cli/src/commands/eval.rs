@@ -31,7 +31,7 @@ pub struct EvalArgs {
     #[arg(long)]
     pub bench: PathBuf,
     /// Prompt template: medqa, medmcqa, pubmedqa, mmlu (lm-eval-harness's tasks, byte for byte), generic,
-    /// or auto (from the benchmark's manifest).
+    /// cloze (option texts scored, no letters; loglik only), or auto (from the benchmark's manifest).
     #[arg(long, default_value = "auto")]
     pub format: String,
     /// loglik (option log-likelihood, lm-eval's multiple_choice), letter (next-token probability of each
