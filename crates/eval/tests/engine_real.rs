@@ -228,7 +228,7 @@ fn records_keep_the_options_as_shown_and_the_prompt() {
         .collect();
     for probe in ["shuffle", "none_of_the_above"] {
         let mut cfg = config(&b, Method::Loglik, 0);
-        cfg.probes = vec![probe.into()];
+        cfg.probes = vec![bedside_eval::config::Probe::parse(probe).unwrap()];
         let p = plan(&b, &cfg, None, Some(5)).unwrap();
         let ev = Evaluator::new(&model, cfg);
         let mut moved = 0;
