@@ -3,6 +3,7 @@
 //! the same way wherever it appears.
 
 use crate::record::RunHeader;
+use crate::report::pct;
 use crate::report::{Report, CALIBRATION_BINS};
 use serde::Serialize;
 
@@ -18,10 +19,6 @@ pub struct Card {
     pub explain: String,
     /// The figure is a warning sign (accuracy under a baseline, no answers).
     pub alarm: bool,
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.1}%", 100.0 * x)
 }
 
 /// The cards of a report, in display order.

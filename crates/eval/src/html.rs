@@ -3,6 +3,7 @@
 //! and the per-item table.
 
 use crate::record::{ItemRecord, Status};
+use crate::report::pct;
 use crate::report::Report;
 use bedside_bench::task::option_letter;
 
@@ -11,10 +12,6 @@ fn esc(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.1}%", 100.0 * x)
 }
 
 /// Horizontal bars with interval whiskers, 0-100%; an optional dashed reference line (chance).

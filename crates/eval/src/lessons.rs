@@ -6,6 +6,7 @@
 
 use crate::config::{Method, Probe};
 use crate::paired::{p_text, reading as comparison_reading, Comparison, Paired};
+use crate::report::pct;
 use crate::report::Report;
 use serde::Serialize;
 
@@ -176,10 +177,6 @@ pub const LESSONS: [Lesson; 8] = [
 
 pub fn lesson(id: &str) -> Option<&'static Lesson> {
     LESSONS.iter().find(|l| l.id == id)
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.1}%", 100.0 * x)
 }
 
 fn find<'a>(p: &'a Paired, label: &str) -> Option<&'a Comparison> {

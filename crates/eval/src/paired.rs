@@ -10,6 +10,7 @@
 use crate::config::config_diff;
 use crate::engine::softmax;
 use crate::record::{ItemRecord, RunHeader};
+use crate::report::pct;
 use crate::report::BOOTSTRAP_RESAMPLES;
 use bedside_bench::metrics::mcnemar::mcnemar_exact;
 use bedside_bench::metrics::paired_bootstrap::paired_bootstrap_difference;
@@ -89,9 +90,7 @@ pub fn compare(label: &str, explain: &str, against: &str, pairs: &[(bool, bool)]
         against: against.to_string(),
         items: pairs.len(),
         difference: rb.accuracy - ra.accuracy,
-        distinguishable: !pairs.is_empty()
-            && !(interval.low <= 0.0 && 0.0 <= interval.high)
-            && m.p_value < 0.05,
+        distinguishable: !pairs.is_empty() && !interval.contains(0.0) && m.p_value < 0.05,
         interval,
         mcnemar_p: m.p_value,
         right_to_wrong: m.a_only,
@@ -303,21 +302,14 @@ pub fn pair(
         }
     }
     // The probed variants per item, in record order.
-    let mut groups: BTreeMap<(usize, &str), Vec<&ItemRecord>> = BTreeMap::new();
-    let mut first_index: HashMap<&str, usize> = HashMap::new();
-    for r in precs {
-        let i = *first_index.entry(r.source()).or_insert(r.index);
-        groups.entry((i, r.source())).or_default().push(r);
-    }
+    let groups = by_source(precs.iter());
+    let probed_ids: std::collections::HashSet<&str> = groups.keys().map(|k| k.1).collect();
     let paired_ids: Vec<&(usize, &str)> = groups
         .keys()
         .filter(|(_, s)| base.contains_key(s))
         .collect();
     let only_probed = groups.len() - paired_ids.len();
-    let only_baseline = base
-        .keys()
-        .filter(|s| !first_index.contains_key(*s))
-        .count();
+    let only_baseline = base.keys().filter(|s| !probed_ids.contains(*s)).count();
 
     // Only answers count: an item unextractable or failed on either side is left out of a
     // comparison (as the report leaves it out of accuracy), never counted as a flip.
@@ -373,7 +365,7 @@ pub fn pair(
         for (k, vs) in &groups {
             let orders: Vec<&&ItemRecord> = vs
                 .iter()
-                .filter(|r| r.tag().is_some_and(|t| is_order_tag(t)))
+                .filter(|r| r.tag().is_some_and(is_order_tag))
                 .collect();
             // Every order of the item (items may have fewer options than others), each answered.
             if orders.len() < 2 || orders.iter().any(|r| !r.answered()) {
@@ -514,14 +506,23 @@ fn log_softmax_of(probs: &[f64]) -> Vec<f64> {
     probs.iter().map(|p| p.max(1e-300).ln()).collect()
 }
 
+/// Records grouped by the benchmark's item they were made from, keyed by (index of the item's first
+/// record, source id) so the groups come in evaluation order; each group keeps record order.
+fn by_source<'a>(
+    records: impl Iterator<Item = &'a ItemRecord>,
+) -> BTreeMap<(usize, &'a str), Vec<&'a ItemRecord>> {
+    let mut groups: BTreeMap<(usize, &str), Vec<&ItemRecord>> = BTreeMap::new();
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    for r in records {
+        let i = *first.entry(r.source()).or_insert(r.index);
+        groups.entry((i, r.source())).or_default().push(r);
+    }
+    groups
+}
+
 /// The answer-position figures of a run made with the `position` probe (`None` for other runs).
 pub fn position_figures(records: &[ItemRecord]) -> Option<PositionFigures> {
-    let mut by_item: BTreeMap<(usize, &str), Vec<&ItemRecord>> = BTreeMap::new();
-    let mut first: HashMap<&str, usize> = HashMap::new();
-    for r in records.iter().filter(|r| r.tag().is_some()) {
-        let i = *first.entry(r.source()).or_insert(r.index);
-        by_item.entry((i, r.source())).or_default().push(r);
-    }
+    let by_item = by_source(records.iter().filter(|r| r.tag().is_some()));
     let has_cf = by_item
         .values()
         .any(|v| v.iter().any(|r| r.tag() == Some(CONTENT_FREE_TAG)));
@@ -665,10 +666,6 @@ pub fn position_figures(records: &[ItemRecord]) -> Option<PositionFigures> {
     })
 }
 
-fn pct(x: f64) -> String {
-    format!("{:.1}%", 100.0 * x)
-}
-
 fn pts(x: f64) -> String {
     format!("{:+.1} pts", 100.0 * x)
 }
@@ -698,7 +695,7 @@ pub fn reading(c: &Comparison) -> String {
     if c.items == 0 {
         return format!("{}: no item could be paired.", c.label);
     }
-    let excludes_zero = !(c.interval.low <= 0.0 && 0.0 <= c.interval.high);
+    let excludes_zero = !c.interval.contains(0.0);
     let verdict = if c.right_to_wrong + c.wrong_to_right == 0 {
         "no item changed between right and wrong, so there is no difference to test".to_string()
     } else if excludes_zero && !c.distinguishable {

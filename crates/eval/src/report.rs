@@ -403,7 +403,8 @@ pub fn build(header: &RunHeader, records: &[ItemRecord]) -> Report {
     report
 }
 
-fn pct(x: f64) -> String {
+/// A share as a percentage with one decimal (`37.5%`), as every report, card and page writes it.
+pub(crate) fn pct(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
 }
 
