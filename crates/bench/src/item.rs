@@ -11,6 +11,8 @@ pub enum Answer {
     Index(usize),
     /// A number accepted within an absolute `tolerance` or inside a closed `range` (`numeric`).
     Numeric { value: f64, accept: Acceptance },
+    /// The set of correct options, 0-based, sorted, without repeats, never empty (`mcq_multi`).
+    Indices(Vec<usize>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -23,7 +25,16 @@ impl Answer {
     pub fn index(&self) -> Option<usize> {
         match self {
             Answer::Index(i) => Some(*i),
-            Answer::Numeric { .. } => None,
+            Answer::Numeric { .. } | Answer::Indices(_) => None,
+        }
+    }
+
+    /// The correct options: one for a single-answer item, the set for `mcq_multi`, none for numeric.
+    pub fn indices(&self) -> Vec<usize> {
+        match self {
+            Answer::Index(i) => vec![*i],
+            Answer::Indices(v) => v.clone(),
+            Answer::Numeric { .. } => Vec::new(),
         }
     }
 
@@ -38,7 +49,7 @@ impl Answer {
                 accept: Acceptance::Range(lo, hi),
                 ..
             } => lo <= x && x <= hi,
-            Answer::Index(_) => false,
+            Answer::Index(_) | Answer::Indices(_) => false,
         }
     }
 }
@@ -100,6 +111,9 @@ impl Item {
         match &self.answer {
             Answer::Index(i) => {
                 m.insert("answer".into(), Value::from(*i));
+            }
+            Answer::Indices(v) => {
+                m.insert("answer".into(), Value::from(v.clone()));
             }
             Answer::Numeric { value, accept } => {
                 m.insert("answer".into(), num(*value));
@@ -239,6 +253,7 @@ impl Item {
             Task::Mcq | Task::YesNoMaybe => {
                 check_index_answer(obj, options.as_deref(), file, line, &mut ps)
             }
+            Task::McqMulti => check_multi_answer(obj, options.as_deref(), file, line, &mut ps),
             Task::Numeric => check_numeric_answer(obj, file, line, &mut ps),
         };
         if task.has_options() {
@@ -481,6 +496,16 @@ fn check_index_answer(
             ));
             None
         }
+        Some(Value::Array(a)) => {
+            ps.push(Problem::error(
+                file,
+                Some(line),
+                Some("answer"),
+                format!("answer is a list of {} values, but this benchmark's task allows one correct option", a.len()),
+                "for items with several correct options set \"task\": \"mcq_multi\" in the manifest (bedside convert --task mcq_multi); otherwise give one 0-based index",
+            ));
+            None
+        }
         Some(other) => {
             ps.push(Problem::error(
                 file,
@@ -492,6 +517,60 @@ fn check_index_answer(
             None
         }
     }
+}
+
+/// `mcq_multi`: a non-empty list of distinct 0-based option indices (a single index is accepted as a
+/// one-element set). The set is stored sorted.
+fn check_multi_answer(
+    obj: &Map<String, Value>,
+    options: Option<&[String]>,
+    file: &str,
+    line: usize,
+    ps: &mut Vec<Problem>,
+) -> Option<Answer> {
+    let n = options.map(<[String]>::len);
+    let fix = match n {
+        Some(n) if n > 0 => format!(
+            "write the correct options as a list of 0-based indices between 0 and {}, e.g. \"answer\": [0, 2]",
+            n - 1
+        ),
+        _ => "write the correct options as a list of 0-based indices, e.g. \"answer\": [0, 2]".to_string(),
+    };
+    let mut error = |msg: String| {
+        ps.push(Problem::error(file, Some(line), Some("answer"), msg, &fix));
+        None
+    };
+    let raw: Vec<Value> = match obj.get("answer") {
+        None | Some(Value::Null) => return error("missing required field `answer`".into()),
+        Some(Value::Array(a)) => a.clone(),
+        Some(v @ Value::Number(_)) => vec![v.clone()],
+        Some(other) => {
+            return error(format!(
+                "an `mcq_multi` answer must be a list of option indices, found {}",
+                kind(other)
+            ))
+        }
+    };
+    if raw.is_empty() {
+        return error("the answer list is empty; an item needs at least one correct option".into());
+    }
+    let mut set = Vec::with_capacity(raw.len());
+    for v in &raw {
+        let Some(i) = v.as_u64().map(|i| i as usize) else {
+            return error(format!("answer list holds {v}, not a non-negative integer"));
+        };
+        if let Some(n) = n {
+            if i >= n {
+                return error(format!("answer {i} is out of range for {n} options"));
+            }
+        }
+        if set.contains(&i) {
+            return error(format!("answer {i} is listed twice"));
+        }
+        set.push(i);
+    }
+    set.sort_unstable();
+    Some(Answer::Indices(set))
 }
 
 fn check_numeric_answer(

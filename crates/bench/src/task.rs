@@ -13,6 +13,8 @@ pub enum Task {
     YesNoMaybe,
     /// A number: `answer` is a number with `tolerance` or `range`.
     Numeric,
+    /// Multiple choice with one or more correct options: `answer` is a list of 0-based indices.
+    McqMulti,
 }
 
 /// The fixed options of a `yes_no_maybe` item, in order.
@@ -23,19 +25,25 @@ pub const MIN_OPTIONS: usize = 2;
 pub const MAX_OPTIONS: usize = 10;
 
 impl Task {
-    pub const ALL: [Task; 3] = [Task::Mcq, Task::YesNoMaybe, Task::Numeric];
+    pub const ALL: [Task; 4] = [Task::Mcq, Task::YesNoMaybe, Task::Numeric, Task::McqMulti];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Task::Mcq => "mcq",
             Task::YesNoMaybe => "yes_no_maybe",
             Task::Numeric => "numeric",
+            Task::McqMulti => "mcq_multi",
         }
     }
 
     /// Whether items of this task are answered by choosing one of `options`.
     pub fn has_options(self) -> bool {
         !matches!(self, Task::Numeric)
+    }
+
+    /// Whether an item may have several correct options (`answer` is a list).
+    pub fn is_multi(self) -> bool {
+        matches!(self, Task::McqMulti)
     }
 }
 
@@ -52,7 +60,7 @@ impl FromStr for Task {
             .into_iter()
             .find(|t| t.as_str() == s)
             .ok_or_else(|| {
-                format!("unknown task kind `{s}`; expected one of: mcq, yes_no_maybe, numeric")
+                format!("unknown task kind `{s}`; expected one of: mcq, yes_no_maybe, numeric, mcq_multi")
             })
     }
 }

@@ -63,7 +63,10 @@ pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<InputFile>> {
             collect(p, &mut found)?;
             found.sort();
             if found.is_empty() {
-                bail!("{} holds no .json/.jsonl/.csv/.tsv files", p.display());
+                bail!(
+                    "{} holds no .json/.jsonl/.csv/.tsv/.parquet files",
+                    p.display()
+                );
             }
             for f in found {
                 out.push(InputFile::new(
@@ -86,10 +89,11 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         let p = entry?.path();
         if p.is_dir() {
             collect(&p, out)?;
-        } else if p
-            .extension()
-            .is_some_and(|e| ["json", "jsonl", "csv", "tsv"].iter().any(|x| e == *x))
-        {
+        } else if p.extension().is_some_and(|e| {
+            ["json", "jsonl", "csv", "tsv", "parquet"]
+                .iter()
+                .any(|x| e == *x)
+        }) {
             out.push(p);
         }
     }

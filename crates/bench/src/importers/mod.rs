@@ -2,15 +2,21 @@
 //! MMLU-Redux, generic CSV/JSONL) into Bedside items. Rows that cannot be mapped are counted and skipped
 //! with a reason instead of aborting; every source field that is not mapped is kept in `meta`.
 
+pub mod fields;
 mod generic;
+pub mod inspect;
 mod medmcqa;
 mod medqa;
 mod mmlu_csv;
 mod mmlu_pro;
 mod mmlu_redux;
 mod pubmedqa;
+pub mod records;
 
+pub use fields::{FieldPath, IdTemplate};
 pub use generic::{AnswerFormat, FieldMap};
+pub use inspect::{inspect, Inspection};
+pub use records::{RecordPath, Row, Shape};
 
 use crate::item::Item;
 use crate::task::Task;
@@ -70,10 +76,13 @@ pub enum Format {
     MmluRedux,
     Csv,
     Jsonl,
+    /// JSON Lines or one JSON document (an array, or records nested under keys).
+    Json,
+    Parquet,
 }
 
 impl Format {
-    pub const ALL: [(Format, &'static str); 8] = [
+    pub const ALL: [(Format, &'static str); 10] = [
         (Format::Medqa, "medqa"),
         (Format::Medmcqa, "medmcqa"),
         (Format::Pubmedqa, "pubmedqa"),
@@ -82,7 +91,29 @@ impl Format {
         (Format::MmluRedux, "mmlu-redux"),
         (Format::Csv, "csv"),
         (Format::Jsonl, "jsonl"),
+        (Format::Json, "json"),
+        (Format::Parquet, "parquet"),
     ];
+
+    /// The generic format implied by a file name (`.csv`/`.tsv`, `.parquet`, JSON otherwise).
+    pub fn guess(name: &str, bytes: &[u8]) -> Format {
+        let lower = name.to_ascii_lowercase();
+        if records::is_parquet(name, bytes) {
+            Format::Parquet
+        } else if lower.ends_with(".csv") || lower.ends_with(".tsv") {
+            Format::Csv
+        } else {
+            Format::Json
+        }
+    }
+
+    /// Whether this format is read by the generic importer (and so takes `--map`, `--records`, `--id`).
+    pub fn is_generic(self) -> bool {
+        matches!(
+            self,
+            Format::Csv | Format::Jsonl | Format::Json | Format::Parquet
+        )
+    }
 }
 
 impl fmt::Display for Format {
@@ -122,6 +153,10 @@ pub struct ImportOptions {
     pub task: Option<Task>,
     /// For `medmcqa`: whether `cop` counts from 0 or 1 (detected from the data when not given).
     pub cop_base: Option<u8>,
+    /// For JSON documents: where the records are (detected when not given).
+    pub records: Option<RecordPath>,
+    /// Ids made from a template over fields (`{section}-{n}`).
+    pub id: Option<IdTemplate>,
 }
 
 /// What an import produced.
@@ -134,6 +169,8 @@ pub struct Imported {
     pub skipped: Skips,
     /// Things worth telling the user (e.g. how an ambiguous answer encoding was read).
     pub notes: Vec<String>,
+    /// Where each id was first seen (`file:line`), to name both places of a duplicate.
+    locations: std::collections::HashMap<String, String>,
 }
 
 impl Imported {
@@ -147,12 +184,39 @@ impl Imported {
             splits: Vec::new(),
             skipped: Skips::default(),
             notes: Vec::new(),
+            locations: Default::default(),
         }
     }
 
-    fn push(&mut self, split: &str, item: Item, file: &str, line: usize) {
+    /// Why nothing converted, for a refusal: the most common skip reasons with an example each, and what
+    /// to try. `None` when some item converted.
+    pub fn refusal(&self, files: &[InputFile]) -> Option<String> {
+        if self.converted() > 0 {
+            return None;
+        }
+        let mut reasons: Vec<(&String, &usize)> = self.skipped.by_reason.iter().collect();
+        reasons.sort_by(|a, b| b.1.cmp(a.1));
+        let mut msg = format!(
+            "no item converted from {} record(s); nothing was written.",
+            self.skipped.total()
+        );
+        for (r, n) in reasons.iter().take(3) {
+            msg.push_str(&format!("\n  {n} × {r}"));
+        }
+        if let Some(e) = self.skipped.examples.first() {
+            msg.push_str(&format!("\n  first: {e}"));
+        }
+        let file = files.first().map_or("FILE", |f| f.name.as_str());
+        msg.push_str(&format!(
+            "\nTry: `bedside convert --inspect {file}` shows the file's shape, its fields and a suggested --map line."
+        ));
+        Some(msg)
+    }
+
+    fn push(&mut self, split: &str, item: Item, file: &str, loc: impl fmt::Display) {
+        let loc = loc.to_string();
         // Gate every item through the validator, so the written benchmark is valid by construction.
-        let (ok, problems) = Item::from_json(&item.to_json(), self.info.task, file, line);
+        let (ok, problems) = Item::from_json(&item.to_json(), self.info.task, file, 0);
         if ok.is_none() {
             let reason =
                 problems
@@ -166,17 +230,22 @@ impl Imported {
                             p.message
                         )
                     });
-            self.skipped.skip(file, line, &reason);
+            self.skipped.skip(file, &loc, &reason);
             return;
         }
-        if self
-            .splits
-            .iter()
-            .any(|(_, v)| v.iter().any(|i| i.id == item.id))
-        {
-            self.skipped.skip(file, line, "duplicate id");
+        if let Some(first) = self.locations.get(&item.id) {
+            self.skipped.skip(
+                file,
+                &loc,
+                &format!(
+                    "duplicate id {:?} (first at {first}); make ids unique with a template over fields, e.g. --id '{{section}}-{{n}}'",
+                    item.id
+                ),
+            );
             return;
         }
+        self.locations
+            .insert(item.id.clone(), format!("{file}:{loc}"));
         match self.splits.iter_mut().find(|(s, _)| s == split) {
             Some((_, v)) => v.push(item),
             None => self.splits.push((split.to_string(), vec![item])),
@@ -222,10 +291,10 @@ pub struct Skips {
 
 impl Skips {
     /// Count a skipped row under its generalised reason; the first few keep the specific one as an example.
-    pub fn skip(&mut self, file: &str, line: usize, reason: &str) {
+    pub fn skip(&mut self, file: &str, loc: impl fmt::Display, reason: &str) {
         *self.by_reason.entry(generalize(reason)).or_default() += 1;
         if self.examples.len() < 10 {
-            self.examples.push(format!("{file}:{line}: {reason}"));
+            self.examples.push(format!("{file}:{loc}: {reason}"));
         }
     }
 
@@ -250,8 +319,9 @@ pub fn import(
         Format::MmluCsv => mmlu_csv::import(inputs, opts),
         Format::MmluPro => mmlu_pro::import(inputs, opts),
         Format::MmluRedux => mmlu_redux::import(inputs, opts),
-        Format::Csv => generic::import_csv(inputs, opts),
-        Format::Jsonl => generic::import_jsonl(inputs, opts),
+        Format::Csv | Format::Jsonl | Format::Json | Format::Parquet => {
+            generic::import(inputs, opts, Some(format))
+        }
     }?;
     // Put the scored split first, few-shot pools after.
     imported
@@ -260,23 +330,20 @@ pub fn import(
     Ok(imported)
 }
 
-/// The non-blank lines of a JSONL file as JSON objects (with their line numbers); lines that are not
-/// objects are skipped with a reason.
+/// The records of a JSON Lines file, or of one JSON document (an array, or records found inside it), as
+/// JSON objects with their line numbers (their position for documents); lines that are not objects are
+/// skipped with a reason.
 fn jsonl_objects(input: &InputFile, skips: &mut Skips) -> Vec<(usize, Map<String, Value>)> {
-    let text = String::from_utf8_lossy(crate::manifest::strip_bom(&input.bytes));
-    let mut rows = Vec::new();
-    for (i, l) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        match serde_json::from_str::<Value>(l) {
-            Ok(Value::Object(o)) => rows.push((i + 1, o)),
-            Ok(_) => skips.skip(&input.name, i + 1, "line is not a JSON object"),
-            Err(_) => skips.skip(&input.name, i + 1, "invalid JSON"),
+    match records::json_rows(input, None, skips) {
+        Ok((_, rows)) => rows
+            .into_iter()
+            .map(|r| (r.loc.parse().unwrap_or(r.ordinal), r.fields))
+            .collect(),
+        Err(e) => {
+            skips.skip(&input.name, 0, &e);
+            Vec::new()
         }
     }
-    rows
 }
 
 /// The source fields not in `mapped`, for `meta`.

@@ -3,7 +3,9 @@
 use super::validate::parse_task;
 use crate::files::{read_benchmark, read_inputs};
 use anyhow::{bail, Context, Result};
-use bedside_bench::importers::{import, AnswerFormat, FieldMap, Format, ImportOptions};
+use bedside_bench::importers::{
+    import, inspect, AnswerFormat, FieldMap, Format, IdTemplate, ImportOptions, RecordPath,
+};
 use bedside_bench::writer::{build_benchmark, sample_in_order, DEFAULT_SHARD_SIZE};
 use bedside_bench::{validate, Task, ValidateOptions, MANIFEST_FILE};
 use std::path::PathBuf;
@@ -11,15 +13,19 @@ use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Source format: medqa, medmcqa, pubmedqa, mmlu-csv, mmlu-pro, mmlu-redux, csv, jsonl.
+    /// Source format: medqa, medmcqa, pubmedqa, mmlu-csv, mmlu-pro, mmlu-redux, or a generic one: json
+    /// (JSON Lines or one JSON document), jsonl, csv, parquet. Default: generic, by file name.
     #[arg(long = "from", value_parser = |s: &str| s.parse::<Format>())]
-    pub format: Format,
-    /// Input files or folders (folders are searched for .json/.jsonl/.csv/.tsv files).
+    pub format: Option<Format>,
+    /// Input files or folders (folders are searched for .json/.jsonl/.csv/.tsv/.parquet files).
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
-    /// Output benchmark folder (created; must be empty unless --force).
+    /// Show each file's shape, record path, fields and a suggested command, and write nothing.
     #[arg(long)]
-    pub out: PathBuf,
+    pub inspect: bool,
+    /// Output benchmark folder (created; must be empty unless --force).
+    #[arg(long, required_unless_present = "inspect")]
+    pub out: Option<PathBuf>,
     /// Items per shard file.
     #[arg(long, default_value_t = DEFAULT_SHARD_SIZE)]
     pub shard_size: usize,
@@ -56,16 +62,26 @@ pub struct Args {
     /// Copy this license file into the benchmark folder as LICENSE.
     #[arg(long)]
     pub license_file: Option<PathBuf>,
-    /// For csv/jsonl: task kind (mcq, yes_no_maybe, numeric).
+    /// For generic formats: task kind (mcq, yes_no_maybe, numeric, mcq_multi). Default: mcq, or mcq_multi
+    /// when answers list several options.
     #[arg(long, value_parser = parse_task)]
     pub task: Option<Task>,
-    /// For csv/jsonl: FIELD=COLUMN (repeatable). Fields: id, question, options (a list column or col1,col2,...),
-    /// answer, context, subject, explanation, tolerance, low, high.
-    #[arg(long = "map", value_name = "FIELD=COLUMN")]
+    /// For generic formats: FIELD=PATH (repeatable). Fields: id, question, options, answer, context, subject,
+    /// explanation, tolerance, low, high. PATH is a field (`stem`), a nested one (`meta.src`), a list
+    /// projection (`choices[].text`, or `choices[n].text` ordered by `n`), an enclosing object's field
+    /// (`..topic`), a key bound by --records (`section`), or for options several columns (`opa,opb,opc`).
+    #[arg(long = "map", value_name = "FIELD=PATH")]
     pub map: Vec<String>,
-    /// For csv/jsonl: how the answer column is written: auto, letter, index0, index1, text.
+    /// For generic formats: how the answer is written: auto, letter, index0, index1, text, id (an option's id).
     #[arg(long, default_value = "auto", value_parser = |s: &str| s.parse::<AnswerFormat>())]
     pub answer_format: AnswerFormat,
+    /// For JSON documents: where the records are, e.g. `sections.{section}.questions` (`*` for every key;
+    /// `{name}` also keeps the key as a field). Detected when not given.
+    #[arg(long, value_parser = |s: &str| RecordPath::parse(s))]
+    pub records: Option<RecordPath>,
+    /// Ids from a template over fields, e.g. '{section}-{n}' (default: the mapped id, else <file>-<record>).
+    #[arg(long, value_parser = |s: &str| IdTemplate::parse(s))]
+    pub id: Option<IdTemplate>,
     /// For medmcqa: whether `cop` counts from 0 or 1 (detected when not given).
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=1))]
     pub cop_base: Option<u8>,
@@ -75,20 +91,46 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    if a.out.exists() && std::fs::read_dir(&a.out)?.next().is_some() && !a.force {
+    let inputs = read_inputs(&a.inputs)?;
+    if a.inspect {
+        for input in &inputs {
+            let i = inspect(input, a.records.as_ref()).map_err(anyhow::Error::msg)?;
+            print!("{}", i.render());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let out = a
+        .out
+        .clone()
+        .expect("clap requires --out without --inspect");
+    if out.exists() && std::fs::read_dir(&out)?.next().is_some() && !a.force {
         bail!(
             "{} exists and is not empty; choose another --out or pass --force",
-            a.out.display()
+            out.display()
         );
     }
-    let inputs = read_inputs(&a.inputs)?;
+    let format = a
+        .format
+        .unwrap_or_else(|| Format::guess(&inputs[0].name, &inputs[0].bytes));
+    if !format.is_generic() && (a.records.is_some() || a.id.is_some()) {
+        bail!("--records and --id apply to the generic formats (json, jsonl, csv, parquet), not --from {format}");
+    }
     let opts = ImportOptions {
         split: a.split.clone(),
         map: FieldMap::parse(&a.map, a.answer_format).map_err(anyhow::Error::msg)?,
         task: a.task,
         cop_base: a.cop_base,
+        records: a.records.clone(),
+        id: a.id.clone(),
     };
-    let mut imported = import(a.format, &inputs, &opts).map_err(anyhow::Error::msg)?;
+    let mut imported = import(format, &inputs, &opts).map_err(anyhow::Error::msg)?;
+    if let Some(refusal) = imported.refusal(&inputs) {
+        for n in &imported.notes {
+            eprintln!("note: {n}");
+        }
+        eprintln!("error: {refusal}");
+        return Ok(ExitCode::from(1));
+    }
     let info = &mut imported.info;
     for (field, value) in [
         (&mut info.name, &a.name),
@@ -120,8 +162,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let built =
         build_benchmark(&imported.info, &splits, a.shard_size).map_err(anyhow::Error::msg)?;
 
-    if a.force && a.out.exists() {
-        for entry in std::fs::read_dir(&a.out)? {
+    if a.force && out.exists() {
+        for entry in std::fs::read_dir(&out)? {
             let p = entry?.path();
             if p.is_file()
                 && (p.extension().is_some_and(|e| e == "jsonl")
@@ -131,18 +173,18 @@ pub fn run(a: Args) -> Result<ExitCode> {
             }
         }
     }
-    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     for (name, bytes) in &built.shards {
-        std::fs::write(a.out.join(name), bytes).with_context(|| format!("writing {name}"))?;
+        std::fs::write(out.join(name), bytes).with_context(|| format!("writing {name}"))?;
     }
-    std::fs::write(a.out.join(MANIFEST_FILE), built.manifest.to_json_pretty())?;
+    std::fs::write(out.join(MANIFEST_FILE), built.manifest.to_json_pretty())?;
     if let Some(lf) = &a.license_file {
-        std::fs::copy(lf, a.out.join("LICENSE"))
+        std::fs::copy(lf, out.join("LICENSE"))
             .with_context(|| format!("copying {}", lf.display()))?;
     }
 
     // Read back what was written and validate it, exactly as a user's `bedside validate` would.
-    let (_, problems, checked) = validate(&read_benchmark(&a.out)?, &ValidateOptions::default());
+    let (_, problems, checked) = validate(&read_benchmark(&out)?, &ValidateOptions::default());
 
     let per_split: Vec<String> = imported
         .splits
@@ -186,7 +228,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     println!(
         "wrote {} ({} shard(s) of up to {} items, task {}, license {})",
-        a.out.display(),
+        out.display(),
         built.shards.len(),
         a.shard_size,
         built.manifest.task,
