@@ -3,7 +3,7 @@
 //! worker can call [`Evaluator::evaluate`] between messages; the CLI uses [`run`].
 
 use crate::config::{Method, RunConfig};
-use crate::extract::{cut_at_stop, extract_choice, extract_number};
+use crate::extract::{cut_at_stop, extract_choice, extract_choices, extract_number};
 use crate::fewshot::{self, Bm25, FewshotSampler};
 use crate::prompt::{self, split_trailing_space, Prompt};
 use crate::record::{ItemRecord, Slice, Status};
@@ -64,6 +64,14 @@ pub fn plan(
     let task = bench.manifest.task;
     if task == Task::Numeric && cfg.method != Method::Generate {
         return Err("numeric benchmarks are answered by generation: use --method generate".into());
+    }
+    if task.is_multi() {
+        if cfg.method != Method::Generate {
+            return Err("mcq_multi benchmarks (several correct options) are answered by generation: use --method generate (the model writes every letter it chooses). Option probabilities are not used: no threshold on them is known to pick a set soundly".into());
+        }
+        if !cfg.probes.is_empty() {
+            return Err("probes apply to single-answer items; this benchmark is mcq_multi: run it without --probe".into());
+        }
     }
     let all: Vec<(String, Item)> = bench
         .items_in_split(split)
@@ -361,6 +369,11 @@ impl<'m, B: Backend> Evaluator<'m, B> {
             },
             injected: p.injected.clone(),
             suggested: p.suggested,
+            gold_set: match &item.answer {
+                bedside_bench::Answer::Indices(v) => v.clone(),
+                _ => Vec::new(),
+            },
+            pred_set: Vec::new(),
         }
     }
 
@@ -500,6 +513,8 @@ impl<'m, B: Backend> Evaluator<'m, B> {
         let prefix = self.model.prefix_async(&ctx).await?;
         let samples = self.cfg.samples.max(1);
         let mut votes = vec![0usize; rec.options];
+        // mcq_multi: each distinct set chosen, with its count.
+        let mut sets: Vec<(Vec<usize>, usize)> = Vec::new();
         let mut values: Vec<f64> = Vec::new();
         let mut rules = Vec::new();
         let mut seed = self.cfg.seed;
@@ -537,6 +552,17 @@ impl<'m, B: Backend> Evaluator<'m, B> {
             }
             rec.extra_tokens += out.len();
             let answer = cut_at_stop(&text, stops).0.to_string();
+            if !rec.gold_set.is_empty() {
+                if let Some((set, rule)) = extract_choices(&answer, rec.options) {
+                    match sets.iter_mut().find(|(s, _)| *s == set) {
+                        Some((_, n)) => *n += 1,
+                        None => sets.push((set, 1)),
+                    }
+                    rules.push(rule);
+                }
+                rec.outputs.push(answer);
+                continue;
+            }
             let got = if rec.options > 0 {
                 extract_choice(&answer, &item.options)
             } else {
@@ -553,7 +579,15 @@ impl<'m, B: Backend> Evaluator<'m, B> {
             }
             rec.outputs.push(answer);
         }
-        if rec.options > 0 {
+        if !rec.gold_set.is_empty() {
+            // The set chosen most often over the samples (the first such on ties).
+            let Some(best) = sets.iter().map(|(_, n)| *n).max() else {
+                rec.status = Status::Unextractable;
+                return Ok(());
+            };
+            rec.pred_set = sets.iter().find(|(_, n)| *n == best).unwrap().0.clone();
+            rec.correct = rec.pred_set == rec.gold_set;
+        } else if rec.options > 0 {
             let total: usize = votes.iter().sum();
             if total == 0 {
                 rec.status = Status::Unextractable;

@@ -151,9 +151,60 @@ pub fn cut_at_stop<'a>(text: &'a str, stops: &[&str]) -> (&'a str, bool) {
     }
 }
 
+/// Extract a set of options (`mcq_multi`) from `text` for an item with `n` options: the letters after
+/// "Answer:"/"answers are" (`answer_is`), or a list of letters opening the answer (`lone_letters`), e.g.
+/// "A, C", "(B) and (D)", "A C". Letters are upper case; every listed letter must name an option.
+pub fn extract_choices(text: &str, n: usize) -> Option<(Vec<usize>, String)> {
+    static ANSWER_IS: OnceLock<Regex> = OnceLock::new();
+    static LONE: OnceLock<Regex> = OnceLock::new();
+    const LIST: &str = r"(\(?[A-J]\)?(?:\s*(?:,|;|/|&|\band\b|\+)?\s*\(?[A-J]\)?)*)(?:[\s.,:;)]|$)";
+    let answer_is = re(
+        &ANSWER_IS,
+        &format!(r"(?:[Aa]nswers?|[Oo]ptions?|[Cc]hoices?)\s*(?:is|are|:)\s*:?\s*{LIST}"),
+    );
+    let lone = re(&LONE, &format!(r"^\s*{LIST}"));
+    let letters = |span: &str| -> Option<Vec<usize>> {
+        let mut set: Vec<usize> = Vec::new();
+        for c in span.chars().filter(|c| c.is_ascii_uppercase()) {
+            let i = letter_index(&c.to_string(), n)?;
+            if !set.contains(&i) {
+                set.push(i);
+            }
+        }
+        set.sort_unstable();
+        (!set.is_empty()).then_some(set)
+    };
+    if let Some(set) = answer_is
+        .captures_iter(text)
+        .filter_map(|c| letters(&c[1]))
+        .last()
+    {
+        return Some((set, "answer_is".into()));
+    }
+    let set = lone.captures(text).and_then(|c| letters(&c[1]))?;
+    Some((set, "lone_letters".into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sets_of_letters_are_extracted() {
+        let got = |t: &str| extract_choices(t, 4).map(|(s, _)| s);
+        assert_eq!(got(" A, C"), Some(vec![0, 2]));
+        assert_eq!(got(" (B) and (D)."), Some(vec![1, 3]));
+        assert_eq!(got(" The answers are C and A"), Some(vec![0, 2]));
+        assert_eq!(got(" Answer: B"), Some(vec![1]));
+        assert_eq!(got(" A B C"), Some(vec![0, 1, 2]));
+        assert_eq!(
+            got(" All of them"),
+            None,
+            "a word starting with a capital letter is no answer"
+        );
+        assert_eq!(got(" E"), None, "E names no option of four");
+        assert_eq!(got(" I think so"), None);
+    }
 
     fn opts(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()

@@ -30,8 +30,7 @@ pub type ChatRenderer<'a> = &'a dyn Fn(&str) -> Result<String, String>;
 pub fn plain_context(template: Template, item: &Item, shots: &[&Item]) -> String {
     let mut s = template.description(item);
     for ex in shots {
-        let gold = ex.answer.index().unwrap_or(0);
-        let choice = template.choices(ex).get(gold).cloned().unwrap_or_default();
+        let choice = template.gold_text(ex);
         s.push_str(&template.doc_to_text(ex));
         s.push_str(TARGET_DELIMITER);
         s.push_str(&choice);

@@ -135,6 +135,12 @@ pub struct ItemRecord {
     /// The option the injected sentence favours, in the order shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggested: Option<usize>,
+    /// `mcq_multi`: the correct options (in the order shown); `gold` is then absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gold_set: Vec<usize>,
+    /// `mcq_multi`: the options the model chose; `pred` is then absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pred_set: Vec<usize>,
 }
 
 impl ItemRecord {

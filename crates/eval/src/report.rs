@@ -3,10 +3,11 @@
 //! acc_norm, per-subject scores, calibration (ECE, Brier, reliability), answer positions, extraction.
 
 use crate::record::{ItemRecord, RunHeader, Status};
-use bedside_bench::metrics::bootstrap::bootstrap_accuracy_interval;
+use bedside_bench::metrics::bootstrap::{bootstrap_accuracy_interval, bootstrap_mean_interval};
 use bedside_bench::metrics::brier::brier_score;
 use bedside_bench::metrics::calibration::{adaptive_ece, confidence_pairs, ece};
-use bedside_bench::metrics::chance::{chance_baseline, ChanceBaseline};
+use bedside_bench::metrics::chance::{chance_baseline, chance_baseline_of, ChanceBaseline};
+use bedside_bench::metrics::multi_answer::{chance_exact_match, chance_hamming, hamming_score};
 use bedside_bench::metrics::reliability::{reliability_bins, ReliabilityBin};
 use bedside_bench::metrics::subjects::{by_subject, SubjectScore};
 use bedside_bench::metrics::wilson::wilson_interval;
@@ -43,6 +44,22 @@ pub struct MajorityBaseline {
     pub items: usize,
     /// The run's accuracy is below this baseline.
     pub below: bool,
+}
+
+/// Scores of items with several correct options (`mcq_multi`). Their `accuracy` is the exact-match
+/// ratio (the chosen set equals the gold set); the Hamming score also credits partly right sets.
+#[derive(Debug, Clone, Serialize)]
+pub struct MultiAnswerScore {
+    pub items: usize,
+    /// Mean share of options classified right (1 - Hamming loss).
+    pub hamming: f64,
+    /// Percentile-bootstrap 95% interval of the mean Hamming score.
+    pub hamming_interval: Option<Interval>,
+    /// Expected Hamming score of a uniform random non-empty subset of the options.
+    pub chance_hamming: f64,
+    /// Mean size of the chosen and of the gold sets.
+    pub mean_chosen: f64,
+    pub mean_gold: f64,
 }
 
 /// Something in a run that makes its score misleading, with what to do about it. Typed, so the CLI,
@@ -130,6 +147,9 @@ pub struct Report {
     pub majority: Option<MajorityBaseline>,
     pub subjects: Vec<SubjectScore>,
     pub calibration: Option<Calibration>,
+    /// For `mcq_multi` runs: the Hamming score next to exact match, and their chance levels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi: Option<MultiAnswerScore>,
     /// `confusion[gold][pred]` over answered choice items (letters A, B, ...).
     pub confusion: Vec<Vec<usize>>,
     /// Share of each letter among gold answers and among predictions.
@@ -143,6 +163,17 @@ pub struct Report {
     pub extra_tokens: usize,
     pub errors: Vec<(String, String)>,
     pub warnings: Vec<Warning>,
+}
+
+impl Report {
+    /// What `accuracy` measures: `exact match` for items with several correct options, else `accuracy`.
+    pub fn metric_name(&self) -> &'static str {
+        if self.multi.is_some() {
+            "exact match"
+        } else {
+            "accuracy"
+        }
+    }
 }
 
 /// How to name option `option` across `records`: its text when it is the same on at least two items
@@ -297,11 +328,48 @@ pub fn build(header: &RunHeader, records: &[ItemRecord]) -> Report {
         .filter(|r| r.options > 0)
         .map(|r| r.options)
         .collect();
-    let chance = if !option_counts.is_empty() && option_counts.len() == n {
+    let multi_items: Vec<&&ItemRecord> =
+        answered.iter().filter(|r| !r.gold_set.is_empty()).collect();
+    let chance = if !multi_items.is_empty() {
+        // Exact match by a uniform random non-empty subset: 1 / (2^k - 1) per item.
+        (multi_items.len() == n)
+            .then(|| {
+                let ps: Vec<f64> = multi_items
+                    .iter()
+                    .map(|r| chance_exact_match(r.options))
+                    .collect();
+                chance_baseline_of(&ps, correct, DEFAULT_LEVEL)
+            })
+            .flatten()
+    } else if !option_counts.is_empty() && option_counts.len() == n {
         chance_baseline(&option_counts, correct, DEFAULT_LEVEL)
     } else {
         None
     };
+    let multi = (!multi_items.is_empty()).then(|| {
+        let scores: Vec<f64> = multi_items
+            .iter()
+            .map(|r| hamming_score(&r.pred_set, &r.gold_set, r.options))
+            .collect();
+        let m = multi_items.len() as f64;
+        MultiAnswerScore {
+            items: multi_items.len(),
+            hamming: scores.iter().sum::<f64>() / m,
+            hamming_interval: bootstrap_mean_interval(
+                &scores,
+                DEFAULT_LEVEL,
+                BOOTSTRAP_RESAMPLES,
+                BOOTSTRAP_SEED,
+            ),
+            chance_hamming: multi_items
+                .iter()
+                .map(|r| chance_hamming(r.gold_set.len(), r.options))
+                .sum::<f64>()
+                / m,
+            mean_chosen: multi_items.iter().map(|r| r.pred_set.len()).sum::<usize>() as f64 / m,
+            mean_gold: multi_items.iter().map(|r| r.gold_set.len()).sum::<usize>() as f64 / m,
+        }
+    });
     let norm: Vec<bool> = answered.iter().filter_map(|r| r.correct_norm).collect();
     let with_probs: Vec<(&Vec<f64>, usize)> = answered
         .iter()
@@ -384,6 +452,7 @@ pub fn build(header: &RunHeader, records: &[ItemRecord]) -> Report {
             DEFAULT_LEVEL,
         ),
         calibration,
+        multi,
         confusion,
         gold_positions,
         pred_positions,
@@ -451,9 +520,14 @@ pub fn render_text(r: &Report) -> String {
         r.items, r.answered, r.unextractable, r.failed
     ));
     line(String::new());
+    let label = if r.multi.is_some() {
+        "exact match  "
+    } else {
+        "accuracy     "
+    };
     match r.accuracy {
         Some(a) => line(format!(
-            "accuracy      {}  ({}/{})  95% Wilson {}  bootstrap {}",
+            "{label} {}  ({}/{})  95% Wilson {}  bootstrap {}",
             pct(a),
             r.correct,
             r.answered,
@@ -474,6 +548,18 @@ pub fn render_text(r: &Report) -> String {
         line(format!(
             "acc_norm      {}  (log-likelihood per character of the choice, as lm-eval)",
             pct(a)
+        ));
+    }
+    if let Some(m) = &r.multi {
+        line(format!(
+            "hamming       {}  95% bootstrap {}  (share of options rightly chosen or left out; chance {})",
+            pct(m.hamming),
+            iv(&m.hamming_interval),
+            pct(m.chance_hamming)
+        ));
+        line(format!(
+            "  {} item(s) with several correct options allowed: {:.2} chosen per item on average, {:.2} correct",
+            m.items, m.mean_chosen, m.mean_gold
         ));
     }
     if let Some(c) = &r.chance {
@@ -644,6 +730,45 @@ pub(crate) mod tests {
             o.extend(e.clone());
         }
         serde_json::from_value(v).unwrap()
+    }
+
+    /// Three mcq_multi items of 4 options, scored by hand: exact match 1/3; Hamming (1 + 1/2 + 3/4) / 3;
+    /// chance exact match 1/15; chance Hamming (29/60 + 1/2 + 1/2) / 3 (see metrics::multi_answer).
+    #[test]
+    fn multi_answer_items_report_exact_match_and_hamming_with_their_chance_levels() {
+        let m = |i: usize, gold: &[usize], pred: &[usize]| {
+            let mut r = rec(
+                i,
+                0,
+                None,
+                &["a", "b", "c", "d"],
+                serde_json::json!({
+                "gold": null, "gold_set": gold, "pred_set": pred, "correct": gold == pred, "status": "extracted"}),
+            );
+            r.gold = None;
+            r
+        };
+        let records = vec![
+            m(0, &[0, 2], &[0, 2]), // exact: 4/4
+            m(1, &[1, 3], &[1, 2]), // B right, C wrong, D missed: 2/4
+            m(2, &[3], &[2, 3]),    // C wrong: 3/4
+        ];
+        let r = build(&header(crate::Method::Generate, false), &records);
+        assert_eq!(r.metric_name(), "exact match");
+        assert_eq!((r.correct, r.answered), (1, 3));
+        let multi = r.multi.as_ref().unwrap();
+        assert!((multi.hamming - (1.0 + 0.5 + 0.75) / 3.0).abs() < 1e-12);
+        assert!((multi.chance_hamming - (29.0 / 60.0 + 0.5 + 0.5) / 3.0).abs() < 1e-12);
+        assert!((r.chance.as_ref().unwrap().expected_accuracy - 1.0 / 15.0).abs() < 1e-12);
+        assert!(
+            r.majority.is_none() && r.confusion.is_empty(),
+            "single-answer figures are not applied"
+        );
+        let text = render_text(&r);
+        assert!(
+            text.contains("exact match") && text.contains("hamming       75.0%"),
+            "{text}"
+        );
     }
 
     /// PubMedQA-like answers, 11 of 20 "yes": the majority baseline is 55% "yes"; a model at 50% is

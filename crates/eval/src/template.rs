@@ -37,6 +37,10 @@ pub const TARGET_DELIMITER: &str = " ";
 /// lm-eval's default `fewshot_delimiter`: put between examples.
 pub const FEWSHOT_DELIMITER: &str = "\n\n";
 
+/// Added before `Answer:` for items with several correct options (`mcq_multi`).
+pub const MULTI_INSTRUCTION: &str =
+    "More than one option may be correct. Answer with the letters of all correct options, e.g. A, C.\n";
+
 impl Template {
     pub const ALL: [Template; 6] = [
         Template::Medqa,
@@ -165,8 +169,28 @@ impl Template {
                 letters(&mut s);
             }
         }
+        if matches!(item.answer, bedside_bench::Answer::Indices(_)) {
+            s.push_str(MULTI_INSTRUCTION);
+        }
         s.push_str("Answer:");
         s
+    }
+
+    /// The gold answer of a few-shot example as written after `Answer:` (the letters of every correct
+    /// option, `A, C`, for `mcq_multi`).
+    pub fn gold_text(self, item: &Item) -> String {
+        match &item.answer {
+            bedside_bench::Answer::Indices(v) => v
+                .iter()
+                .map(|&i| option_letter(i).to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            a => self
+                .choices(item)
+                .get(a.index().unwrap_or(0))
+                .cloned()
+                .unwrap_or_default(),
+        }
     }
 
     /// The strings scored as continuations (lm-eval's `doc_to_choice`), one per option.

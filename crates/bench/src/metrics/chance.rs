@@ -43,8 +43,22 @@ pub fn chance_baseline(
     if option_counts.is_empty() || option_counts.contains(&0) {
         return None;
     }
-    let n = option_counts.len();
     let ps: Vec<f64> = option_counts.iter().map(|&k| 1.0 / k as f64).collect();
+    chance_baseline_of(&ps, observed_correct, level)
+}
+
+/// The chance baseline when item `i` is guessed right with probability `ps[i]` (e.g. `1 / (2^k - 1)`
+/// for an item with several correct options, guessed as a random non-empty subset).
+pub fn chance_baseline_of(
+    ps: &[f64],
+    observed_correct: usize,
+    level: f64,
+) -> Option<ChanceBaseline> {
+    if ps.is_empty() {
+        return None;
+    }
+    let n = ps.len();
+    let ps = ps.to_vec();
     let pmf = poisson_binomial_pmf(&ps);
     let alpha = (1.0 - level) / 2.0;
     // Smallest k with CDF(k) >= q, the same convention as scipy's ppf for discrete distributions.

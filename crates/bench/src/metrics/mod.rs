@@ -8,6 +8,7 @@ pub mod brier;
 pub mod calibration;
 pub mod chance;
 pub mod mcnemar;
+pub mod multi_answer;
 pub mod paired_bootstrap;
 pub mod reliability;
 pub mod rng;

@@ -331,8 +331,9 @@ fn eval_on<B: Backend>(a: EvalArgs, device: B::Device, backend: &str) -> Result<
     let rep = report::build(&runf.header, &runf.records);
     if !a.quiet {
         eprintln!(
-            "{}: accuracy {} ({}/{}), 95% CI {}; {} unextractable, {} failed; {} items this session in {:.1}s; peak RSS {}",
+            "{}: {} {} ({}/{}), 95% CI {}; {} unextractable, {} failed; {} items this session in {:.1}s; peak RSS {}",
             out_name,
+            rep.metric_name(),
             rep.accuracy.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or("-".into()),
             rep.correct,
             rep.answered,
