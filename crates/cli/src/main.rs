@@ -22,7 +22,7 @@ struct Cli {
 enum Command {
     /// Check a benchmark folder (manifest.json + *.jsonl) or a single shard file and report every problem.
     Validate(commands::validate::Args),
-    /// Convert MedQA, MedMCQA, PubMedQA, MMLU, MMLU-Pro, MMLU-Redux or generic CSV/JSONL files into a benchmark folder.
+    /// Convert MedQA, MedMCQA, PubMedQA, MMLU, MMLU-Pro, MMLU-Redux or any JSON/JSONL/CSV/Parquet file into a benchmark folder.
     Convert(commands::convert::Args),
     /// Describe a benchmark: counts, option counts, answer positions, lengths, duplicates.
     Stats(commands::stats::Args),
