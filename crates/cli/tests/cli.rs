@@ -312,3 +312,35 @@ fn generic_csv_convert_reports_skips_with_reasons() {
         .status
         .success());
 }
+
+/// Issue 16: a file where nothing converts is refused (exit 1) with the reasons and the --inspect hint,
+/// and no folder is written.
+#[test]
+fn convert_refuses_when_nothing_converts_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("b");
+    let f = root().join("crates/bench/tests/fixtures/shapes/empty_match.jsonl");
+    let o = bedside(&[
+        "convert",
+        &f.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("no item converted") && e.contains("3 × no question") && e.contains("--inspect"),
+        "{e}"
+    );
+    assert!(!out.exists());
+    // The inspection names the fields there are, so the user can map them.
+    let i = stdout(&bedside(&[
+        "convert",
+        "--inspect",
+        &f.display().to_string(),
+    ]));
+    assert!(
+        i.contains("prompt_text") && i.contains("alternatives") && i.contains("0 item(s) convert"),
+        "{i}"
+    );
+}

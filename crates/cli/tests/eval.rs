@@ -700,3 +700,109 @@ fn report_baseline_pairs_a_probed_run_with_its_plain_run() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Issue 16: items with several correct options (real MMLU-Redux items annotated "multiple correct
+/// answers") convert from a nested JSON export, are refused under a scoring method with the reason, and run
+/// by generation; every record's exact match and the report's Hamming score are recomputed here from the
+/// records' sets.
+#[test]
+fn multi_answer_items_convert_run_by_generation_and_score_as_sets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let shapes = root().join("crates/bench/tests/fixtures/shapes");
+    let bench = tmp.path().join("nested");
+    let nested = shapes.join("nested_sections.json").display().to_string();
+    let inspected = ok(&bedside(&["convert", "--inspect", &nested]));
+    assert!(
+        inspected.contains("sections.{section}.questions")
+            && inspected.contains("--id '{section}-{n}'"),
+        "{inspected}"
+    );
+    let b = bench.display().to_string();
+    let out = ok(&bedside(&[
+        "convert",
+        &nested,
+        "--records",
+        "sections.{section}.questions",
+        "--map",
+        "question=text",
+        "--map",
+        "options=options[n].text",
+        "--map",
+        "answer=answers",
+        "--map",
+        "subject=..topic",
+        "--id",
+        "{section}-{n}",
+        "--license",
+        "CC-BY-4.0",
+        "--out",
+        &b,
+    ]));
+    assert!(
+        out.contains("task mcq_multi") && out.contains("validate: 15 item(s), 0 error(s)"),
+        "{out}"
+    );
+
+    let refused = eval_bench(&b, &tmp.path().join("r.jsonl"), &["--limit", "2"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("use --method generate"));
+
+    let run = tmp.path().join("multi.jsonl");
+    ok(&eval_bench(
+        &b,
+        &run,
+        &["--method", "generate", "--limit", "6"],
+    ));
+    let recs = lines(&run);
+    let mut hamming = 0.0;
+    let mut exact = 0;
+    assert_eq!(recs.len() - 1, 6);
+    let answered: Vec<&Value> = recs[1..]
+        .iter()
+        .filter(|r| r["status"] == "extracted")
+        .collect();
+    for r in &answered {
+        let set = |k: &str| -> Vec<u64> {
+            r[k].as_array()
+                .map(|a| a.iter().map(|x| x.as_u64().unwrap()).collect())
+                .unwrap_or_default()
+        };
+        let (gold, pred) = (set("gold_set"), set("pred_set"));
+        assert!(!gold.is_empty() && r["gold"].is_null(), "{r}");
+        assert_eq!(r["correct"].as_bool().unwrap(), gold == pred);
+        exact += (gold == pred) as usize;
+        let k = r["options"].as_u64().unwrap();
+        let wrong = (0..k)
+            .filter(|i| gold.contains(i) != pred.contains(i))
+            .count();
+        hamming += 1.0 - wrong as f64 / k as f64;
+    }
+    let n = answered.len();
+    assert!(n > 0);
+    let rep: Value = serde_json::from_str(&ok(&bedside(&[
+        "report",
+        &run.display().to_string(),
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(rep["correct"].as_u64().unwrap() as usize, exact);
+    assert_eq!(
+        rep["multi"]["items"].as_u64().unwrap() as usize,
+        n,
+        "unextractable items are not scored"
+    );
+    assert!(
+        (rep["multi"]["hamming"].as_f64().unwrap() - hamming / n as f64).abs() < 1e-9,
+        "{}",
+        rep["multi"]
+    );
+    assert!(
+        rep["majority"].is_null(),
+        "single-answer baselines are not applied to sets"
+    );
+    let text = ok(&bedside(&["report", &run.display().to_string()]));
+    assert!(
+        text.contains("exact match") && text.contains("hamming"),
+        "{text}"
+    );
+}
