@@ -111,6 +111,31 @@ proptest! {
         }
     }
 
+    /// Issue 16: JSON documents, record paths, field paths and Parquet, mutated; also inspected.
+    #[test]
+    fn mutated_documents_and_parquet_never_panic(muts in prop::collection::vec(mutation(), 1..6), which in 0usize..3) {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shapes");
+        let (name, file) = [
+            ("n.json", "nested_sections.json"),
+            ("t.parquet", "parquet/data/test-00000-of-00001.parquet"),
+            ("o.jsonl", "options_objects.jsonl"),
+        ][which];
+        let bytes = mutate(std::fs::read(dir.join(file)).unwrap(), &muts);
+        let input = InputFile::new(name, bytes);
+        let _ = bedside_bench::importers::inspect(&input, None);
+        let opts = ImportOptions {
+            map: bedside_bench::importers::FieldMap::parse(
+                &["options=options[n].text".into(), "subject=..topic".into(), "question=text".into()],
+                Default::default(),
+            ).unwrap(),
+            id: bedside_bench::importers::IdTemplate::parse("{section}-{n}").ok(),
+            ..ImportOptions::default()
+        };
+        for fmt in [Format::Json, Format::Parquet, Format::Csv] {
+            let _ = import(fmt, std::slice::from_ref(&input), &opts);
+        }
+    }
+
     #[test]
     fn mutated_benchmarks_never_panic(muts in prop::collection::vec(mutation(), 1..6), target in 0usize..3) {
         let mut files = valid_benchmark_files();

@@ -568,14 +568,47 @@ pub fn csv_rows(input: &InputFile, skips: &mut Skips) -> Result<(Shape, Vec<Row>
     Ok((Shape::Csv { delimiter }, rows))
 }
 
-/// Read the rows of a Parquet file (every row group), each as a JSON object of its columns.
+/// Read the rows of a Parquet file (every row group), each as a JSON object of its columns. The
+/// `parquet` crate asserts on some malformed files, so the column chunks' offsets are checked first and,
+/// where panics unwind (natively), a panic becomes an error.
 #[cfg(feature = "parquet")]
 pub fn parquet_rows(input: &InputFile) -> Result<(Shape, Vec<Row>), String> {
+    #[cfg(panic = "unwind")]
+    {
+        std::panic::catch_unwind(|| parquet_rows_unchecked(input)).unwrap_or_else(|_| {
+            Err(format!(
+                "{}: not a readable Parquet file (its metadata is inconsistent)",
+                input.name
+            ))
+        })
+    }
+    #[cfg(not(panic = "unwind"))]
+    {
+        parquet_rows_unchecked(input)
+    }
+}
+
+#[cfg(feature = "parquet")]
+fn parquet_rows_unchecked(input: &InputFile) -> Result<(Shape, Vec<Row>), String> {
     use parquet::file::reader::{FileReader, SerializedFileReader};
     let bad = |e: parquet::errors::ParquetError| {
         format!("{}: not a readable Parquet file ({e})", input.name)
     };
     let reader = SerializedFileReader::new(bytes::Bytes::from(input.bytes.clone())).map_err(bad)?;
+    let len = input.bytes.len() as i64;
+    for rg in reader.metadata().row_groups() {
+        for c in rg.columns() {
+            let start = c.dictionary_page_offset().unwrap_or(c.data_page_offset());
+            let size = c.compressed_size();
+            if start < 0 || size < 0 || start.saturating_add(size) > len {
+                return Err(format!(
+                    "{}: not a readable Parquet file (column `{}` points outside the file)",
+                    input.name,
+                    c.column_path()
+                ));
+            }
+        }
+    }
     let mut rows = Vec::new();
     for (i, row) in reader.get_row_iter(None).map_err(bad)?.enumerate() {
         let row = row.map_err(|e| format!("{}: row {}: {e}", input.name, i + 1))?;
