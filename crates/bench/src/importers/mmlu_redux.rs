@@ -24,12 +24,7 @@ pub fn import(inputs: &[InputFile], opts: &ImportOptions) -> Result<Imported, St
         let subject = stem.strip_prefix("mmlu_").unwrap_or(stem).to_string();
         // Most files are `;`-separated; some copies use `,`. The header line tells.
         let bytes = crate::manifest::strip_bom(&input.bytes);
-        let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
-        let delimiter = if first_line.starts_with(b"question;") {
-            b';'
-        } else {
-            b','
-        };
+        let delimiter = super::records::sniff_delimiter(&input.name, bytes);
         let mut rdr = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .flexible(true)

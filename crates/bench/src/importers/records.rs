@@ -521,20 +521,24 @@ pub fn json_rows(
     Ok((Shape::JsonLines, rows))
 }
 
-/// Read a CSV/TSV file with a header row; the delimiter is sniffed from the header (`,`, `;`, tab).
-pub fn csv_rows(input: &InputFile, skips: &mut Skips) -> Result<(Shape, Vec<Row>), String> {
-    let bytes = crate::manifest::strip_bom(&input.bytes);
+/// The delimiter of a CSV file, from its name (`.tsv`) and its header line: the most frequent of tab,
+/// `;` and `,` (`,` on ties).
+pub fn sniff_delimiter(name: &str, bytes: &[u8]) -> u8 {
     let header_line = bytes.split(|b| *b == b'\n').next().unwrap_or(&[]);
     let count = |d: u8| header_line.iter().filter(|b| **b == d).count();
-    let delimiter = if input.name.to_ascii_lowercase().ends_with(".tsv")
-        || count(b'\t') > count(b',').max(count(b';'))
-    {
+    if name.to_ascii_lowercase().ends_with(".tsv") || count(b'\t') > count(b',').max(count(b';')) {
         b'\t'
     } else if count(b';') > count(b',') {
         b';'
     } else {
         b','
-    };
+    }
+}
+
+/// Read a CSV/TSV file with a header row; the delimiter is sniffed from the header (`,`, `;`, tab).
+pub fn csv_rows(input: &InputFile, skips: &mut Skips) -> Result<(Shape, Vec<Row>), String> {
+    let bytes = crate::manifest::strip_bom(&input.bytes);
+    let delimiter = sniff_delimiter(&input.name, bytes);
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
