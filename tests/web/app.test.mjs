@@ -5,7 +5,8 @@
 //  3. a malformed shard shows its line-numbered error and the app keeps working;
 //  4. reload mid-run: the app offers to resume and finishes with the same result as an uninterrupted run;
 //  5. a screenshot of the Results page is written to tests/web/artifacts/ and checked to be non-blank.
-// Also: the backend line with and without WebGPU (--enable-unsafe-webgpu), and time to first result.
+// Also: the backend line with and without WebGPU (--enable-unsafe-webgpu), time to first result, and raw
+// data (a nested JSON document) converted, saved and run in the browser.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
@@ -485,6 +486,99 @@ test("runs library, job queue, no mixed runs, item view as shown, import, phone 
     }, origin + "/" + path.relative(dist, store).split(path.sep).join("/"));
     console.log(`save per record: appended ${timing.first.toFixed(2)} ms at records 1-10, ${timing.last.toFixed(2)} ms at 991-1000 (ratio ${(timing.last / timing.first).toFixed(2)}); whole run rewritten (the earlier app) ${timing.w10.toFixed(2)} ms at 10, ${timing.w1000.toFixed(2)} ms at 1000 (ratio ${(timing.w1000 / timing.w10).toFixed(1)})`);
     assert.ok(timing.last < 3 * timing.first + 2, `saving slows down with the run's length: ${JSON.stringify(timing)}`);
+  } finally {
+    await context.close();
+  }
+});
+
+// The entries of a zip whose files are stored uncompressed (as the app writes them): { name: Buffer }.
+function unzipStored(buf) {
+  const end = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const out = {};
+  for (let i = 0, at = buf.readUInt32LE(end + 16); i < buf.readUInt16LE(end + 10); i++) {
+    const [size, nameLen, local] = [buf.readUInt32LE(at + 24), buf.readUInt16LE(at + 28), buf.readUInt32LE(at + 42)];
+    const name = buf.toString("utf8", at + 46, at + 46 + nameLen);
+    assert.equal(buf.readUInt16LE(local + 8), 0, `${name} is stored`);
+    const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    out[name] = buf.subarray(start, start + size);
+    at += 46 + nameLen + buf.readUInt16LE(at + 30) + buf.readUInt16LE(at + 32);
+  }
+  return out;
+}
+
+// Raw data in, a benchmark out (issue 16): a nested JSON document (records under
+// sections.{section}.questions, options as shuffled {n, text} objects, answers as letters) dropped on
+// the Run page opens the converter with the detected record path and a suggested mapping; editing the
+// id template updates the live preview; Save keeps a valid benchmark in the browser and selects it; its
+// zip is a folder `bedside validate` accepts; it runs with the bundled model as `bedside eval` does.
+test("a raw nested JSON file dropped on the Run page converts: detected path, edited mapping, preview, save, zip, run", async () => {
+  // Single-answer sections only, so the default method runs it.
+  const doc = JSON.parse(fs.readFileSync(path.join(root, "crates/bench/tests/fixtures/shapes/nested_sections.json"), "utf8"));
+  for (const k of Object.keys(doc.sections)) if (!["anatomy", "nutrition"].includes(k)) delete doc.sections[k];
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bedside-raw-"));
+  fs.writeFileSync(path.join(tmp, "exam.json"), JSON.stringify(doc, null, 1));
+  const context = await launch(false);
+  try {
+    const page = await openApp(context);
+    const dt = await page.evaluateHandle((text) => {
+      const d = new DataTransfer();
+      d.items.add(new File([text], "exam.json", { type: "application/json" }));
+      return d;
+    }, fs.readFileSync(path.join(tmp, "exam.json"), "utf8"));
+    await page.dispatchEvent("#drop", "drop", { dataTransfer: dt });
+    await page.waitForSelector("#converter #conv-shape", { timeout: 30_000 });
+    assert.equal(await page.getAttribute("#conv-shape", "data-records"), "sections.{section}.questions");
+    assert.match(await page.textContent("#conv-shape"), /records at `sections\.\{section\}\.questions` \(detected/);
+    assert.equal(await page.inputValue("#conv-records"), "sections.{section}.questions");
+    assert.equal(await page.inputValue("#conv-options"), "options[n].text");
+    assert.equal(await page.inputValue("#conv-answer"), "answers");
+    assert.equal(await page.inputValue("#conv-id"), "{section}-{n}");
+    assert.equal(await page.inputValue("#conv-task"), "mcq");
+    assert.ok(await page.isVisible("#conv-license-warning"), "no license: a warning");
+    await page.waitForSelector("#conv-counts[data-converted='10'][data-skipped='0']", { timeout: 30_000 });
+    // The first item as the model will see it: options in their `n` order, the lettered answer marked.
+    const q = doc.sections.anatomy.questions[0];
+    const opts = [...q.options].sort((a, b) => a.n - b.n).map((o) => o.text);
+    const gold = q.answers[0].toUpperCase().charCodeAt(0) - 65;
+    const first = "#conv-items .conv-item >> nth=0";
+    assert.equal(await page.getAttribute(first, "data-id"), "anatomy-1");
+    assert.deepEqual(await page.$$eval("#conv-items .conv-item:first-child li", (l) => l.map((x) => x.textContent)), opts.map((t, i) => `${"ABCDEFGHIJ"[i]}. ${t}${i === gold ? " ✓" : ""}`));
+    // One mapping field changed: the preview follows.
+    await page.fill("#conv-id", "exam-{section}-{n}");
+    await page.dispatchEvent("#conv-id", "change");
+    await page.waitForSelector("#conv-items .conv-item[data-id='exam-anatomy-1']", { timeout: 30_000 });
+    for (const [id, v] of [["#conv-name", "exam-converted"], ["#conv-license", "CC-BY-4.0"]]) {
+      await page.fill(id, v);
+      await page.dispatchEvent(id, "change");
+    }
+    await page.waitForSelector("#conv-license-warning", { state: "detached", timeout: 10_000 });
+    await page.click("#conv-save");
+    await page.waitForSelector("#conv-saved", { timeout: 30_000 });
+    await page.waitForSelector("#bench-summary:has-text('exam-converted: 10 items, valid')", { timeout: 30_000 });
+    await page.waitForSelector("#stored-benches:has-text('exam-converted')", { timeout: 30_000 });
+    // The folder as a zip: the CLI validates it.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#conv-download")]);
+    assert.equal(download.suggestedFilename(), "exam-converted.zip");
+    const entries = unzipStored(fs.readFileSync(await download.path()));
+    assert.deepEqual(Object.keys(entries).sort(), ["exam-converted/manifest.json", "exam-converted/test-000.jsonl"]);
+    const manifest = JSON.parse(entries["exam-converted/manifest.json"]);
+    assert.equal(manifest.license, "CC-BY-4.0");
+    const folder = path.join(tmp, "exam-converted");
+    fs.mkdirSync(folder);
+    for (const [name, data] of Object.entries(entries)) fs.writeFileSync(path.join(tmp, name), data);
+    execFileSync(bedside, ["validate", folder]);
+    // Run it: 2 items with the bundled model, the CLI's predictions on the unzipped folder.
+    const n = 2;
+    await setLimit(page, n);
+    await page.click("#run");
+    await page.waitForSelector("#card-accuracy", { timeout: 600_000 });
+    const saved = await savedRun(page, n);
+    assert.equal(saved.header.config.benchmark.name, "exam-converted");
+    const out = path.join(tmp, "run.jsonl");
+    execFileSync(bedside, ["eval", "--model", path.join(root, "models/SmolLM2-135M-Instruct.Q4_1.gguf"), "--bench", folder, "--limit", String(n), "--out", out, "--quiet"]);
+    const cli = fs.readFileSync(out, "utf8").trim().split("\n").slice(1).map((l) => JSON.parse(l));
+    assert.deepEqual(saved.records.map((r) => [r.id, r.pred]), cli.map((r) => [r.id, r.pred]));
+    assert.deepEqual(saved.records.map((r) => r.id), ["exam-anatomy-1", "exam-anatomy-2"]);
   } finally {
     await context.close();
   }

@@ -2,6 +2,7 @@
 //! benchmark files with `bedside-bench`, hands them and the model to a Web Worker, and shows the records the
 //! worker streams back from `bedside-eval`. Reports and charts come from `bedside-eval` too.
 
+pub mod converter;
 pub mod jobs;
 pub mod lab;
 pub mod library;

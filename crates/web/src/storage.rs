@@ -243,3 +243,35 @@ pub async fn gpu() -> String {
         .and_then(|v| v.as_string())
         .unwrap_or_default()
 }
+
+/// Offer `bytes` as a download named `name` (through a blob: URL, which the page's CSP allows).
+pub fn download_bytes(name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
+    let err = |e: JsValue| format!("could not offer {name} for download: {e:?}");
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(err)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(err)?;
+    let window = web_sys::window().ok_or("no window")?;
+    let doc = window.document().ok_or("no document")?;
+    let a: web_sys::HtmlAnchorElement = doc
+        .create_element("a")
+        .map_err(err)?
+        .dyn_into()
+        .map_err(|_| "not an anchor".to_string())?;
+    a.set_href(&url);
+    a.set_download(name);
+    if let Some(body) = doc.body() {
+        body.append_child(&a).map_err(err)?;
+    }
+    a.click();
+    a.remove();
+    // The URL is released once the download has started.
+    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
+        web_sys::Url::revoke_object_url(&url).ok();
+    });
+    window
+        .set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 1000)
+        .map_err(err)?;
+    Ok(())
+}

@@ -1,4 +1,5 @@
 pub mod compare;
+pub mod convert;
 pub mod lab;
 pub mod privacy;
 pub mod results;

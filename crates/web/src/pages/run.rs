@@ -3,12 +3,15 @@
 
 use crate::app::{Ctx, BENCH_PREFIX, BUNDLED_BENCHES, BUNDLED_MODEL};
 use crate::components::queue::Queue;
+use crate::converter::{self, Raw};
 use crate::library::ModelSource;
+use crate::pages::convert::Converter;
 use crate::protocol::BackendChoice;
 use crate::protocol::RunSpec;
 use crate::runner;
 use crate::state::Action;
 use crate::storage;
+use bedside_bench::importers::InputFile;
 use bedside_eval::Method;
 use std::collections::BTreeMap;
 use wasm_bindgen::JsCast;
@@ -47,19 +50,38 @@ pub(crate) async fn fetch_bundled(name: &str) -> Result<BTreeMap<String, String>
     Ok(files)
 }
 
-async fn read_files(files: Vec<File>) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
+/// The bytes of each file (raw data to convert may be binary, e.g. Parquet).
+async fn read_files(files: Vec<File>) -> Vec<InputFile> {
+    let mut out = Vec::new();
     for f in files {
-        if let Ok(t) = JsFuture::from(f.text()).await {
-            out.insert(f.name(), t.as_string().unwrap_or_default());
+        if let Ok(b) = JsFuture::from(f.array_buffer()).await {
+            out.push(InputFile::new(
+                f.name(),
+                js_sys::Uint8Array::new(&b).to_vec(),
+            ));
         }
     }
     out
 }
 
+/// Files as text by name, as a benchmark is kept (UTF-8, without a byte-order mark, as `File.text()`).
+fn as_text(files: &[InputFile]) -> BTreeMap<String, String> {
+    files
+        .iter()
+        .map(|f| {
+            let b = bedside_bench::manifest::strip_bom(&f.bytes);
+            (f.name.clone(), String::from_utf8_lossy(b).into_owned())
+        })
+        .collect()
+}
+
 /// Validate `files` (once) and make them the current benchmark. Without a `name`, a valid benchmark is
 /// called by its manifest's name and an invalid one by its file names. Returns the name when valid.
-fn set_bench(ctx: &Ctx, name: Option<String>, files: BTreeMap<String, String>) -> Option<String> {
+pub(crate) fn set_bench(
+    ctx: &Ctx,
+    name: Option<String>,
+    files: BTreeMap<String, String>,
+) -> Option<String> {
     let (name, items, problems, valid) = match runner::load_bench(&files) {
         Ok((b, _)) => (
             name.unwrap_or(b.manifest.name.clone()),
@@ -84,7 +106,7 @@ fn set_bench(ctx: &Ctx, name: Option<String>, files: BTreeMap<String, String>) -
 }
 
 /// The value of the input or select an event came from.
-fn field(t: &web_sys::EventTarget) -> String {
+pub(crate) fn field(t: &web_sys::EventTarget) -> String {
     match t.dyn_ref::<HtmlInputElement>() {
         Some(i) => i.value(),
         None => t
@@ -136,10 +158,14 @@ pub fn Run() -> Html {
         });
     }
 
+    // Raw files being converted (numbered, so a new drop starts a fresh converter).
+    let converting = use_state(|| None::<(u32, Raw)>);
     let on_sample = {
         let ctx = ctx.clone();
+        let converting = converting.clone();
         Callback::from(move |e: Event| {
             let name = e.target_unchecked_into::<HtmlSelectElement>().value();
+            converting.set(None);
             let ctx = ctx.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 match fetch_bundled(&name).await {
@@ -153,10 +179,27 @@ pub fn Run() -> Html {
     };
     let load_files = {
         let ctx = ctx.clone();
+        let converting = converting.clone();
         Callback::from(move |files: Vec<File>| {
             let ctx = ctx.clone();
+            let converting = converting.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                let map = read_files(files).await;
+                let inputs = read_files(files).await;
+                let map = as_text(&inputs);
+                // Raw data (CSV, JSON, Parquet, ...) opens the converter; the benchmark says what it is.
+                if let Some(raw) = converter::raw_files(&inputs) {
+                    let problems = raw.files.iter().map(converter::raw_notice).collect();
+                    ctx.dispatch(Action::BenchLoaded {
+                        name: raw.names(),
+                        files: map,
+                        items: 0,
+                        problems,
+                    });
+                    let n = converting.as_ref().map_or(0, |(n, _)| n + 1);
+                    converting.set(Some((n, raw)));
+                    return;
+                }
+                converting.set(None);
                 let text = serde_json::to_string(&map).ok();
                 // A valid benchmark is kept in this browser for the next visit.
                 if let (Some(name), Some(text)) = (set_bench(&ctx, None, map), text) {
@@ -327,8 +370,8 @@ pub fn Run() -> Html {
                 </select>
             </label>
             <div class="drop" id="drop" ondragover={Callback::from(|e: DragEvent| e.prevent_default())} ondrop={on_drop}>
-                { "…or drop a benchmark folder's manifest.json and .jsonl shards here, or " }
-                <input type="file" id="bench-files" multiple=true accept=".jsonl,.json" onchange={on_bench_files} />
+                { "…or drop a benchmark folder's manifest.json and .jsonl shards here (or raw data to convert: JSON, JSON Lines, CSV, TSV, Parquet), or " }
+                <input type="file" id="bench-files" multiple=true accept=".jsonl,.json,.csv,.tsv,.parquet" onchange={on_bench_files} />
             </div>
             if !s.storage.benches.is_empty() {
                 <p id="stored-benches">{ "Your benchmarks in this browser: " }{ for s.storage.benches.iter().map(|n| {
@@ -354,6 +397,9 @@ pub fn Run() -> Html {
             } }</p>
             if !s.bench.problems.is_empty() {
                 <ul class="problems" id="bench-problems">{ for s.bench.problems.iter().map(|p| html! { <li><pre>{ p.clone() }</pre></li> }) }</ul>
+            }
+            if let Some((n, raw)) = (*converting).clone() {
+                <Converter key={n.to_string()} raw={raw} on_close={ { let c = converting.clone(); Callback::from(move |_| c.set(None)) } } />
             }
             <h2>{ "Model" }</h2>
             <p id="model-info">{ model_line }</p>
