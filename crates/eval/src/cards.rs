@@ -28,7 +28,11 @@ pub fn cards(r: &Report) -> Vec<Card> {
         || r.majority.as_ref().is_some_and(|m| m.below);
     out.push(Card {
         id: "accuracy",
-        title: "Accuracy",
+        title: if r.multi.is_some() {
+            "Exact match"
+        } else {
+            "Accuracy"
+        },
         value: r.accuracy.map(pct).unwrap_or("-".into()),
         note: match (r.accuracy, r.wilson) {
             (Some(_), Some(w)) => format!("{}/{} · 95% CI {}–{}", r.correct, r.answered, pct(w.low), pct(w.high)),
@@ -37,11 +41,26 @@ pub fn cards(r: &Report) -> Vec<Card> {
         },
         explain: if r.answered == 0 && r.items > 0 {
             "No item has an answer, so there is no accuracy: see the warnings below for why.".into()
+        } else if r.multi.is_some() {
+            "Share of answered items where the model chose exactly the correct options, no more and no fewer (items may have several). The 95% Wilson interval is the range of true rates these items are consistent with.".into()
         } else {
             "Share of answered items the model got right. The 95% Wilson interval is the range of true accuracies these items are consistent with; it narrows as items are added.".into()
         },
         alarm: below || (r.answered == 0 && r.items > 0),
     });
+    if let Some(m) = &r.multi {
+        out.push(Card {
+            id: "hamming",
+            title: "Hamming score",
+            value: pct(m.hamming),
+            note: match m.hamming_interval {
+                Some(i) => format!("95% CI {}–{} · chance {}", pct(i.low), pct(i.high), pct(m.chance_hamming)),
+                None => format!("chance {}", pct(m.chance_hamming)),
+            },
+            explain: format!("Share of options the model classified right, chosen when correct and left out when not, averaged over {} items: partial credit that exact match does not give. Chance is what a random non-empty choice of options scores; the model chose {:.2} options per item, {:.2} were correct.", m.items, m.mean_chosen, m.mean_gold),
+            alarm: m.hamming_interval.is_some_and(|i| i.contains(m.chance_hamming)),
+        });
+    }
     if let Some(c) = &r.chance {
         out.push(Card {
             id: "chance",
@@ -52,7 +71,11 @@ pub fn cards(r: &Report) -> Vec<Card> {
             } else {
                 "NOT distinguishable from chance".into()
             },
-            explain: "What picking an option at random scores on these items; p is the probability that guessing alone does as well as the model.".into(),
+            explain: if r.multi.is_some() {
+                "What choosing a random non-empty set of options scores in exact match (1 in 2^k - 1 for k options); p is the probability that guessing alone does as well as the model.".into()
+            } else {
+                "What picking an option at random scores on these items; p is the probability that guessing alone does as well as the model.".into()
+            },
             alarm: !c.beats_chance,
         });
     }

@@ -769,6 +769,12 @@ pub(crate) mod tests {
             text.contains("exact match") && text.contains("hamming       75.0%"),
             "{text}"
         );
+        // The app's and the HTML report's cards say the same.
+        let cards = crate::cards::cards(&r);
+        assert_eq!(cards[0].title, "Exact match");
+        let h = cards.iter().find(|c| c.id == "hamming").unwrap();
+        assert_eq!(h.value, "75.0%");
+        assert!(h.note.contains("chance 49.4%"), "{}", h.note);
     }
 
     /// PubMedQA-like answers, 11 of 20 "yes": the majority baseline is 55% "yes"; a model at 50% is

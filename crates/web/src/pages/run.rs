@@ -361,6 +361,18 @@ pub fn Run() -> Html {
     } else {
         html! {}
     };
+    // A benchmark whose items may have several correct options is answered by generation only.
+    let multi = s
+        .bench
+        .files
+        .get(bedside_bench::MANIFEST_FILE)
+        .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
+        .is_some_and(|m| m["task"] == "mcq_multi");
+    let multi_hint = if multi && spec.settings.method != Method::Generate {
+        html! { <p class="hint warn" id="multi-hint">{ "This benchmark's items may have several correct options (mcq_multi): the model answers by writing the letters it chooses, so choose \"generate + extract\" as the method (scoring options one at a time cannot pick a set)." }</p> }
+    } else {
+        html! {}
+    };
     html! {
         <section id="run-page">
             <h2>{ "Benchmark" }</h2>
@@ -445,6 +457,7 @@ pub fn Run() -> Html {
                 </select></label>
             </div>
             { chat_hint }
+            { multi_hint }
             <button id="run" class="primary" disabled={!can_run} onclick={on_run}>{ if busy { "Queue this run" } else { "Run" } }</button>
             if busy { <span class="hint">{ " A run is in progress; this one will start when it ends, with the model, benchmark and settings chosen now." }</span> }
             <Queue />
