@@ -393,3 +393,39 @@ fn pubmedqa_keyed_by_pmid_is_found_as_records() {
         insp.map
     );
 }
+
+#[test]
+fn letter_lists_in_text_make_a_multi_answer_benchmark() {
+    // MMLU-Redux's expert `correct_answer` column writes several answers as `A,C`.
+    let input = InputFile::new(
+        "mmlu_virology.csv",
+        shared("mmlu_redux/mmlu_virology.csv").into_bytes(),
+    );
+    let opts = ImportOptions {
+        map: map(&["answer=correct_answer"]),
+        ..ImportOptions::default()
+    };
+    let imp = import(Format::Csv, std::slice::from_ref(&input), &opts).unwrap();
+    assert_eq!(imp.info.task, Task::McqMulti);
+    let items = &imp.splits[0].1;
+    let sets: Vec<&Vec<usize>> = items
+        .iter()
+        .filter_map(|i| match &i.answer {
+            Answer::Indices(v) if v.len() > 1 => Some(v),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        sets,
+        vec![&vec![0, 2], &vec![1, 3], &vec![1, 2], &vec![0, 1, 2]]
+    );
+    // Rows without an expert answer are skipped with the reason, not guessed.
+    assert!(
+        imp.skipped
+            .by_reason
+            .keys()
+            .any(|r| r.contains("correct_answer")),
+        "{:?}",
+        imp.skipped.by_reason
+    );
+}

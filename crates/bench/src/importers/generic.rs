@@ -191,7 +191,11 @@ pub fn import(
                 .iter()
                 .flat_map(|(_, _, rows)| rows.iter())
                 .filter(|r| {
-                    matches!(opts.map.value("answer", r), Ok(Some(Value::Array(a))) if a.len() > 1)
+                    opts.map
+                        .value("answer", r)
+                        .ok()
+                        .flatten()
+                        .is_some_and(|v| names_several_options(&v))
                 })
                 .count();
             if multi > 0 {
@@ -240,6 +244,19 @@ pub fn import(
 
 fn text(v: &Value) -> Option<String> {
     scalar_text(v)
+}
+
+/// Whether an answer value names several options: a list of two or more, or text that is a list of
+/// letters such as `A,C` or `b; d` (MMLU-Redux's `correct_answer`).
+pub fn names_several_options(v: &Value) -> bool {
+    match v {
+        Value::Array(a) => a.len() > 1,
+        Value::String(s) => {
+            let parts: Vec<&str> = s.split([',', ';', '/', '&']).map(str::trim).collect();
+            parts.len() > 1 && parts.iter().all(|p| letter_index(p).is_some())
+        }
+        _ => false,
+    }
 }
 
 fn number(v: &Value) -> Option<f64> {
@@ -393,6 +410,14 @@ fn row_to_item(
     let subject = one("subject")?.as_ref().and_then(text);
     let explanation = one("explanation")?.as_ref().and_then(text);
     let answer_raw = one("answer")?.ok_or("no answer (map it with --map answer=<field>)")?;
+    if answer_raw.as_str().is_some_and(|a| a.trim().is_empty()) {
+        let field = map
+            .cols("answer", &row.fields)
+            .first()
+            .cloned()
+            .unwrap_or_default();
+        return Err(format!("the answer field `{field}` is empty"));
+    }
 
     let (options, answer, how) = match task {
         Task::Numeric => {

@@ -479,14 +479,13 @@ pub fn inspect(input: &InputFile, path: Option<&RecordPath>) -> Result<Inspectio
             .filter(|r| {
                 r.fields
                     .get(a)
-                    .and_then(Value::as_array)
-                    .is_some_and(|x| x.len() > 1)
+                    .is_some_and(super::generic::names_several_options)
             })
             .count();
         if multi > 0 {
             task = Task::McqMulti;
             notes.push(format!(
-                "{multi} of the first {n} records list several correct answers: task mcq_multi"
+                "{multi} of the first {n} records name several correct answers: task mcq_multi"
             ));
         }
     } else {
