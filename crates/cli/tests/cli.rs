@@ -284,13 +284,15 @@ fn generic_csv_convert_reports_skips_with_reasons() {
         o.status.code(),
         Some(1),
         "nothing converted must fail: {}",
-        stdout(&o)
+        stderr(&o)
     );
     assert!(
-        stdout(&o).contains("converted 0, skipped 100 (100 × answer \"…\" is not a letter)"),
+        stderr(&o).contains("no item converted from 100 record(s); nothing was written")
+            && stderr(&o).contains("100 × answer \"…\" is not a letter"),
         "{}",
-        stdout(&o)
+        stderr(&o)
     );
+    assert!(!out.exists(), "a refused conversion writes no folder");
 
     #[rustfmt::skip]
     let o = bedside(&[

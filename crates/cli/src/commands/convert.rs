@@ -91,6 +91,16 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
+    if !a.inspect {
+        if let Some(out) = &a.out {
+            if out.exists() && std::fs::read_dir(out)?.next().is_some() && !a.force {
+                bail!(
+                    "{} exists and is not empty; choose another --out or pass --force",
+                    out.display()
+                );
+            }
+        }
+    }
     let inputs = read_inputs(&a.inputs)?;
     if a.inspect {
         for input in &inputs {
@@ -103,12 +113,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
         .out
         .clone()
         .expect("clap requires --out without --inspect");
-    if out.exists() && std::fs::read_dir(&out)?.next().is_some() && !a.force {
-        bail!(
-            "{} exists and is not empty; choose another --out or pass --force",
-            out.display()
-        );
-    }
     let format = a
         .format
         .unwrap_or_else(|| Format::guess(&inputs[0].name, &inputs[0].bytes));
