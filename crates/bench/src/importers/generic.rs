@@ -127,7 +127,7 @@ impl FieldMap {
         };
         let path = FieldPath::parse(c)?;
         match path.get(row) {
-            Some(Value::Null) | None if self.columns.iter().any(|(f, _)| f == field) => {
+            Some(Value::Null) | None if self.is_mapped(field) => {
                 Err(format!("mapped field `{c}` (for {field}) is missing"))
             }
             Some(Value::Null) => Ok(None),
@@ -174,14 +174,10 @@ pub fn import(
     let mut skipped = Skips::default();
     let mut files = Vec::new();
     for input in inputs {
-        let (shape, rows) = match shape {
-            Some(Format::Csv) => records::csv_rows(input, &mut skipped)?,
-            Some(Format::Parquet) => records::parquet_rows(input)?,
-            Some(Format::Jsonl) | Some(Format::Json) => {
-                records::json_rows(input, opts.records.as_ref(), &mut skipped)?
-            }
-            _ => records::read_rows(input, opts.records.as_ref(), &mut skipped)?,
-        };
+        let format = shape
+            .filter(|f| f.is_generic())
+            .unwrap_or_else(|| Format::guess(&input.name, &input.bytes));
+        let (shape, rows) = records::read_rows(input, format, opts.records.as_ref(), &mut skipped)?;
         files.push((input, shape, rows));
     }
     let task = match opts.task {

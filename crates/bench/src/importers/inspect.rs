@@ -327,7 +327,7 @@ fn option_columns(row: &Row) -> Option<Vec<String>> {
 pub fn inspect(input: &InputFile, path: Option<&RecordPath>) -> Result<Inspection, String> {
     let mut skips = Skips::default();
     let format = Format::guess(&input.name, &input.bytes);
-    let (shape, rows) = records::read_rows(input, path, &mut skips)?;
+    let (shape, rows) = records::read_rows(input, format, path, &mut skips)?;
     if rows.is_empty() {
         return Err(format!(
             "{}: {shape}, but no record could be read{}",

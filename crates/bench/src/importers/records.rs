@@ -5,7 +5,7 @@
 //! - CSV/TSV with a header row;
 //! - Parquet (the format of most datasets on dataset hubs).
 
-use super::{InputFile, Skips};
+use super::{Format, InputFile, Skips};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -632,19 +632,18 @@ pub fn parquet_rows(input: &InputFile) -> Result<(Shape, Vec<Row>), String> {
     ))
 }
 
-/// Read any supported file: Parquet by its magic bytes or name, CSV/TSV by name, JSON otherwise.
+/// Read a file in one of the generic formats (`Format::guess` tells which from its name and bytes):
+/// Parquet, CSV/TSV, or JSON (JSON Lines or one document, records at `path` or detected).
 pub fn read_rows(
     input: &InputFile,
+    format: Format,
     path: Option<&RecordPath>,
     skips: &mut Skips,
 ) -> Result<(Shape, Vec<Row>), String> {
-    let lower = input.name.to_ascii_lowercase();
-    if is_parquet(&input.name, &input.bytes) {
-        parquet_rows(input)
-    } else if lower.ends_with(".csv") || lower.ends_with(".tsv") {
-        csv_rows(input, skips)
-    } else {
-        json_rows(input, path, skips)
+    match format {
+        Format::Parquet => parquet_rows(input),
+        Format::Csv => csv_rows(input, skips),
+        _ => json_rows(input, path, skips),
     }
 }
 
