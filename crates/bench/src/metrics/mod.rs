@@ -4,12 +4,17 @@
 
 pub mod accuracy;
 pub mod bootstrap;
+pub mod bradley_terry;
 pub mod brier;
 pub mod calibration;
 pub mod chance;
+pub mod holm;
+pub mod irt;
+pub mod kappa;
 pub mod mcnemar;
 pub mod multi_answer;
 pub mod paired_bootstrap;
+pub mod power;
 pub mod reliability;
 pub mod rng;
 pub mod special;

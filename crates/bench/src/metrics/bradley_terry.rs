@@ -1,0 +1,1 @@
+//! Bradley-Terry strengths (being written).
