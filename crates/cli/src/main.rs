@@ -35,6 +35,8 @@ enum Command {
     Eval(commands::eval::EvalArgs),
     /// Report a run: accuracy with intervals, chance baseline, subjects, calibration, answer positions.
     Report(commands::eval::ReportArgs),
+    /// Compare finished runs of one benchmark item by item: paired differences, McNemar (Holm), kappa, power, subjects, calibration, IRT, Bradley-Terry.
+    Compare(commands::compare::Args),
     /// Merge the run files of the slices of one evaluation.
     Merge(commands::eval::MergeArgs),
     /// Benchmarks against peers measured in the same run.
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Generate(a) => commands::model::generate(a),
         Command::Eval(a) => commands::eval::eval(a),
         Command::Report(a) => commands::eval::report_cmd(a),
+        Command::Compare(a) => commands::compare::run(a),
         Command::Merge(a) => commands::eval::merge_cmd(a),
         Command::Bench(c) => commands::bench::run(c),
     };

@@ -578,3 +578,347 @@ pub fn render_lesson(
     );
     page(&format!("Bedside lesson: {}", l.title), &body)
 }
+
+const SERIES: [&str; 8] = [
+    "#4a7fb5", "#c0392b", "#27ae60", "#8e44ad", "#d35400", "#16a085", "#7f8c8d", "#2c3e50",
+];
+
+/// Reliability curves of several runs overlaid: bin accuracy against bin mean confidence, one colour
+/// per run; the dashed diagonal is perfect calibration.
+pub fn reliability_overlay(c: &crate::compare::Compared) -> String {
+    let (size, pad) = (300.0, 30.0);
+    let sc = |v: f64| pad + v * (size - 2.0 * pad);
+    let y = |v: f64| size - sc(v);
+    let mut s = format!(
+        r##"<svg viewBox="0 0 {size} {size}" width="100%" style="max-width:{size}px" role="img"><line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#999" stroke-dasharray="4 3"/>"##,
+        sc(0.0),
+        y(0.0),
+        sc(1.0),
+        y(1.0)
+    );
+    let mut any = false;
+    for (i, r) in c.runs.iter().enumerate() {
+        let Some(cal) = &r.report.calibration else {
+            continue;
+        };
+        let colour = SERIES[i % SERIES.len()];
+        let pts: Vec<(f64, f64, usize)> = cal
+            .reliability
+            .iter()
+            .filter(|b| b.count > 0)
+            .filter_map(|b| Some((b.mean_confidence?, b.accuracy?, b.count)))
+            .collect();
+        if pts.is_empty() {
+            continue;
+        }
+        any = true;
+        let line: Vec<String> = pts
+            .iter()
+            .map(|(x, a, _)| format!("{:.1},{:.1}", sc(*x), y(*a)))
+            .collect();
+        s += &format!(
+            r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="1.5"/>"#,
+            line.join(" ")
+        );
+        for (x, a, n) in &pts {
+            s += &format!(
+                r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{colour}"><title>{}: confidence {}, accuracy {} ({n} items)</title></circle>"#,
+                sc(*x),
+                y(*a),
+                esc(&r.label),
+                pct(*x),
+                pct(*a)
+            );
+        }
+    }
+    if !any {
+        return String::new();
+    }
+    for t in [0.0, 0.5, 1.0] {
+        s += &format!(
+            r##"<text x="{:.1}" y="{:.1}" font-size="9" text-anchor="middle">{2:.0}%</text><text x="{3:.1}" y="{4:.1}" font-size="9" text-anchor="end">{2:.0}%</text>"##,
+            sc(t),
+            y(0.0) + 13.0,
+            t * 100.0,
+            sc(0.0) - 5.0,
+            y(t) + 3.0
+        );
+    }
+    s += &format!(
+        r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle">confidence</text><text x="10" y="{:.1}" font-size="11" transform="rotate(-90 10 {:.1})" text-anchor="middle">accuracy</text></svg>"##,
+        size / 2.0,
+        size - 6.0,
+        size / 2.0,
+        size / 2.0
+    );
+    s
+}
+
+fn legend(c: &crate::compare::Compared) -> String {
+    c.runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            format!(
+                r#"<span style="color:{}">&#9632;</span> {} &nbsp; "#,
+                SERIES[i % SERIES.len()],
+                esc(&r.label)
+            )
+        })
+        .collect()
+}
+
+/// `bedside compare --html` (and the app's export): the whole comparison as one page.
+pub fn compare_body(c: &crate::compare::Compared) -> String {
+    use crate::paired::p_text;
+    let mut rows = Vec::new();
+    for r in &c.runs {
+        if let (Some(a), Some(w)) = (r.report.accuracy, r.report.wilson) {
+            rows.push((r.label.clone(), a, w.low, w.high, r.report.answered));
+        }
+    }
+    let chance = c
+        .runs
+        .first()
+        .and_then(|r| r.report.chance.as_ref())
+        .map(|x| x.expected_accuracy);
+    let run_rows: String = c
+        .runs
+        .iter()
+        .map(|r| {
+            let rep = &r.report;
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"meta\">{}</td></tr>",
+                esc(&r.label),
+                rep.accuracy.map(pct).unwrap_or_else(|| "-".into()),
+                rep.wilson.map(|w| format!("{} – {}", pct(w.low), pct(w.high))).unwrap_or_default(),
+                rep.answered,
+                rep.unextractable + rep.failed,
+                rep.chance.as_ref().map(|x| pct(x.expected_accuracy)).unwrap_or_default(),
+                rep.majority.as_ref().map(|m| format!("{} (“{}”)", pct(m.accuracy), esc(&m.answer))).unwrap_or_default(),
+                rep.calibration.as_ref().map(|k| format!("{:.3} / {:.3}", k.ece, k.brier)).unwrap_or_else(|| "-".into()),
+                esc(&r.file),
+            )
+        })
+        .collect();
+    let pair_rows: String = c
+        .pairs
+        .iter()
+        .map(|p| {
+            let x = &p.comparison;
+            format!(
+                "<tr><td>{} − {}</td><td>{}</td><td>{:+.1} pts [{:+.1}, {:+.1}]</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&c.runs[p.b].label),
+                esc(&c.runs[p.a].label),
+                x.items,
+                100.0 * x.difference,
+                100.0 * x.interval.low,
+                100.0 * x.interval.high,
+                p_text(x.mcnemar_p),
+                p_text(p.p_holm),
+                x.wrong_to_right,
+                x.right_to_wrong,
+                p.agreement.map(|g| pct(g.observed)).unwrap_or_default(),
+                p.agreement.and_then(|g| g.kappa).map(|k| format!("{k:.2}")).unwrap_or_else(|| "-".into()),
+                p.items_needed.map(|n| format!("{}", n as u64)).unwrap_or_else(|| "-".into()),
+                if p.distinguishable { "yes" } else { "no" },
+            )
+        })
+        .collect();
+    let readings: String = c
+        .pairs
+        .iter()
+        .map(|p| format!("<li>{}</li>", esc(&p.reading)))
+        .collect();
+    let mut subjects = String::new();
+    if !c.subjects.subjects.is_empty() {
+        let head: String = c
+            .runs
+            .iter()
+            .map(|r| format!("<th>{}</th>", esc(&r.label)))
+            .collect();
+        let body: String = c
+            .subjects
+            .subjects
+            .iter()
+            .enumerate()
+            .map(|(j, s)| {
+                let cells: String = c
+                    .runs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, _)| match &c.subjects.cells[i][j] {
+                        Some(x) => format!(
+                            "<td>{} <span class=\"meta\">[{}, {}] ({})</span></td>",
+                            pct(x.accuracy),
+                            pct(x.wilson.low),
+                            pct(x.wilson.high),
+                            x.items
+                        ),
+                        None => "<td>-</td>".into(),
+                    })
+                    .collect();
+                format!("<tr><td>{}</td>{cells}</tr>", esc(s))
+            })
+            .collect();
+        subjects = format!(
+            "<h2>Per subject (accuracy, 95% Wilson interval, items)</h2><table><thead><tr><th>subject</th>{head}</tr></thead><tbody>{body}</tbody></table>"
+        );
+    }
+    let mut models = String::new();
+    if let Some(irt) = &c.irt {
+        let f = &irt.fit;
+        let ab: String = c
+            .runs
+            .iter()
+            .zip(&f.abilities)
+            .map(|(r, a)| {
+                format!(
+                    "<tr><td>{}</td><td>{:+.2}</td><td>{:.2}</td></tr>",
+                    esc(&r.label),
+                    a.theta,
+                    a.se
+                )
+            })
+            .collect();
+        let flagged: String = f
+            .items
+            .iter()
+            .filter(|p| p.negative_discrimination)
+            .zip(&irt.flagged)
+            .map(|(p, id)| {
+                format!(
+                    "<tr><td>{}</td><td>{:.2} ± {:.2}</td><td>{:.2} ± {:.2}</td></tr>",
+                    esc(id),
+                    p.discrimination,
+                    p.discrimination_se,
+                    p.difficulty,
+                    p.difficulty_se
+                )
+            })
+            .collect();
+        models += &format!(
+            "<h2>Item response theory ({model}, {runs} runs × {items} items)</h2><p class=\"meta\">Ability θ of each run on the scale of the items' difficulty (mean 0, SD 1 over the population the runs stand for); items everyone got right or wrong carry no information and are left out.</p><table><thead><tr><th>run</th><th>ability θ</th><th>SE</th></tr></thead><tbody>{ab}</tbody></table>{flag}",
+            model = match f.model {
+                bedside_bench::metrics::irt::IrtModel::TwoPl => "2PL",
+                bedside_bench::metrics::irt::IrtModel::Rasch => "Rasch",
+            },
+            runs = f.respondents,
+            items = f.items_used,
+            flag = if flagged.is_empty() {
+                "<p>No item has a clearly negative discrimination.</p>".to_string()
+            } else {
+                format!("<p>Items with negative discrimination (the stronger runs got them wrong more often: check the answer key and the wording):</p><table><thead><tr><th>item</th><th>discrimination</th><th>difficulty</th></tr></thead><tbody>{flagged}</tbody></table>")
+            }
+        );
+    }
+    if let Some(bt) = &c.bradley_terry {
+        let mut order: Vec<_> = bt.strengths.iter().collect();
+        order.sort_by_key(|x| x.rank);
+        let rows: String = order
+            .iter()
+            .map(|x| {
+                format!(
+                    "<tr><td>{}</td><td>{}</td><td>{:+.2} [{:+.2}, {:+.2}]</td><td>{}</td><td>{}</td></tr>",
+                    x.rank,
+                    esc(&c.runs[x.player].label),
+                    x.strength,
+                    x.low,
+                    x.high,
+                    x.wins,
+                    x.losses
+                )
+            })
+            .collect();
+        models += &format!(
+            "<h2>Bradley-Terry strengths</h2><p class=\"meta\">Each item one run got right and another wrong is a win; {ties} ties (both right or both wrong) are left out. Strength is a log-odds scale (mean 0): a difference of 1 means winning such an item 73% of the time.</p><table><thead><tr><th>rank</th><th>run</th><th>strength [95%]</th><th>wins</th><th>losses</th></tr></thead><tbody>{rows}</tbody></table>",
+            ties = bt.ties
+        );
+    }
+    let item_rows = |only_disagree: bool| -> String {
+        c.items
+            .iter()
+            .filter(|i| !only_disagree || i.disagree)
+            .map(|i| {
+                let cells: String = i
+                    .answers
+                    .iter()
+                    .map(|a| {
+                        let mark = match a.correct {
+                            Some(true) => "✓",
+                            Some(false) => "✗",
+                            None => "–",
+                        };
+                        format!(
+                            "<td>{mark} {}{}</td>",
+                            esc(a.answer.as_deref().unwrap_or("")),
+                            a.probability
+                                .map(|p| format!(" <span class=\"meta\">{}</span>", pct(p)))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                format!(
+                    "<tr><td>{}</td><td>{}</td><td class=\"gold\">{} {}</td>{cells}</tr>",
+                    esc(&i.id),
+                    esc(i.subject.as_deref().unwrap_or("")),
+                    esc(i.gold.as_deref().unwrap_or("")),
+                    esc(i.gold_text.as_deref().unwrap_or("")),
+                )
+            })
+            .collect()
+    };
+    let head: String = c
+        .runs
+        .iter()
+        .map(|r| format!("<th>{}</th>", esc(&r.label)))
+        .collect();
+    let disagree = c.items.iter().filter(|i| i.disagree).count();
+    let notes: String = c
+        .notes
+        .iter()
+        .map(|n| format!("<p class=\"meta\">{}</p>", esc(n)))
+        .collect();
+    format!(
+        r#"<p class="meta">{bench} ({split}) · {n} shared items · {k} runs</p>{notes}
+<h2>Accuracy over the shared items (95% Wilson intervals; dashed: chance)</h2>
+{chart}
+<table><thead><tr><th>run</th><th>accuracy</th><th>95% Wilson</th><th>answered</th><th>unanswered</th><th>chance</th><th>majority baseline</th><th>ECE / Brier</th><th>file</th></tr></thead><tbody>{run_rows}</tbody></table>
+<h2>Pairs (paired on the items both answered)</h2>
+<table><thead><tr><th>difference</th><th>items</th><th>difference [95% paired bootstrap]</th><th>McNemar p</th><th>Holm p</th><th>right only in first / second</th><th>agreement</th><th>Cohen's κ</th><th>items for 80% power</th><th>distinguishable</th></tr></thead><tbody>{pair_rows}</tbody></table>
+<ul class="reading">{readings}</ul>
+{subjects}
+<h2>Calibration (reliability curves overlaid)</h2><p>{legend}</p>{overlay}
+{models}
+<h2>Items</h2>
+<details open><summary>{disagree} items where the runs disagree</summary><table><thead><tr><th>item</th><th>subject</th><th>gold</th>{head}</tr></thead><tbody>{dis}</tbody></table></details>
+<details><summary>All {n} items</summary><table><thead><tr><th>item</th><th>subject</th><th>gold</th>{head}</tr></thead><tbody>{all}</tbody></table></details>"#,
+        bench = esc(&c.benchmark),
+        split = esc(&c.split),
+        n = c.shared_items,
+        k = c.runs.len(),
+        chart = bar_chart(&rows, chance),
+        legend = legend(c),
+        overlay = {
+            let o = reliability_overlay(c);
+            if o.is_empty() {
+                "<p>No run scored option probabilities (generate runs have none).</p>".to_string()
+            } else {
+                o
+            }
+        },
+        dis = item_rows(true),
+        all = item_rows(false),
+    )
+}
+
+pub fn render_compare(c: &crate::compare::Compared) -> String {
+    page(
+        &format!(
+            "Bedside comparison: {} runs on {}",
+            c.runs.len(),
+            c.benchmark
+        ),
+        &compare_body(c),
+    )
+}

@@ -4,6 +4,7 @@
 //! records (a resumable JSONL) -> reports (text, JSON, self-contained HTML).
 
 pub mod cards;
+pub mod compare;
 pub mod config;
 pub mod engine;
 pub mod extract;

@@ -666,11 +666,11 @@ pub fn position_figures(records: &[ItemRecord]) -> Option<PositionFigures> {
     })
 }
 
-fn pts(x: f64) -> String {
+pub(crate) fn pts(x: f64) -> String {
     format!("{:+.1} pts", 100.0 * x)
 }
 
-fn rate(r: &Rate) -> String {
+pub(crate) fn rate(r: &Rate) -> String {
     format!(
         "{} [{}, {}] ({}/{})",
         pct(r.accuracy),

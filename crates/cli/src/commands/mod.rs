@@ -1,4 +1,5 @@
 pub mod bench;
+pub mod compare;
 pub mod convert;
 pub mod eval;
 pub mod model;
