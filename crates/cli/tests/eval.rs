@@ -806,3 +806,147 @@ fn multi_answer_items_convert_run_by_generation_and_score_as_sets() {
         "{text}"
     );
 }
+
+/// Exact two-sided McNemar from the binomial sum, written here (not the metrics crate's).
+fn mcnemar_by_hand(b: u64, c: u64) -> f64 {
+    let n = b + c;
+    if n == 0 {
+        return 1.0;
+    }
+    let choose = |n: u64, k: u64| (0..k).fold(1.0, |a, i| a * (n - i) as f64 / (i + 1) as f64);
+    let tail: f64 = (0..=b.min(c)).map(|k| choose(n, k)).sum::<f64>() / 2f64.powi(n as i32);
+    (2.0 * tail).min(1.0)
+}
+
+#[test]
+fn compare_pairs_real_runs_item_by_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, chat, letter, slice, other) = (
+        dir.path().join("plain.jsonl"),
+        dir.path().join("chat.jsonl"),
+        dir.path().join("letter.jsonl"),
+        dir.path().join("slice.jsonl"),
+        dir.path().join("medqa.jsonl"),
+    );
+    ok(&eval(&plain, &["--limit", "10"]));
+    ok(&eval(&chat, &["--limit", "10", "--chat"]));
+    ok(&eval(&letter, &["--limit", "10", "--method", "letter"]));
+    let files = [&plain, &chat, &letter];
+    let html = dir.path().join("c.html");
+    let csv = dir.path().join("c.csv");
+    let path = |p: &std::path::Path| p.display().to_string();
+    let o = bedside(&[
+        "compare",
+        &path(&plain),
+        &path(&chat),
+        &path(&letter),
+        "--json",
+        "--html",
+        &path(&html),
+        "--csv",
+        &path(&csv),
+    ]);
+    let c: Value = serde_json::from_str(&ok(&o).split("\nwrote").next().unwrap()).unwrap();
+    assert_eq!(c["shared_items"], 10);
+    assert_eq!(c["runs"].as_array().unwrap().len(), 3);
+    // Per-item outcomes straight from the run files, by item id.
+    let outcome = |f: &std::path::Path| -> std::collections::HashMap<String, bool> {
+        lines(f)[1..]
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap().to_string(),
+                    r["correct"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let o3: Vec<_> = files.iter().map(|f| outcome(f)).collect();
+    let pairs = c["pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 3);
+    let mut raw = Vec::new();
+    for p in pairs {
+        let (a, b) = (
+            p["a"].as_u64().unwrap() as usize,
+            p["b"].as_u64().unwrap() as usize,
+        );
+        let only_a = o3[a].iter().filter(|(id, &x)| x && !o3[b][*id]).count() as u64;
+        let only_b = o3[a].iter().filter(|(id, &x)| !x && o3[b][*id]).count() as u64;
+        let cmp = &p["comparison"];
+        assert_eq!(cmp["right_to_wrong"].as_u64().unwrap(), only_a);
+        assert_eq!(cmp["wrong_to_right"].as_u64().unwrap(), only_b);
+        let pv = mcnemar_by_hand(only_a, only_b);
+        assert!((cmp["mcnemar_p"].as_f64().unwrap() - pv).abs() < 1e-12);
+        let acc = |m: &std::collections::HashMap<String, bool>| {
+            m.values().filter(|x| **x).count() as f64 / 10.0
+        };
+        assert!((cmp["difference"].as_f64().unwrap() - (acc(&o3[b]) - acc(&o3[a]))).abs() < 1e-12);
+        raw.push(pv);
+    }
+    // Holm: the smallest raw p times 3 (capped at 1) is the smallest adjusted one.
+    let min = raw.iter().cloned().fold(1.0, f64::min);
+    let adj: Vec<f64> = pairs
+        .iter()
+        .map(|p| p["p_holm"].as_f64().unwrap())
+        .collect();
+    assert!((adj.iter().cloned().fold(1.0, f64::min) - (3.0 * min).min(1.0)).abs() < 1e-12);
+    // With 10 items the three runs may have no item one got right and another wrong: then the note says
+    // why Bradley-Terry was not fitted.
+    let decisive: u64 = pairs
+        .iter()
+        .map(|p| {
+            p["comparison"]["right_to_wrong"].as_u64().unwrap()
+                + p["comparison"]["wrong_to_right"].as_u64().unwrap()
+        })
+        .sum();
+    if decisive > 0 {
+        assert_eq!(c["bradley_terry"]["strengths"].as_array().unwrap().len(), 3);
+        assert_eq!(
+            c["bradley_terry"]["comparisons"].as_u64().unwrap(),
+            decisive
+        );
+    } else {
+        assert!(
+            c["notes"]
+                .to_string()
+                .contains("Bradley-Terry was not fitted"),
+            "{}",
+            c["notes"]
+        );
+    }
+    assert!(c["irt"]["fit"]["model"] == "rasch" || c["notes"].to_string().contains("IRT"));
+    let labels: Vec<&str> = c["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["label"].as_str().unwrap())
+        .collect();
+    assert!(
+        labels[1].contains("chat") && labels[2].contains("letter"),
+        "{labels:?}"
+    );
+    // Exports: the page has no script and names every run; the CSV has a row per item.
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(!page.contains("<script") && labels.iter().all(|l| page.contains(l)));
+    assert!(page.contains("Holm p") && page.contains("Bradley-Terry"));
+    let table = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(table.lines().count(), 11);
+    // Text output; a run over fewer items is compared on the shared ones.
+    ok(&eval(&slice, &["--limit", "4", "--chat"]));
+    let text = ok(&bedside(&["compare", &path(&plain), &path(&slice)]));
+    assert!(
+        text.contains("4 shared items") && text.contains("6 item(s) are not in every run"),
+        "{text}"
+    );
+    assert!(text.contains("McNemar p"), "{text}");
+    // Another benchmark is refused with the reason; so is a single file.
+    ok(&eval_bench(&medqa(), &other, &["--limit", "2"]));
+    let o = bedside(&["compare", &path(&plain), &path(&other)]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("is a run of benchmark") && err.contains("medqa"),
+        "{err}"
+    );
+    assert!(!bedside(&["compare", &path(&plain)]).status.success());
+}

@@ -16,7 +16,14 @@ fn esc(s: &str) -> String {
 
 /// Horizontal bars with interval whiskers, 0-100%; an optional dashed reference line (chance).
 pub fn bar_chart(rows: &[(String, f64, f64, f64, usize)], reference: Option<f64>) -> String {
-    let (w, label_w, row_h) = (640.0, 220.0, 22.0);
+    // Room for the longest label (about 6 px a character at font size 11), within reason.
+    let longest = rows
+        .iter()
+        .map(|r| r.0.chars().count() + 6)
+        .max()
+        .unwrap_or(0);
+    let label_w = (longest as f64 * 6.0).clamp(220.0, 420.0);
+    let (w, row_h) = (640.0 + (label_w - 220.0), 22.0);
     let h = rows.len() as f64 * row_h + 30.0;
     let x = |v: f64| label_w + v * (w - label_w - 20.0);
     let mut s =
