@@ -12,11 +12,19 @@ fn fixture() -> Value {
 }
 
 fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 fn bools(v: &Value) -> Vec<bool> {
-    v.as_array().unwrap().iter().map(|x| x.as_i64().unwrap() != 0).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_i64().unwrap() != 0)
+        .collect()
 }
 
 #[test]
@@ -29,7 +37,11 @@ fn holm_matches_statsmodels() {
         let want = floats(&c["adjusted"]);
         assert_eq!(got.len(), want.len());
         for (g, w) in got.iter().zip(&want) {
-            assert!((g - w).abs() < 1e-9, "holm {:?}: got {got:?}, statsmodels {want:?}", c["p"]);
+            assert!(
+                (g - w).abs() < 1e-9,
+                "holm {:?}: got {got:?}, statsmodels {want:?}",
+                c["p"]
+            );
         }
     }
 }
@@ -41,12 +53,21 @@ fn kappa_power_and_mcnemar_match_the_references() {
         let (a, b) = (bools(&c["a"]), bools(&c["b"]));
         let g = agreement(&a, &b).unwrap();
         let k = c["kappa"].as_f64().unwrap();
-        assert!((g.kappa.unwrap() - k).abs() < 1e-9, "kappa {} vs {k}", g.kappa.unwrap());
+        assert!(
+            (g.kappa.unwrap() - k).abs() < 1e-9,
+            "kappa {} vs {k}",
+            g.kappa.unwrap()
+        );
         assert!((g.observed - c["observed"].as_f64().unwrap()).abs() < 1e-12);
         let m = mcnemar_exact(&a, &b).unwrap();
         assert!((m.p_value - c["mcnemar_p"].as_f64().unwrap()).abs() < 1e-9);
         let n = a.len() as f64;
         let need = paired_items_needed(m.a_only as f64 / n, m.b_only as f64 / n, 0.05, 0.8);
-        assert_eq!(need, c["items_needed_80"].as_f64(), "items needed for {} items", a.len());
+        assert_eq!(
+            need,
+            c["items_needed_80"].as_f64(),
+            "items needed for {} items",
+            a.len()
+        );
     }
 }

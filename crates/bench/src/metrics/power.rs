@@ -25,7 +25,8 @@ pub fn paired_items_needed(p10: f64, p01: f64, alpha: f64, power: f64) -> Option
     }
     let za = normal_quantile(1.0 - alpha / 2.0);
     let zb = normal_quantile(power);
-    let n = (za * psi.sqrt() + zb * (psi - delta * delta).max(0.0).sqrt()).powi(2) / (delta * delta);
+    let n =
+        (za * psi.sqrt() + zb * (psi - delta * delta).max(0.0).sqrt()).powi(2) / (delta * delta);
     Some(n.ceil())
 }
 
