@@ -42,7 +42,7 @@
 //! tolerance gives parameters within ~3e-4, a tolerance of 1e-9 within ~1e-9. Everything runs in a
 //! fixed order, so the fit is deterministic: the same input gives the same output on a platform
 //! (across platforms the last bits can differ, as `exp`/`ln` come from the platform's maths library).
-//! 40 runs × 1000 questions take about 0.1 s natively.
+//! 40 runs × 1000 questions take about 0.1–0.2 s natively (27 EM cycles).
 //!
 //! # Priors (`priors: true`, the default)
 //! With a handful of runs the unpenalised 2PL is ill-posed (a question that splits the runs perfectly
@@ -198,17 +198,18 @@ pub struct ItemParams {
     /// Share of those answers that were correct.
     pub proportion_correct: f64,
     pub difficulty: f64,
-    /// NaN where the information block is not positive definite.
+    /// NaN (null in JSON) where the information block is not positive definite.
     pub difficulty_se: f64,
     /// 1 in the Rasch model.
     pub discrimination: f64,
-    /// 0 in the Rasch model (fixed); NaN where the information block is not positive definite.
+    /// 0 in the Rasch model (fixed); NaN (null in JSON) where the information block is not positive
+    /// definite.
     pub discrimination_se: f64,
     /// `discrimination < 0` and `discrimination + 1.96 · discrimination_se < 0`.
     pub negative_discrimination: bool,
 }
 
-/// EAP ability of one run.
+/// EAP ability of one run (a run with no answer to any used question gets the prior: θ = 0, SE ≈ 1).
 #[derive(Debug, Clone, Serialize)]
 pub struct Ability {
     /// Posterior mean of θ.
@@ -740,6 +741,9 @@ pub fn fit(matrix: &[Vec<Option<bool>>], opts: &IrtOptions) -> Result<IrtFit, St
              {columns}.",
             row.len()
         ));
+    }
+    if columns == 0 {
+        return Err("The matrix has no questions (columns).".to_string());
     }
     if !(opts.tolerance.is_finite() && opts.tolerance > 0.0) {
         return Err(format!(
