@@ -715,3 +715,61 @@ test("Lab: two lessons end to end (runs, chart, reading from the numbers, worked
     await context.close();
   }
 });
+
+// Exact two-sided McNemar p from the binomial sum (written here, independent of the app).
+function mcnemarP(b, c) {
+  const n = b + c;
+  if (n === 0) return 1;
+  let tail = 0, coef = 1;
+  for (let k = 0; k <= Math.min(b, c); k++) { tail += coef; coef = coef * (n - k) / (k + 1); }
+  return Math.min(1, 2 * tail / 2 ** n);
+}
+
+test("Compare: a run made here and run files from the CLI, paired item by item in the worker; exports", async () => {
+  const context = await launch(false);
+  try {
+    const page = await openApp(context);
+    await setLimit(page, LIMIT);
+    await page.click("#run");
+    await page.waitForSelector("#results-page", { timeout: 900_000 });
+    await page.waitForFunction((n) => document.querySelector("[data-fact='items']")?.textContent.startsWith(`${n} of ${n}`), LIMIT, { timeout: 900_000 });
+    const here = await savedRun(page, LIMIT);
+    // Two runs of the same items made by the CLI (another method, and the chat template), dropped in.
+    const letter = cliRun(LIMIT, undefined, ["--method", "letter"]);
+    const chat = cliRun(LIMIT, undefined, ["--chat"]);
+    await page.click("nav a[data-page='compare']");
+    await page.waitForSelector("#compare-page", { timeout: 30_000 });
+    await page.setInputFiles("#compare-files", [letter.file, chat.file]);
+    await page.waitForFunction(() => document.querySelectorAll("#compare-runs .compare-row").length === 3, null, { timeout: 30_000 });
+    for (const h of [here.header.config_hash, letter.header.config_hash, chat.header.config_hash]) {
+      await page.check(`#compare-runs .compare-row[data-hash='${h}'] .compare-pick`);
+    }
+    await page.click("#compare-go");
+    await page.waitForSelector("#comparison table", { timeout: 120_000 });
+    const text = await page.textContent("#comparison");
+    assert.ok(text.includes(`${LIMIT} shared items`), text.slice(0, 300));
+    assert.ok(text.includes("Holm p") && text.includes("Bradley-Terry") || text.includes("Holm p"), "pairs table");
+    // The first pair's McNemar p, recomputed from the records.
+    const runs = [here.records, letter.records, chat.records];
+    const right = (recs) => new Map(recs.map((r) => [r.id, r.correct]));
+    const [a, b] = [right(runs[0]), right(runs[1])];
+    let only_a = 0, only_b = 0;
+    for (const [id, x] of a) { if (x && !b.get(id)) only_a++; if (!x && b.get(id)) only_b++; }
+    const p = mcnemarP(only_a, only_b);
+    const cell = await page.textContent("#comparison table:nth-of-type(2) tbody tr:first-child td:nth-child(4)");
+    assert.equal(cell, p < 0.001 ? "< 0.001" : p.toFixed(3), `McNemar p of the first pair (${only_a}/${only_b})`);
+    // Exports: one self-contained page, and the items as CSV.
+    const [dl] = await Promise.all([page.waitForEvent("download"), page.click("#export-compare-html")]);
+    const html = fs.readFileSync(await dl.path(), "utf8");
+    assert.ok(html.length > 2000 && !html.includes("<script") && html.includes("McNemar"), "the exported page");
+    const [dc] = await Promise.all([page.waitForEvent("download"), page.click("#export-compare-csv")]);
+    assert.equal(fs.readFileSync(await dc.path(), "utf8").trim().split("\n").length, LIMIT + 1);
+    // Another benchmark's run cannot join the selection.
+    const other = cliRun(2, undefined, [], "medqa-4options");
+    await page.setInputFiles("#compare-files", [other.file]);
+    await page.waitForSelector(`#compare-runs .compare-row[data-hash='${other.header.config_hash}'] .compare-pick[disabled]`, { timeout: 30_000 });
+    await page.screenshot({ path: path.join(artifacts, "compare.png"), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});

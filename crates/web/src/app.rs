@@ -230,7 +230,9 @@ impl Ctx {
     }
 
     /// Add run files (made by `bedside eval`, or exported) to the library; the last one opens.
-    pub fn import_runs(&self, files: Vec<(String, Vec<u8>)>) {
+    /// Add run files to the library; `open_last` opens the last one in Results (the Runs page), else
+    /// the page stays (the Compare page lists them to pick).
+    pub fn import_runs(&self, files: Vec<(String, Vec<u8>)>, open_last: bool) {
         let ctx = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let mut last = None;
@@ -248,7 +250,7 @@ impl Ctx {
                 (!errors.is_empty()).then(|| errors.join("\n")),
             ));
             ctx.refresh_library();
-            if let Some(h) = last {
+            if let Some(h) = last.filter(|_| open_last) {
                 ctx.open_run(&h);
             }
         });

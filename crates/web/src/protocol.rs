@@ -87,6 +87,11 @@ pub enum ToWorker {
         expect: Option<RunConfig>,
     },
     Cancel,
+    /// Compare finished runs of one benchmark (`bedside compare`'s engine; its bootstrap and model
+    /// fits run here, not on the page).
+    Compare {
+        runs: Vec<CompareRun>,
+    },
     /// Fault injection for the browser tests: the next GPU read fails as a lost device would.
     SimulateDeviceLoss,
 }
@@ -156,7 +161,27 @@ pub enum FromWorker {
     Busy {
         message: String,
     },
+    /// The comparison, rendered by the engine: the page shows `body`, and exports `page` and `csv`.
+    Compared {
+        body: String,
+        page: String,
+        csv: String,
+        runs: usize,
+        items: usize,
+    },
+    /// The runs could not be compared (different benchmarks, no shared item, ...), and why.
+    CompareFailed {
+        message: String,
+    },
     Error {
         message: String,
     },
+}
+
+/// One run sent for comparison: a name for it (its file or model) and its records.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CompareRun {
+    pub name: String,
+    pub header: RunHeader,
+    pub records: Vec<ItemRecord>,
 }

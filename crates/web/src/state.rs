@@ -153,6 +153,26 @@ pub struct AppState {
     /// The last visit's settings have been read (they are saved only after, so the defaults of a
     /// fresh page never overwrite them).
     pub settings_loaded: bool,
+    pub comparison: CompareState,
+}
+
+/// The Compare page: the runs sent to the worker, and what came back.
+#[derive(Clone, PartialEq, Debug, Default)]
+pub struct CompareState {
+    /// Waiting for the worker.
+    pub pending: bool,
+    /// The engine's comparison: the HTML shown, the page and CSV exported.
+    pub result: Option<Compared>,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Debug)]
+pub struct Compared {
+    pub body: String,
+    pub page: String,
+    pub csv: String,
+    pub runs: usize,
+    pub items: usize,
 }
 
 pub enum Action {
@@ -186,6 +206,8 @@ pub enum Action {
     },
     Persisted(bool),
     WriteFailed(Option<String>),
+    /// Runs were sent to the worker to compare.
+    ComparePending,
 }
 
 impl AppState {
@@ -282,6 +304,13 @@ impl AppState {
             Action::Persisted(p) => self.storage.persisted = Some(p),
             Action::WriteFailed(e) => self.storage.write_error = e,
             Action::Worker(msg, now_ms) => self.worker(msg, now_ms),
+            Action::ComparePending => {
+                self.comparison = CompareState {
+                    pending: true,
+                    result: None,
+                    error: None,
+                }
+            }
         }
     }
 
@@ -369,6 +398,32 @@ impl AppState {
                 self.model.loading = None;
                 self.model.preview = None;
                 self.model.progress = None;
+            }
+            FromWorker::Compared {
+                body,
+                page,
+                csv,
+                runs,
+                items,
+            } => {
+                self.comparison = CompareState {
+                    pending: false,
+                    result: Some(Compared {
+                        body,
+                        page,
+                        csv,
+                        runs,
+                        items,
+                    }),
+                    error: None,
+                }
+            }
+            FromWorker::CompareFailed { message } => {
+                self.comparison = CompareState {
+                    pending: false,
+                    result: None,
+                    error: Some(message),
+                }
             }
             FromWorker::Error { message } => {
                 // A model that failed to load fails the job waiting for it.

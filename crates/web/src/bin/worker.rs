@@ -608,6 +608,29 @@ mod imp {
         send(&FromWorker::Done { job, cancelled });
     }
 
+    /// The comparison the CLI's `bedside compare` prints, rendered for the page and its exports.
+    fn compare(runs: &[bedside_web::protocol::CompareRun]) -> FromWorker {
+        use bedside_eval::compare::{compare_runs, items_csv, RunInput};
+        let inputs: Vec<RunInput> = runs
+            .iter()
+            .map(|r| RunInput {
+                file: r.name.clone(),
+                header: &r.header,
+                records: &r.records,
+            })
+            .collect();
+        match compare_runs(&inputs) {
+            Ok(c) => FromWorker::Compared {
+                body: bedside_eval::html::compare_body(&c),
+                page: bedside_eval::html::render_compare(&c),
+                csv: items_csv(&c),
+                runs: c.runs.len(),
+                items: c.shared_items,
+            },
+            Err(message) => FromWorker::CompareFailed { message },
+        }
+    }
+
     fn on_message(ev: MessageEvent) {
         let data = ev.data();
         // `{msg: "<json>", bytes?: ArrayBuffer}`
@@ -637,6 +660,7 @@ mod imp {
         match msg {
             ToWorker::Cancel => CANCEL.set(true),
             ToWorker::SimulateDeviceLoss => SIMULATE_LOSS.set(true),
+            ToWorker::Compare { runs } => send(&compare(&runs)),
             ToWorker::LoadModel { .. } if RUNNING.get() => send(&FromWorker::Busy {
                 message: "a run is in progress: its model stays loaded until it ends, so no record can come from another model; cancel it first, or queue a run with the other model".into(),
             }),

@@ -107,7 +107,7 @@ pub fn Runs() -> Html {
                         out.push((f.name(), b));
                     }
                 }
-                ctx.import_runs(out);
+                ctx.import_runs(out, true);
             });
         })
     };
