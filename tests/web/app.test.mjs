@@ -725,43 +725,50 @@ function mcnemarP(b, c) {
   return Math.min(1, 2 * tail / 2 ** n);
 }
 
-test("Compare: a run made here and run files from the CLI, paired item by item in the worker; exports", async () => {
+test("Compare: both bundled models run one after the other and are paired in the worker; CLI run files join; exports", async () => {
   const context = await launch(false);
   try {
     const page = await openApp(context);
     await setLimit(page, LIMIT);
-    await page.click("#run");
-    await page.waitForSelector("#results-page", { timeout: 900_000 });
-    await page.waitForFunction((n) => document.querySelector("[data-fact='items']")?.textContent.startsWith(`${n} of ${n}`), LIMIT, { timeout: 900_000 });
-    const here = await savedRun(page, LIMIT);
-    // Two runs of the same items made by the CLI (another method, and the chat template), dropped in.
-    const letter = cliRun(LIMIT, undefined, ["--method", "letter"]);
-    const chat = cliRun(LIMIT, undefined, ["--chat"]);
     await page.click("nav a[data-page='compare']");
-    await page.waitForSelector("#compare-page", { timeout: 30_000 });
-    await page.setInputFiles("#compare-files", [letter.file, chat.file]);
-    await page.waitForFunction(() => document.querySelectorAll("#compare-runs .compare-row").length === 3, null, { timeout: 30_000 });
-    for (const h of [here.header.config_hash, letter.header.config_hash, chat.header.config_hash]) {
-      await page.check(`#compare-runs .compare-row[data-hash='${h}'] .compare-pick`);
-    }
+    await page.waitForSelector("#compare-both:not([disabled])", { timeout: 30_000 });
+    await page.click("#compare-both");
+    // Both jobs finish on this page, and their two runs are selected.
+    await page.waitForFunction(() => document.querySelectorAll("#compare-runs .compare-pick:checked").length === 2, null, { timeout: 1_500_000 });
+    const runs = await libraryRuns(page);
+    assert.equal(runs.length, 2);
+    assert.deepEqual(runs.map((r) => r.header.config.model.name).sort(), ["Gemma 3 270M (Google), base model", "SmolLM2-135M-Instruct (HuggingFaceTB)"].sort());
+    assert.ok(runs.every((r) => r.records.length === LIMIT));
     await page.click("#compare-go");
     await page.waitForSelector("#comparison table", { timeout: 120_000 });
     const text = await page.textContent("#comparison");
     assert.ok(text.includes(`${LIMIT} shared items`), text.slice(0, 300));
-    assert.ok(text.includes("Holm p") && text.includes("Bradley-Terry") || text.includes("Holm p"), "pairs table");
-    // The first pair's McNemar p, recomputed from the records.
-    const runs = [here.records, letter.records, chat.records];
+    // The pair's McNemar p, recomputed from the stored records (the first run in the table is the
+    // first selected: the rows are in the library's order, newest first, so find it by label).
     const right = (recs) => new Map(recs.map((r) => [r.id, r.correct]));
-    const [a, b] = [right(runs[0]), right(runs[1])];
+    const firstLabel = await page.textContent("#comparison table:nth-of-type(1) tbody tr:first-child td:first-child");
+    const first = runs.find((r) => firstLabel.startsWith(r.header.config.model.name));
+    const second = runs.find((r) => r !== first);
+    const [a, b] = [right(first.records), right(second.records)];
     let only_a = 0, only_b = 0;
     for (const [id, x] of a) { if (x && !b.get(id)) only_a++; if (!x && b.get(id)) only_b++; }
     const p = mcnemarP(only_a, only_b);
     const cell = await page.textContent("#comparison table:nth-of-type(2) tbody tr:first-child td:nth-child(4)");
-    assert.equal(cell, p < 0.001 ? "< 0.001" : p.toFixed(3), `McNemar p of the first pair (${only_a}/${only_b})`);
+    assert.equal(cell, p < 0.001 ? "< 0.001" : p.toFixed(3), `McNemar p of the pair (${only_a}/${only_b})`);
+    assert.ok(text.includes("need at least 3 runs"), "two runs: IRT and Bradley-Terry say why they are absent");
+    // A run file made by the CLI (the chat template) joins: three runs, Holm-adjusted.
+    const chat = cliRun(LIMIT, undefined, ["--chat"]);
+    await page.setInputFiles("#compare-files", [chat.file]);
+    await page.waitForSelector(`#compare-runs .compare-row[data-hash='${chat.header.config_hash}']`, { timeout: 30_000 });
+    await page.check(`#compare-runs .compare-row[data-hash='${chat.header.config_hash}'] .compare-pick`);
+    await page.click("#compare-go");
+    await page.waitForFunction(() => document.querySelector("#comparison")?.textContent.includes("3 runs on"), null, { timeout: 120_000 });
+    assert.equal(await page.locator("#comparison table:nth-of-type(2) tbody tr").count(), 3, "three pairs");
+    assert.ok((await page.textContent("#comparison")).includes("Holm-adjusted"));
     // Exports: one self-contained page, and the items as CSV.
     const [dl] = await Promise.all([page.waitForEvent("download"), page.click("#export-compare-html")]);
     const html = fs.readFileSync(await dl.path(), "utf8");
-    assert.ok(html.length > 2000 && !html.includes("<script") && html.includes("McNemar"), "the exported page");
+    assert.ok(html.length > 2000 && !html.includes("<script") && html.includes("McNemar") && html.includes("Gemma 3 270M"), "the exported page");
     const [dc] = await Promise.all([page.waitForEvent("download"), page.click("#export-compare-csv")]);
     assert.equal(fs.readFileSync(await dc.path(), "utf8").trim().split("\n").length, LIMIT + 1);
     // Another benchmark's run cannot join the selection.

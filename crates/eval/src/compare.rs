@@ -34,6 +34,8 @@ pub const POWER: f64 = 0.8;
 /// Runs needed before IRT and Bradley-Terry are fitted: with two runs there is one pair and one
 /// contrast, which the pairwise line already says.
 pub const MIN_RUNS_FOR_MODELS: usize = 3;
+/// Informative items (some runs right, some wrong) an IRT fit needs before its abilities are shown.
+pub const MIN_ITEMS_FOR_IRT: usize = 10;
 
 /// One run to compare: a name for it (its file name) and what the run file holds.
 pub struct RunInput<'a> {
@@ -428,6 +430,10 @@ pub fn compare_runs(inputs: &[RunInput]) -> Result<Compared, String> {
     let (mut irt_result, mut bt) = (None, None);
     if inputs.len() >= MIN_RUNS_FOR_MODELS {
         match irt::fit(&outcome, &IrtOptions::default()) {
+            Ok(fit) if fit.items_used < MIN_ITEMS_FOR_IRT => notes.push(format!(
+                "IRT was not fitted: only {} item(s) got different outcomes across the runs, and abilities from fewer than {MIN_ITEMS_FOR_IRT} would mean nothing; compare on more items",
+                fit.items_used
+            )),
             Ok(fit) => {
                 let used: Vec<usize> = fit.items.iter().map(|p| p.item).collect();
                 let item_ids: Vec<String> = used.iter().map(|&k| shared[k].to_string()).collect();
@@ -949,5 +955,39 @@ mod tests {
             records: &ra
         }])
         .is_err());
+        // Three runs that differ on only two items: no IRT abilities from two items, and the note says so.
+        let same = outcomes(9, 20, 0.5);
+        let mut other = same.clone();
+        other[0] = other[0].map(|x| !x);
+        other[1] = other[1].map(|x| !x);
+        let (h1, r1) = run("p", false, &same);
+        let (h2, r2) = run("q", false, &other);
+        let (h3, r3) = run("r", false, &same);
+        let c = compare_runs(&[
+            RunInput {
+                file: "1".into(),
+                header: &h1,
+                records: &r1,
+            },
+            RunInput {
+                file: "2".into(),
+                header: &h2,
+                records: &r2,
+            },
+            RunInput {
+                file: "3".into(),
+                header: &h3,
+                records: &r3,
+            },
+        ])
+        .unwrap();
+        assert!(c.irt.is_none());
+        assert!(
+            c.notes
+                .iter()
+                .any(|n| n.contains("only 2 item(s) got different outcomes")),
+            "{:?}",
+            c.notes
+        );
     }
 }

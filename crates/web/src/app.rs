@@ -20,6 +20,9 @@ use yew::prelude::*;
 
 /// The bundled model, served from the app's own origin.
 pub const BUNDLED_MODEL: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+/// The second model in the served folder (Gemma 3 270M, under the Gemma Terms of Use, served next to
+/// it as `GEMMA_TERMS.html`), so the Compare page can compare two models offline in one click.
+pub const SECOND_MODEL: &str = "gemma-3-270m-q4_k_m.gguf";
 /// The bundled sample benchmarks (folders under `samples/`).
 pub const BUNDLED_BENCHES: [&str; 6] = [
     "mmlu-medical",

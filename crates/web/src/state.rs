@@ -379,7 +379,7 @@ impl AppState {
                     if !cancelled && self.jobs.queued() == 0 {
                         self.view = Some(View::Job(job));
                         // The Lab shows its lessons' results itself.
-                        if self.page != Page::Lab {
+                        if self.page != Page::Lab && self.page != Page::Compare {
                             self.page = Page::Results;
                         }
                     }

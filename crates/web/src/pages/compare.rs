@@ -4,13 +4,17 @@
 //! subjects, calibration, IRT and Bradley-Terry), and this page shows the engine's rendering of it and
 //! exports it as one HTML page and a CSV of the items.
 
-use crate::app::Ctx;
+use crate::app::{Ctx, SECOND_MODEL};
+use crate::jobs::{JobId, JobSpec};
+use crate::library::ModelSource;
 use crate::library::{self, RunSummary};
+use crate::protocol::BenchFiles;
 use crate::protocol::{CompareRun, ToWorker};
 use crate::state::Action;
 use crate::storage;
 use js_sys::Uint8Array;
 use std::collections::BTreeSet;
+use std::rc::Rc;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{File, HtmlInputElement};
 use yew::prelude::*;
@@ -47,6 +51,72 @@ pub fn Compare() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let s = &*ctx.state;
     let selected = use_state(BTreeSet::<String>::new);
+    // Jobs queued by "run both bundled models": when they are over, their runs are selected.
+    let waiting = use_state(Vec::<JobId>::new);
+    {
+        let (selected, waiting) = (selected.clone(), waiting.clone());
+        let jobs = s.jobs.clone();
+        let library_len = s.library.len();
+        use_effect_with((jobs, library_len), move |(jobs, _)| {
+            let mine: Vec<_> = waiting.iter().filter_map(|id| jobs.get(*id)).collect();
+            if !mine.is_empty() && mine.iter().all(|j| j.status.over()) {
+                let mut next = BTreeSet::new();
+                for j in mine {
+                    if let Some(h) = &j.header {
+                        next.insert(h.config_hash.clone());
+                    }
+                }
+                selected.set(next);
+                waiting.set(Vec::new());
+            }
+        });
+    }
+    let run_both = {
+        let ctx = ctx.clone();
+        let waiting = waiting.clone();
+        Callback::from(move |_| {
+            let s = &*ctx.state;
+            let Some(name) = s.bench.name.clone() else {
+                return;
+            };
+            let bench = Rc::new(BenchFiles {
+                name,
+                files: s.bench.files.as_ref().clone(),
+            });
+            let first = s.jobs.next_id();
+            for model in [
+                ModelSource::Bundled,
+                ModelSource::Url(format!("./{SECOND_MODEL}")),
+            ] {
+                ctx.dispatch(Action::Enqueue(JobSpec {
+                    spec: s.spec.clone(),
+                    bench: bench.clone(),
+                    model,
+                    resume: None,
+                }));
+            }
+            waiting.set(vec![first, first + 1]);
+        })
+    };
+    let running: Vec<String> = waiting
+        .iter()
+        .filter_map(|id| s.jobs.get(*id))
+        .map(|j| {
+            format!(
+                "{}: {}/{}{}",
+                j.header
+                    .as_ref()
+                    .map(|h| h.config.model.name.clone())
+                    .unwrap_or_else(|| match &j.what.model {
+                        ModelSource::Url(u) => u.trim_start_matches("./").to_string(),
+                        _ => crate::app::BUNDLED_MODEL.to_string(),
+                    }),
+                j.done(),
+                j.total,
+                if j.status.over() { " (done)" } else { "" }
+            )
+        })
+        .collect();
     {
         let ctx = ctx.clone();
         use_effect_with((), move |_| ctx.refresh_library());
@@ -180,6 +250,15 @@ pub fn Compare() -> Html {
                     <tbody>{ rows }</tbody>
                 </table></div>
             }
+            <div class="compare-both">
+                <button id="compare-both" disabled={s.bench.name.is_none() || !waiting.is_empty()} onclick={run_both}>
+                    { format!("Run both bundled models on {}", s.bench.name.clone().unwrap_or_else(|| "the Run page's benchmark".into())) }
+                </button>
+                <span class="hint">{ format!(" SmolLM2-135M-Instruct and Gemma 3 270M, one after the other, with the Run page's settings ({}, {} items); a configuration already run here is extended, not redone. Gemma is used under the ", s.spec.settings.method, s.spec.limit.map(|n| n.to_string()).unwrap_or_else(|| "all".into())) }<a href="./GEMMA_TERMS.html" target="_blank">{ "Gemma Terms of Use" }</a>{ "." }</span>
+                if !running.is_empty() {
+                    <p id="compare-progress" class="small">{ running.join(" · ") }</p>
+                }
+            </div>
             <div class="drop" id="compare-drop" ondragover={Callback::from(|e: DragEvent| e.prevent_default())} ondrop={on_drop}>
                 { "Add run files (.jsonl from `bedside eval --out` on any machine, or exported from another browser): drop them here, or pick them: " }
                 <input type="file" id="compare-files" multiple=true accept=".jsonl,.json" onchange={on_pick} />
