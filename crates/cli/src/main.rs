@@ -37,6 +37,8 @@ enum Command {
     Report(commands::eval::ReportArgs),
     /// Compare finished runs of one benchmark item by item: paired differences, McNemar (Holm), kappa, power, subjects, calibration, IRT, Bradley-Terry.
     Compare(commands::compare::Args),
+    /// Turn lm-evaluation-harness --log_samples files into a run file (items matched by content), to compare with Bedside runs.
+    ImportLmEval(commands::import_lm_eval::Args),
     /// Merge the run files of the slices of one evaluation.
     Merge(commands::eval::MergeArgs),
     /// Benchmarks against peers measured in the same run.
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => commands::eval::eval(a),
         Command::Report(a) => commands::eval::report_cmd(a),
         Command::Compare(a) => commands::compare::run(a),
+        Command::ImportLmEval(a) => commands::import_lm_eval::run(a),
         Command::Merge(a) => commands::eval::merge_cmd(a),
         Command::Bench(c) => commands::bench::run(c),
     };

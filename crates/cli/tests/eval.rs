@@ -950,3 +950,59 @@ fn compare_pairs_real_runs_item_by_item() {
     );
     assert!(!bedside(&["compare", &path(&plain)]).status.success());
 }
+
+/// lm-eval's own samples of SmolLM2 (llama.cpp kernels, made by scripts/make_lm_eval_samples.py)
+/// imported and compared item by item with Bedside's run of the same model on the same items.
+#[test]
+fn lm_eval_samples_import_and_compare_with_a_bedside_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples =
+        root().join("crates/eval/tests/fixtures/lm_eval_samples/samples_medqa_4options.jsonl");
+    let n = std::fs::read_to_string(&samples).unwrap().lines().count();
+    let (imported, ours) = (
+        dir.path().join("lm-eval.jsonl"),
+        dir.path().join("ours.jsonl"),
+    );
+    let path = |p: &std::path::Path| p.display().to_string();
+    let text = ok(&bedside(&[
+        "import-lm-eval",
+        &path(&samples),
+        "--bench",
+        &medqa(),
+        "--model",
+        "SmolLM2 (lm-eval, llama.cpp)",
+        "--out",
+        &path(&imported),
+    ]));
+    assert!(
+        text.contains(&format!("imported {n} lm-eval samples")),
+        "{text}"
+    );
+    ok(&eval_bench(&medqa(), &ours, &["--limit", &n.to_string()]));
+    let o = bedside(&["compare", &path(&ours), &path(&imported), "--json"]);
+    let c: Value = serde_json::from_str(&ok(&o)).unwrap();
+    assert_eq!(c["shared_items"].as_u64().unwrap() as usize, n);
+    // The same model and prompts: llama.cpp's 8-bit activations change few answers (158/160 in the
+    // reference test), so the two runs agree on nearly every item.
+    let agree = c["pairs"][0]["agreement"]["observed"].as_f64().unwrap();
+    assert!(agree >= 0.8, "agreement {agree}");
+    // Samples of another benchmark are refused, naming the first that does not match.
+    let pub_samples =
+        root().join("crates/eval/tests/fixtures/lm_eval_samples/samples_pubmedqa.jsonl");
+    let o = bedside(&[
+        "import-lm-eval",
+        &path(&pub_samples),
+        "--bench",
+        &medqa(),
+        "--model",
+        "x",
+        "--out",
+        &path(&dir.path().join("x.jsonl")),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("line 1") && err.contains("no item of"),
+        "{err}"
+    );
+}

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod fewshot;
 pub mod html;
 pub mod lessons;
+pub mod lm_eval_import;
 pub mod merge;
 pub mod paired;
 pub mod prompt;
