@@ -37,6 +37,10 @@ class Registered(ref.LlamaCppLM):
         args = dict(kv.split("=", 1) for kv in arg_string.split(",") if kv)
         return cls(args["path"])
 
+    @classmethod
+    def create_from_arg_obj(cls, arg_dict, additional_config=None):
+        return cls(arg_dict["path"])
+
 
 def main():
     tmp = tempfile.mkdtemp()
@@ -47,9 +51,9 @@ def main():
         ref.task_yaml(tmp, task, os.path.join(ref.TASKS, include), {"test": path}, splits)
     out = os.path.join(tmp, "out")
     model = os.path.join(ROOT, "models/SmolLM2-135M-Instruct.Q4_1.gguf")
-    argv = ["lm_eval", "--model", "bedside_llamacpp", "--model_args", f"path={model}",
-            "--tasks", ",".join(TASKS), "--include_path", tmp, "--num_fewshot", "0",
-            "--log_samples", "--output_path", out, "--bootstrap_iters", "0"]
+    argv = ["lm-eval", "run", "--model", "bedside_llamacpp", "--model_args", f"path={model}",
+            "--tasks", *TASKS, "--include_path", tmp, "--num_fewshot", "0",
+            "--log_samples", "--output_path", out]
     print(" ".join(argv), file=sys.stderr)
     from lm_eval.__main__ import cli_evaluate
     sys.argv = argv
@@ -66,7 +70,7 @@ def main():
     shutil.copy(results[0], os.path.join(DEST, "results.json"))
     with open(os.path.join(DEST, "COMMAND.txt"), "w") as f:
         f.write("Made by scripts/make_lm_eval_samples.py, which runs (task files in a temporary --include_path):\n")
-        f.write(" ".join(a.replace(ROOT + "/", "") if a.startswith(ROOT) else a for a in argv) + "\n")
+        f.write(" ".join(a.replace(ROOT + "/", "") for a in argv) + "\n")
         f.write(f"lm_eval {getattr(ref.lm_eval, '__version__', '0.4.13')}, llama-cpp-python {ref.llama_cpp.__version__}, {N} items per task\n")
     print("wrote", DEST, file=sys.stderr)
 

@@ -104,8 +104,9 @@ fn edited_or_foreign_samples_are_refused_naming_the_line() {
     );
     // Another gold answer than the benchmark's.
     let mut edited = lines.clone();
-    let t = edited[0]["target"].as_u64().unwrap();
-    edited[0]["target"] = Value::from((t + 1) % 4);
+    // lm-eval writes the target as text ("1"); the importer reads a number either way.
+    let t: u64 = edited[0]["target"].as_str().unwrap().parse().unwrap();
+    edited[0]["target"] = Value::from(((t + 1) % 4).to_string());
     let e = import(&[(name.clone(), join(&edited))], &b, "h", &opts()).unwrap_err();
     assert!(e.contains("line 1") && e.contains("gold answer"), "{e}");
     // The same sample twice.
