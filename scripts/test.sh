@@ -5,6 +5,9 @@
 # end-to-end tests in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A clean run gains nothing from incremental caches (6 GB of them); keep the disk for the test binaries.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+df -h . | sed 's/^/disk before: /' | tail -1
 bash scripts/setup.sh
 bash scripts/setup_web.sh
 echo "== cargo test --workspace (with the wgpu backend; on a machine without a GPU, Mesa's llvmpipe Vulkan device)"
@@ -13,4 +16,6 @@ echo "== trunk build --release (the browser app, wasm32)"
 trunk build --release
 echo "== browser tests (headless Chromium)"
 (cd tests/web && BEDSIDE_BIN="$PWD/../../target/debug/bedside" npm test)
+df -h . | sed 's/^/disk after: /' | tail -1
+du -sh target 2>/dev/null | sed 's/^/target: /' || true
 echo "all tests passed"
