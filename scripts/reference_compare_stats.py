@@ -14,6 +14,9 @@ Independent implementations used:
 - items needed for 80% power in the paired design (Connor 1987, Biometrics 43:207-211): the formula
   written here with scipy.stats.norm.ppf
 - exact McNemar p-value of the same pairs: statsmodels.stats.contingency_tables.mcnemar(exact=True)
+- one-sided Fisher exact test (flags enriched for expert-labelled errors):
+  scipy.stats.fisher_exact(alternative="greater")
+- AUC of a score between two groups: scipy.stats.mannwhitneyu's U / (n1 * n2)
 """
 import json
 import math
@@ -64,9 +67,27 @@ for n, acc_a, acc_b, rho in [(20, 0.5, 0.55, 0.3), (100, 0.6, 0.4, 0.5), (250, 0
         "mcnemar_p": float(mcnemar(table, exact=True).pvalue),
     })
 
+# Drawn after the pairs, so the cases above keep their numbers.
+fisher = []
+for n, rows, cols in [(10, 3, 4), (50, 5, 20), (200, 12, 70), (200, 0, 70), (30, 30, 10), (1000, 40, 300), (8, 8, 8)]:
+    for _ in range(2):
+        a = int(rng.integers(max(0, rows + cols - n), min(rows, cols) + 1))
+        b, c = rows - a, cols - a
+        d = n - a - b - c
+        fisher.append({"table": [a, b, c, d],
+                       "p_greater": float(st.fisher_exact([[a, b], [c, d]], alternative="greater")[1])})
+auc = []
+for n1, n2, shift, rounding in [(5, 7, 0.5, None), (40, 100, 0.3, 1), (70, 130, -0.2, None), (3, 200, 1.0, 0), (1, 1, 0.0, 0)]:
+    x = rng.normal(shift, 1, n1)
+    y = rng.normal(0, 1, n2)
+    if rounding is not None:  # ties
+        x, y = np.round(x, rounding), np.round(y, rounding)
+    u = st.mannwhitneyu(x, y, alternative="two-sided").statistic
+    auc.append({"positive": x.tolist(), "negative": y.tolist(), "auc": float(u / (n1 * n2))})
+
 with open(OUT, "w") as f:
     json.dump({"versions": {"numpy": np.__version__, "scipy": scipy.__version__,
                             "statsmodels": statsmodels.__version__},
-               "holm": holm, "pairs": pairs}, f)
+               "holm": holm, "pairs": pairs, "fisher": fisher, "auc": auc}, f)
     f.write("\n")
 print("wrote", OUT)

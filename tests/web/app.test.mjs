@@ -725,14 +725,17 @@ function mcnemarP(b, c) {
   return Math.min(1, 2 * tail / 2 ** n);
 }
 
-test("Compare: both bundled models run one after the other and are paired in the worker; CLI run files join; exports", async () => {
+test("Compare: both bundled models run one after the other and are paired in the worker; CLI run files join; exports; a kept model's run is reused", async () => {
   const context = await launch(false);
   try {
     const page = await openApp(context);
     await setLimit(page, LIMIT);
     await page.click("nav a[data-page='compare']");
-    await page.waitForSelector("#compare-both:not([disabled])", { timeout: 30_000 });
-    await page.click("#compare-both");
+    await page.waitForSelector("#compare-run-models:not([disabled])", { timeout: 30_000 });
+    // Both bundled models are chosen at first.
+    assert.equal(await page.locator("#compare-models .compare-model:checked").count(), 2);
+    assert.equal(await page.textContent("#compare-run-models"), "Run 2 models on mmlu-medical");
+    await page.click("#compare-run-models");
     // Both jobs finish on this page, and their two runs are selected.
     await page.waitForFunction(() => document.querySelectorAll("#compare-runs .compare-pick:checked").length === 2, null, { timeout: 1_500_000 });
     const runs = await libraryRuns(page);
@@ -776,6 +779,22 @@ test("Compare: both bundled models run one after the other and are paired in the
     await page.setInputFiles("#compare-files", [other.file]);
     await page.waitForSelector(`#compare-runs .compare-row[data-hash='${other.header.config_hash}'] .compare-pick[disabled]`, { timeout: 30_000 });
     await page.screenshot({ path: path.join(artifacts, "compare.png"), fullPage: true });
+    // A model picked on the Run page is kept in this browser and can be chosen here; it is the bundled
+    // SmolLM2's file, so its configuration was run already: the run is reused, not redone.
+    await page.click("nav a[data-page='run']");
+    await page.setInputFiles("#model-files", [path.join(root, "models/SmolLM2-135M-Instruct.Q4_1.gguf")]);
+    await page.waitForSelector("#stored-models:has-text('SmolLM2-135M-Instruct.Q4_1.gguf (98 MB)')", { timeout: 300_000 });
+    await page.click("nav a[data-page='compare']");
+    const kept = "#compare-models .compare-model[data-model='stored:SmolLM2-135M-Instruct.Q4_1.gguf']";
+    await page.waitForSelector(kept, { timeout: 30_000 });
+    await page.uncheck("#compare-models .compare-model[data-model='bundled']");
+    await page.uncheck("#compare-models .compare-model[data-model='url:gemma']");
+    await page.check(kept);
+    assert.equal(await page.textContent("#compare-run-models"), "Run 1 model on mmlu-medical");
+    const before = (await libraryRuns(page)).length;
+    await page.click("#compare-run-models");
+    await page.waitForSelector("#compare-progress:has-text('reused')", { timeout: 300_000 });
+    assert.equal((await libraryRuns(page)).length, before, "no new run: the stored configuration was reused");
   } finally {
     await context.close();
   }

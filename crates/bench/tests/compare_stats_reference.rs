@@ -3,7 +3,8 @@
 //! Tolerances: 1e-9 (all deterministic); items needed: equal after rounding up.
 
 use bedside_bench::metrics::{
-    holm::holm_adjust, kappa::agreement, mcnemar::mcnemar_exact, power::paired_items_needed,
+    auc::auc, fisher::fisher_greater, holm::holm_adjust, kappa::agreement, mcnemar::mcnemar_exact,
+    power::paired_items_needed,
 };
 use serde_json::Value;
 
@@ -69,5 +70,36 @@ fn kappa_power_and_mcnemar_match_the_references() {
             "items needed for {} items",
             a.len()
         );
+    }
+}
+
+#[test]
+fn fisher_one_sided_matches_scipy() {
+    let r = fixture();
+    let cases = r["fisher"].as_array().unwrap();
+    assert!(cases.len() >= 10);
+    for c in cases {
+        let t: Vec<u64> = c["table"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .collect();
+        let want = c["p_greater"].as_f64().unwrap();
+        let got = fisher_greater(t[0], t[1], t[2], t[3]);
+        assert!(
+            (got - want).abs() < 1e-9 * want.max(1e-3),
+            "fisher {t:?}: got {got}, scipy {want}"
+        );
+    }
+}
+
+#[test]
+fn auc_matches_scipy_mann_whitney() {
+    let r = fixture();
+    for c in r["auc"].as_array().unwrap() {
+        let got = auc(&floats(&c["positive"]), &floats(&c["negative"])).unwrap();
+        let want = c["auc"].as_f64().unwrap();
+        assert!((got - want).abs() < 1e-12, "auc: got {got}, scipy {want}");
     }
 }

@@ -1006,3 +1006,132 @@ fn lm_eval_samples_import_and_compare_with_a_bedside_run() {
         "{err}"
     );
 }
+
+/// The folded (`- >-`) shell command after the comment line `# <marker>` in a Kubernetes manifest:
+/// its lines joined with spaces, as YAML folds them.
+fn k8s_command(yaml: &str, marker: &str) -> String {
+    let lines: Vec<&str> = yaml.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| {
+            l.trim() == format!("# {marker}") || l.trim().starts_with(&format!("# {marker}:"))
+        })
+        .unwrap_or_else(|| panic!("no `# {marker}` in the manifest"));
+    assert_eq!(
+        lines[at + 1].trim(),
+        "- >-",
+        "a folded command follows `# {marker}`"
+    );
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let first = indent(lines[at + 2]);
+    lines[at + 2..]
+        .iter()
+        .take_while(|l| !l.trim().is_empty() && indent(l) >= first)
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The shipped fan-out examples run here as a cluster would run them: N processes at once (Slurm array
+/// tasks, Kubernetes indexed pods), then their merge step; each merged run equals one run of all items.
+#[test]
+fn fan_out_examples_run_in_parallel_and_merge_into_the_full_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 3;
+    let full = dir.path().join("full.jsonl");
+    ok(&eval(&full, &["--limit", "6"]));
+    let bin = env!("CARGO_BIN_EXE_bedside");
+    let base = |c: &mut Command, runs: &std::path::Path| {
+        c.current_dir(root())
+            .env("BEDSIDE", bin)
+            .env("MODEL", model())
+            .env("BENCH", mmlu())
+            .env("RUNS", runs)
+            .env("EVAL_ARGS", "--limit 2")
+            .env("RAYON_NUM_THREADS", "1");
+    };
+    let wait_all = |children: Vec<std::process::Child>| {
+        for c in children {
+            let o = c.wait_with_output().unwrap();
+            ok(&o);
+        }
+    };
+    // Slurm: the array's tasks at once, then the merge job.
+    let slurm = dir.path().join("slurm");
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let mut c = Command::new("bash");
+            c.arg("examples/slurm/eval-array.sbatch")
+                .env("SLURM_ARRAY_TASK_COUNT", n.to_string())
+                .env("SLURM_ARRAY_TASK_ID", i.to_string())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            base(&mut c, &slurm);
+            c.spawn().unwrap()
+        })
+        .collect();
+    wait_all(tasks);
+    let mut c = Command::new("bash");
+    c.arg("examples/slurm/merge.sbatch").env("N", n.to_string());
+    base(&mut c, &slurm);
+    ok(&c.output().unwrap());
+    assert!(slurm.join("report.html").is_file());
+    // Kubernetes: the indexed pods' command at once, then the merge Job's command.
+    let yaml = std::fs::read_to_string(root().join("examples/k8s/eval-indexed-job.yaml")).unwrap();
+    assert!(
+        yaml.contains("completions: 8")
+            && yaml.contains("parallelism: 8")
+            && yaml.contains(r#"{ name: N, value: "8" }"#),
+        "N in the manifest is its number of completions"
+    );
+    let (eval_cmd, merge_cmd) = (k8s_command(&yaml, "eval"), k8s_command(&yaml, "merge"));
+    assert!(
+        eval_cmd.contains(r#"--slice "$JOB_COMPLETION_INDEX/$N""#),
+        "{eval_cmd}"
+    );
+    let k8s = dir.path().join("k8s");
+    let pods: Vec<_> = (0..n)
+        .map(|i| {
+            let mut c = Command::new("sh");
+            c.args(["-c", &eval_cmd])
+                .env("N", n.to_string())
+                .env("JOB_COMPLETION_INDEX", i.to_string())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            base(&mut c, &k8s);
+            c.spawn().unwrap()
+        })
+        .collect();
+    wait_all(pods);
+    let mut c = Command::new("sh");
+    c.args(["-c", &merge_cmd]).env("N", n.to_string());
+    base(&mut c, &k8s);
+    ok(&c.output().unwrap());
+    // Each merged run is the full run: same items in order, same answers and scores.
+    let f = lines(&full);
+    for merged in [slurm.join("run.jsonl"), k8s.join("run.jsonl")] {
+        let m = lines(&merged);
+        assert_eq!(
+            m[0]["merged_from"].as_array().unwrap().len(),
+            n,
+            "{}",
+            merged.display()
+        );
+        assert_eq!(m[0]["config_hash"], f[0]["config_hash"]);
+        assert_eq!(m.len(), f.len(), "{}", merged.display());
+        for (a, b) in m[1..].iter().zip(&f[1..]) {
+            assert_eq!(
+                (&a["index"], &a["id"], &a["pred"]),
+                (&b["index"], &b["id"], &b["pred"])
+            );
+            for (x, y) in a["scores"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(b["scores"].as_array().unwrap())
+            {
+                assert!((x.as_f64().unwrap() - y.as_f64().unwrap()).abs() < 1e-9);
+            }
+        }
+    }
+}

@@ -16,9 +16,11 @@
 //! report). An item a run could not answer (unextractable or failed) is left out of that run's accuracy
 //! and of every pair it is in, never counted as wrong, as `bedside report` does.
 
+use crate::label_check::{self, LabelCheck};
 use crate::paired::{compare, p_text, pts, rate, Comparison, Rate};
 use crate::record::{ItemRecord, RunHeader};
 use crate::report::{self, pct, Report};
+use bedside_bench::benchmark::Benchmark;
 use bedside_bench::metrics::bradley_terry::{self, BtFit, BtOptions};
 use bedside_bench::metrics::holm::holm_adjust;
 use bedside_bench::metrics::irt::{self, IrtFit, IrtOptions};
@@ -134,6 +136,10 @@ pub struct Compared {
     pub subjects: SubjectGrid,
     pub items: Vec<ItemRow>,
     pub irt: Option<IrtResult>,
+    /// The IRT flags against experts' item labels (MMLU-Redux's `error_type`), when the benchmark was
+    /// given (`check_labels`) and its items carry them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label_check: Option<LabelCheck>,
     pub bradley_terry: Option<BtFit>,
     /// What was left out or could not be fitted, and why.
     pub notes: Vec<String>,
@@ -490,9 +496,48 @@ pub fn compare_runs(inputs: &[RunInput]) -> Result<Compared, String> {
         subjects: SubjectGrid { subjects, cells },
         items,
         irt: irt_result,
+        label_check: None,
         bradley_terry: bt,
         notes,
     })
+}
+
+/// Check the IRT flags against the experts' item labels of `bench` (the benchmark the runs were made
+/// on: its content hash must be the runs'). Adds a note when there is nothing to check.
+pub fn check_labels(c: &mut Compared, bench: &Benchmark, bench_hash: &str) -> Result<(), String> {
+    if bench_hash != c.benchmark_hash {
+        return Err(format!(
+            "the benchmark given ({}, {}) is not the one the runs were made on ({}, {}): give the runs' own benchmark folder",
+            bench.manifest.name,
+            short(bench_hash),
+            c.benchmark,
+            short(&c.benchmark_hash)
+        ));
+    }
+    let labels = label_check::item_labels(bench, &c.split, label_check::LABEL_FIELD);
+    if labels.is_empty() {
+        c.notes.push(format!(
+            "the benchmark's items carry no `meta.{}` labels (MMLU-Redux's expert annotations), so the IRT flags are not checked against any",
+            label_check::LABEL_FIELD
+        ));
+        return Ok(());
+    }
+    match &c.irt {
+        None => c.notes.push(
+            "the items carry expert labels, but the IRT flags can only be checked against them once IRT is fitted".into(),
+        ),
+        Some(irt) => {
+            c.label_check = label_check::check(irt, &labels, label_check::LABEL_FIELD);
+            if c.label_check.is_none() {
+                c.notes.push(format!(
+                    "none of the {} items IRT fitted carries a `meta.{}` label, so its flags are not checked",
+                    irt.item_ids.len(),
+                    label_check::LABEL_FIELD
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One plain sentence on a pair, from its numbers.
@@ -645,6 +690,18 @@ pub fn render_text(c: &Compared) -> String {
                 "  {} item(s) with negative discrimination (stronger runs got them wrong more often; check the key): {}\n",
                 irt.flagged.len(),
                 irt.flagged.join(", ")
+            ));
+        }
+    }
+    if let Some(l) = &c.label_check {
+        s.push_str(&format!(
+            "\nIRT flags against the experts' `{}` labels ({} fitted items: {} labelled ok or an error, {} left to an expert or unlabelled)\n  {}\n",
+            l.field, l.fitted, l.labelled, l.unresolved, l.reading()
+        ));
+        for r in &l.labels {
+            s.push_str(&format!(
+                "  {}: {} item(s), {} flagged, mean discrimination {:+.2}\n",
+                r.label, r.items, r.flagged, r.mean_discrimination
             ));
         }
     }
@@ -988,6 +1045,166 @@ mod tests {
                 .any(|n| n.contains("only 2 item(s) got different outcomes")),
             "{:?}",
             c.notes
+        );
+    }
+
+    /// A benchmark of `n` items `q0..` whose `meta.error_type` is `label(i)`.
+    fn labelled_bench(n: usize, label: impl Fn(usize) -> &'static str) -> Benchmark {
+        let shard: String = (0..n)
+            .map(|i| {
+                json!({"id": format!("q{i}"), "question": format!("question {i}?"), "options": ["w", "x", "y", "z"],
+                       "answer": 1, "meta": {"error_type": label(i)}})
+                .to_string()
+                    + "\n"
+            })
+            .collect();
+        // No manifest: the split comes from the shard's name, the task is mcq.
+        let files = bedside_bench::benchmark::BenchmarkFiles {
+            manifest: None,
+            shards: [("test-000.jsonl".to_string(), shard.into_bytes())].into(),
+        };
+        let (b, problems, _) = bedside_bench::benchmark::validate(&files, &Default::default());
+        b.unwrap_or_else(|| panic!("{problems:?}"))
+    }
+
+    #[test]
+    fn irt_flags_are_checked_against_expert_labels() {
+        // 12 runs of rising skill over 80 items; items 0..8 are keyed wrong (the better a run, the more
+        // often it "misses" them) and labelled so; items 8..10 are left to an expert.
+        let n = 80;
+        let label = |i: usize| match i {
+            0..=7 => "Wrong Groundtruth",
+            8 | 9 => "expert",
+            _ => "OK",
+        };
+        let runs: Vec<(RunHeader, Vec<ItemRecord>)> = (0..12)
+            .map(|k| {
+                let skill = 0.15 + 0.06 * k as f64;
+                let mut r = bedside_bench::metrics::rng::Rng::new(500 + k as u64);
+                let right: Vec<Option<bool>> = (0..n)
+                    .map(|i| {
+                        let u = r.unit();
+                        Some(if i < 8 { u > skill } else { u < skill })
+                    })
+                    .collect();
+                run(&format!("m{k}"), false, &right)
+            })
+            .collect();
+        let inputs: Vec<RunInput> = runs
+            .iter()
+            .enumerate()
+            .map(|(k, (h, r))| RunInput {
+                file: format!("m{k}.jsonl"),
+                header: h,
+                records: r,
+            })
+            .collect();
+        let mut c = compare_runs(&inputs).unwrap();
+        let bench = labelled_bench(n, label);
+        let e = check_labels(&mut c, &bench, "not-h").unwrap_err();
+        assert!(e.contains("not the one the runs were made on"), "{e}");
+        // Twelve runs are too few for the flag to clear its threshold reliably (irt.rs's recovery tests
+        // need 40 and more): set the fitted discriminations here, so the check's counts are known.
+        let idx = |id: &str| id[1..].parse::<usize>().unwrap();
+        {
+            let irt = c.irt.as_mut().unwrap();
+            assert_eq!(irt.fit.model, irt::IrtModel::TwoPl);
+            for (p, id) in irt.fit.items.iter_mut().zip(&irt.item_ids) {
+                let i = idx(id);
+                // Errors 0..6 flagged (below every ok item), 6..8 not flagged but still low; one ok
+                // item (10) flagged too; the rest spread over [0.5, 1.5).
+                p.discrimination = match i {
+                    0..=5 => -2.0 + 0.1 * i as f64,
+                    6 | 7 => 0.1,
+                    10 => -1.0,
+                    _ => 0.5 + (i % 10) as f64 / 10.0,
+                };
+                p.negative_discrimination = i <= 5 || i == 10;
+            }
+        }
+        check_labels(&mut c, &bench, "h").unwrap();
+        let irt = c.irt.as_ref().unwrap();
+        let l = c.label_check.as_ref().expect("a label check");
+        // The table, recounted here from the fit's items and the labels.
+        let fitted: Vec<usize> = irt.item_ids.iter().map(|id| idx(id)).collect();
+        let counted: Vec<usize> = fitted
+            .iter()
+            .copied()
+            .filter(|i| !(8..10).contains(i))
+            .collect();
+        let errors = counted.iter().filter(|&&i| i < 8).count();
+        let flagged_errors = counted.iter().filter(|&&i| i <= 5).count();
+        let flagged_ok = counted.iter().filter(|&&i| i == 10).count();
+        assert_eq!(l.fitted, fitted.len());
+        assert_eq!(l.labelled, counted.len());
+        assert_eq!(l.unresolved, fitted.len() - counted.len());
+        assert_eq!(l.errors, errors);
+        assert_eq!(
+            (l.flagged, l.flagged_errors),
+            (flagged_errors + flagged_ok, flagged_errors)
+        );
+        // Fisher's one-sided p from the hypergeometric tail, computed here.
+        let (nl, k) = (counted.len() as u64, (flagged_errors + flagged_ok) as u64);
+        let ch = |n: u64, r: u64| -> f64 {
+            (0..r).fold(1.0, |a, j| a * (n - j) as f64 / (j + 1) as f64)
+        };
+        let tail: f64 = (flagged_errors as u64..=k.min(errors as u64))
+            .map(|x| ch(errors as u64, x) * ch(nl - errors as u64, k - x) / ch(nl, k))
+            .sum();
+        assert!(
+            (l.fisher_p - tail).abs() < 1e-9 * tail.max(1e-12),
+            "{} vs {tail}",
+            l.fisher_p
+        );
+        // AUC by pair counting: an error item's discrimination below an ok item's.
+        let disc: HashMap<usize, f64> = irt
+            .item_ids
+            .iter()
+            .zip(&irt.fit.items)
+            .map(|(id, p)| (idx(id), p.discrimination))
+            .collect();
+        let (mut wins, mut pairs) = (0.0, 0.0);
+        for &e in counted.iter().filter(|&&i| i < 8) {
+            for &o in counted.iter().filter(|&&i| i >= 10) {
+                pairs += 1.0;
+                wins += if disc[&e] < disc[&o] {
+                    1.0
+                } else if disc[&e] == disc[&o] {
+                    0.5
+                } else {
+                    0.0
+                };
+            }
+        }
+        assert!((l.auc.unwrap() - wins / pairs).abs() < 1e-12);
+        let wrong = l
+            .labels
+            .iter()
+            .find(|r| r.label == "wrong_groundtruth")
+            .unwrap();
+        assert_eq!((wrong.items, wrong.flagged), (errors, flagged_errors));
+        assert!(
+            l.reading().contains(&format!(
+                "{flagged_errors} of {} flagged items are labelled errors",
+                flagged_errors + flagged_ok
+            )),
+            "{}",
+            l.reading()
+        );
+        let text = render_text(&c);
+        assert!(
+            text.contains("IRT flags against the experts' `error_type` labels"),
+            "{text}"
+        );
+        // Without labels: a note, no check.
+        let mut c2 = compare_runs(&inputs).unwrap();
+        let plain = labelled_bench(n, |_| "");
+        check_labels(&mut c2, &plain, "h").unwrap();
+        assert!(c2.label_check.is_none());
+        assert!(
+            c2.notes.iter().any(|x| x.contains("no `meta.error_type`")),
+            "{:?}",
+            c2.notes
         );
     }
 }

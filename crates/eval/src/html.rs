@@ -819,6 +819,34 @@ pub fn compare_body(c: &crate::compare::Compared) -> String {
             }
         );
     }
+    if let Some(l) = &c.label_check {
+        let rows: String = l
+            .labels
+            .iter()
+            .map(|r| {
+                format!(
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:+.2}</td></tr>",
+                    esc(&r.label),
+                    match r.kind {
+                        crate::label_check::LabelKind::Ok => "ok",
+                        crate::label_check::LabelKind::Error => "error",
+                        crate::label_check::LabelKind::Unresolved => "left out",
+                    },
+                    r.items,
+                    r.flagged,
+                    r.mean_discrimination
+                )
+            })
+            .collect();
+        models += &format!(
+            "<h2>IRT flags against the experts' labels</h2><p class=\"meta\">The benchmark's items carry `{field}` labels (MMLU-Redux: Gema et al., NAACL 2025). Of the {fitted} fitted items, {labelled} are labelled ok or an error and counted; {unresolved} are left to an expert or unlabelled and left out.</p><p>{reading}.</p><table><thead><tr><th>label</th><th>counted as</th><th>items</th><th>flagged</th><th>mean discrimination</th></tr></thead><tbody>{rows}</tbody></table>",
+            field = esc(&l.field),
+            fitted = l.fitted,
+            labelled = l.labelled,
+            unresolved = l.unresolved,
+            reading = esc(&l.reading()),
+        );
+    }
     if let Some(bt) = &c.bradley_terry {
         let mut order: Vec<_> = bt.strengths.iter().collect();
         order.sort_by_key(|x| x.rank);

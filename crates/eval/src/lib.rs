@@ -10,6 +10,7 @@ pub mod engine;
 pub mod extract;
 pub mod fewshot;
 pub mod html;
+pub mod label_check;
 pub mod lessons;
 pub mod lm_eval_import;
 pub mod merge;

@@ -232,15 +232,20 @@ impl Ctx {
         });
     }
 
-    /// Add run files (made by `bedside eval`, or exported) to the library; the last one opens.
-    /// Add run files to the library; `open_last` opens the last one in Results (the Runs page), else
-    /// the page stays (the Compare page lists them to pick).
-    pub fn import_runs(&self, files: Vec<(String, Vec<u8>)>, open_last: bool) {
+    /// Add run files (made by `bedside eval` on any machine, or exported from a browser) to the library;
+    /// `open_last` opens the last one in Results (the Runs page), else the page stays (the Compare page
+    /// lists them to pick). A file that cannot be read or is not a run file is named in the error line.
+    pub fn import_runs(&self, picked: Vec<web_sys::File>, open_last: bool) {
         let ctx = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let mut last = None;
             let mut errors = Vec::new();
-            for (name, bytes) in files {
+            for f in picked {
+                let name = f.name();
+                let Some(bytes) = storage::read_bytes(&f).await else {
+                    errors.push(format!("{name}: the browser could not read this file"));
+                    continue;
+                };
                 match library::import(&name, &bytes, date_ms()) {
                     Ok((meta, records)) => match library::add_imported(&meta, &records).await {
                         Ok(()) => last = Some(meta.hash().to_string()),

@@ -91,6 +91,10 @@ pub enum ToWorker {
     /// fits run here, not on the page).
     Compare {
         runs: Vec<CompareRun>,
+        /// The benchmark's files when this browser keeps them: its items' expert labels (MMLU-Redux's
+        /// `error_type`) are checked against the IRT flags. Ignored when it is another benchmark.
+        #[serde(default)]
+        bench: Option<BTreeMap<String, String>>,
     },
     /// Fault injection for the browser tests: the next GPU read fails as a lost device would.
     SimulateDeviceLoss,

@@ -176,6 +176,20 @@ pub fn picked(input: &web_sys::HtmlInputElement) -> FileSet {
     FileSet::from_js(&picked_files(input))
 }
 
+/// The files of a file list (an `<input type="file">`'s or a drop's), in order.
+pub fn files_of(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
+    list.map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
+        .unwrap_or_default()
+}
+
+/// A file's bytes; `None` when the browser cannot read it.
+pub async fn read_bytes(f: &web_sys::File) -> Option<Vec<u8>> {
+    let buf = wasm_bindgen_futures::JsFuture::from(f.array_buffer())
+        .await
+        .ok()?;
+    Some(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
 /// The files of a drop, walking into dropped folders. Call it while the drop event runs.
 pub fn dropped(data: &web_sys::DataTransfer) -> impl std::future::Future<Output = FileSet> {
     let p = dropped_files(data);

@@ -3,11 +3,13 @@
 //! `crates/bench/tests/fixtures/stats_reference.json`).
 
 pub mod accuracy;
+pub mod auc;
 pub mod bootstrap;
 pub mod bradley_terry;
 pub mod brier;
 pub mod calibration;
 pub mod chance;
+pub mod fisher;
 pub mod holm;
 pub mod irt;
 pub mod kappa;

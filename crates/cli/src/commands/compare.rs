@@ -1,5 +1,6 @@
 //! `bedside compare`: finished runs of one benchmark, item by item.
 
+use super::eval::load_benchmark;
 use anyhow::{Context, Result};
 use bedside_eval::compare::{self, RunInput};
 use bedside_eval::{html, parse_run};
@@ -21,6 +22,10 @@ pub struct Args {
     /// Also write the per-item table (each run's answer, probability and outcome) as CSV.
     #[arg(long)]
     pub csv: Option<PathBuf>,
+    /// The benchmark folder the runs were made on: its items' expert labels (MMLU-Redux's
+    /// `meta.error_type`) are checked against the items IRT flags for negative discrimination.
+    #[arg(long)]
+    pub bench: Option<PathBuf>,
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
@@ -42,7 +47,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
             records: &f.records,
         })
         .collect();
-    let c = compare::compare_runs(&inputs).map_err(|e| anyhow::anyhow!("cannot compare: {e}"))?;
+    let mut c =
+        compare::compare_runs(&inputs).map_err(|e| anyhow::anyhow!("cannot compare: {e}"))?;
+    if let Some(dir) = &a.bench {
+        let (bench, hash) = load_benchmark(dir)?;
+        compare::check_labels(&mut c, &bench, &hash)
+            .map_err(|e| anyhow::anyhow!("--bench {}: {e}", dir.display()))?;
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&c)?);
     } else {

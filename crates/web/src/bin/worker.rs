@@ -609,8 +609,11 @@ mod imp {
     }
 
     /// The comparison the CLI's `bedside compare` prints, rendered for the page and its exports.
-    fn compare(runs: &[bedside_web::protocol::CompareRun]) -> FromWorker {
-        use bedside_eval::compare::{compare_runs, items_csv, RunInput};
+    fn compare(
+        runs: &[bedside_web::protocol::CompareRun],
+        bench: Option<&std::collections::BTreeMap<String, String>>,
+    ) -> FromWorker {
+        use bedside_eval::compare::{check_labels, compare_runs, items_csv, RunInput};
         let inputs: Vec<RunInput> = runs
             .iter()
             .map(|r| RunInput {
@@ -620,13 +623,21 @@ mod imp {
             })
             .collect();
         match compare_runs(&inputs) {
-            Ok(c) => FromWorker::Compared {
-                body: bedside_eval::html::compare_body(&c),
-                page: bedside_eval::html::render_compare(&c),
-                csv: items_csv(&c),
-                runs: c.runs.len(),
-                items: c.shared_items,
-            },
+            Ok(mut c) => {
+                // The benchmark's expert labels, when its files are here and it is the runs' own.
+                if let Some(Ok((b, hash))) = bench.map(bedside_web::runner::load_bench) {
+                    if hash == c.benchmark_hash {
+                        check_labels(&mut c, &b, &hash).ok();
+                    }
+                }
+                FromWorker::Compared {
+                    body: bedside_eval::html::compare_body(&c),
+                    page: bedside_eval::html::render_compare(&c),
+                    csv: items_csv(&c),
+                    runs: c.runs.len(),
+                    items: c.shared_items,
+                }
+            }
             Err(message) => FromWorker::CompareFailed { message },
         }
     }
@@ -660,7 +671,7 @@ mod imp {
         match msg {
             ToWorker::Cancel => CANCEL.set(true),
             ToWorker::SimulateDeviceLoss => SIMULATE_LOSS.set(true),
-            ToWorker::Compare { runs } => send(&compare(&runs)),
+            ToWorker::Compare { runs, bench } => send(&compare(&runs, bench.as_ref())),
             ToWorker::LoadModel { .. } if RUNNING.get() => send(&FromWorker::Busy {
                 message: "a run is in progress: its model stays loaded until it ends, so no record can come from another model; cancel it first, or queue a run with the other model".into(),
             }),

@@ -4,30 +4,18 @@
 //! subjects, calibration, IRT and Bradley-Terry), and this page shows the engine's rendering of it and
 //! exports it as one HTML page and a CSV of the items.
 
-use crate::app::{Ctx, SECOND_MODEL};
-use crate::jobs::{JobId, JobSpec};
+use crate::app::{Ctx, BUNDLED_MODEL, SECOND_MODEL};
+use crate::jobs::{JobId, JobSpec, JobStatus};
 use crate::library::ModelSource;
 use crate::library::{self, RunSummary};
 use crate::protocol::BenchFiles;
 use crate::protocol::{CompareRun, ToWorker};
 use crate::state::Action;
 use crate::storage;
-use js_sys::Uint8Array;
 use std::collections::BTreeSet;
 use std::rc::Rc;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{File, HtmlInputElement};
 use yew::prelude::*;
-
-async fn read_bytes(f: &File) -> Option<Vec<u8>> {
-    let buf = JsFuture::from(f.array_buffer()).await.ok()?;
-    Some(Uint8Array::new(&buf).to_vec())
-}
-
-fn files_of(list: Option<web_sys::FileList>) -> Vec<File> {
-    list.map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
-        .unwrap_or_default()
-}
 
 fn describe(r: &RunSummary) -> String {
     let c = &r.meta.header.config;
@@ -46,6 +34,42 @@ fn describe(r: &RunSummary) -> String {
     parts.join(", ")
 }
 
+const GEMMA_KEY: &str = "url:gemma";
+
+/// A model the Compare page can run.
+#[derive(Clone, PartialEq)]
+struct ModelChoice {
+    key: String,
+    source: ModelSource,
+    label: String,
+    bundled: bool,
+}
+
+/// The bundled models, then every model kept in this browser (by name, with its size).
+fn model_choices(stored: &[(String, f64)]) -> Vec<ModelChoice> {
+    let mut out = vec![
+        ModelChoice {
+            key: "bundled".into(),
+            source: ModelSource::Bundled,
+            label: format!("{BUNDLED_MODEL} (bundled)"),
+            bundled: true,
+        },
+        ModelChoice {
+            key: GEMMA_KEY.into(),
+            source: ModelSource::Url(format!("./{SECOND_MODEL}")),
+            label: format!("{SECOND_MODEL} (bundled)"),
+            bundled: true,
+        },
+    ];
+    out.extend(stored.iter().map(|(name, bytes)| ModelChoice {
+        key: format!("stored:{name}"),
+        source: ModelSource::Stored(name.clone()),
+        label: format!("{name} (kept in this browser, {:.0} MB)", bytes / 1e6),
+        bundled: false,
+    }));
+    out
+}
+
 #[component]
 pub fn Compare() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
@@ -53,6 +77,8 @@ pub fn Compare() -> Html {
     let selected = use_state(BTreeSet::<String>::new);
     // Jobs queued by "run both bundled models": when they are over, their runs are selected.
     let waiting = use_state(Vec::<JobId>::new);
+    // The last batch of jobs queued here: its progress line stays after the batch is over.
+    let batch = use_state(Vec::<JobId>::new);
     {
         let (selected, waiting) = (selected.clone(), waiting.clone());
         let jobs = s.jobs.clone();
@@ -71,9 +97,21 @@ pub fn Compare() -> Html {
             }
         });
     }
-    let run_both = {
+    // The models to run: the two bundled ones (checked at first) and those kept in this browser.
+    let choices = model_choices(&s.storage.models);
+    let chosen = use_state(|| {
+        choices
+            .iter()
+            .filter(|c| c.bundled)
+            .map(|c| c.key.clone())
+            .collect::<BTreeSet<String>>()
+    });
+    let run_models = {
         let ctx = ctx.clone();
         let waiting = waiting.clone();
+        let batch = batch.clone();
+        let chosen = chosen.clone();
+        let choices = choices.clone();
         Callback::from(move |_| {
             let s = &*ctx.state;
             let Some(name) = s.bench.name.clone() else {
@@ -84,21 +122,25 @@ pub fn Compare() -> Html {
                 files: s.bench.files.as_ref().clone(),
             });
             let first = s.jobs.next_id();
-            for model in [
-                ModelSource::Bundled,
-                ModelSource::Url(format!("./{SECOND_MODEL}")),
-            ] {
+            let models: Vec<ModelSource> = choices
+                .iter()
+                .filter(|c| chosen.contains(&c.key))
+                .map(|c| c.source.clone())
+                .collect();
+            for model in &models {
                 ctx.dispatch(Action::Enqueue(JobSpec {
                     spec: s.spec.clone(),
                     bench: bench.clone(),
-                    model,
+                    model: model.clone(),
                     resume: None,
                 }));
             }
-            waiting.set(vec![first, first + 1]);
+            let ids: Vec<JobId> = (first..first + models.len() as JobId).collect();
+            batch.set(ids.clone());
+            waiting.set(ids);
         })
     };
-    let running: Vec<String> = waiting
+    let running: Vec<String> = batch
         .iter()
         .filter_map(|id| s.jobs.get(*id))
         .map(|j| {
@@ -109,11 +151,18 @@ pub fn Compare() -> Html {
                     .map(|h| h.config.model.name.clone())
                     .unwrap_or_else(|| match &j.what.model {
                         ModelSource::Url(u) => u.trim_start_matches("./").to_string(),
-                        _ => crate::app::BUNDLED_MODEL.to_string(),
+                        ModelSource::Stored(n) => n.clone(),
+                        ModelSource::Bundled => crate::app::BUNDLED_MODEL.to_string(),
                     }),
                 j.done(),
                 j.total,
-                if j.status.over() { " (done)" } else { "" }
+                match (&j.status, j.records.is_empty() && j.what.resume.is_some()) {
+                    (JobStatus::Finished, true) => " (already run with this configuration: reused)",
+                    (JobStatus::Finished, false) => " (done)",
+                    (JobStatus::Failed(_), _) => " (failed: see the Run page)",
+                    (JobStatus::Cancelled, _) => " (cancelled)",
+                    _ => "",
+                }
             )
         })
         .collect();
@@ -131,31 +180,20 @@ pub fn Compare() -> Html {
     let chosen_bench = selected.iter().next().and_then(|h| bench_of(h));
     let import = {
         let ctx = ctx.clone();
-        Callback::from(move |files: Vec<File>| {
-            let ctx = ctx.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                let mut out = Vec::new();
-                for f in files {
-                    if let Some(b) = read_bytes(&f).await {
-                        out.push((f.name(), b));
-                    }
-                }
-                ctx.import_runs(out, false);
-            });
-        })
+        Callback::from(move |files: Vec<File>| ctx.import_runs(files, false))
     };
     let on_pick = {
         let import = import.clone();
         Callback::from(move |e: Event| {
             let input = e.target_unchecked_into::<HtmlInputElement>();
-            import.emit(files_of(input.files()));
+            import.emit(storage::files_of(input.files()));
         })
     };
     let on_drop = {
         let import = import.clone();
         Callback::from(move |e: DragEvent| {
             e.prevent_default();
-            import.emit(files_of(e.data_transfer().and_then(|d| d.files())));
+            import.emit(storage::files_of(e.data_transfer().and_then(|d| d.files())));
         })
     };
     let on_compare = {
@@ -165,6 +203,8 @@ pub fn Compare() -> Html {
             let ctx = ctx.clone();
             let hashes: Vec<String> = selected.iter().cloned().collect();
             ctx.dispatch(Action::ComparePending);
+            // The Run page's benchmark, in case the runs were imported (their own files are not kept).
+            let current = ctx.state.bench.files.as_ref().clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let mut runs = Vec::new();
                 for h in hashes {
@@ -180,7 +220,14 @@ pub fn Compare() -> Html {
                         });
                     }
                 }
-                ctx.send(&ToWorker::Compare { runs });
+                // The benchmark's files (kept with runs made here), for its items' expert labels.
+                let bench = match runs.first() {
+                    Some(r) => library::bench_files(&r.header.config.benchmark.hash)
+                        .await
+                        .or(Some(current).filter(|f| !f.is_empty())),
+                    None => None,
+                };
+                ctx.send(&ToWorker::Compare { runs, bench });
             });
         })
     };
@@ -228,6 +275,8 @@ pub fn Compare() -> Html {
         })
         .collect();
     let n = selected.len();
+    // Chosen models that are still listed (a kept model may have been deleted since).
+    let n_chosen = choices.iter().filter(|c| chosen.contains(&c.key)).count();
     let cmp = &s.comparison;
     let exports = cmp.result.as_ref().map(|r| {
         let (page, csv) = (r.page.clone(), r.csv.clone());
@@ -250,11 +299,32 @@ pub fn Compare() -> Html {
                     <tbody>{ rows }</tbody>
                 </table></div>
             }
-            <div class="compare-both">
-                <button id="compare-both" disabled={s.bench.name.is_none() || !waiting.is_empty()} onclick={run_both}>
-                    { format!("Run both bundled models on {}", s.bench.name.clone().unwrap_or_else(|| "the Run page's benchmark".into())) }
+            <div class="compare-models" id="compare-models">
+                <h3>{ "Run models on this benchmark" }</h3>
+                <p class="hint">{ format!("Each chosen model runs on {}, one after the other, with the Run page's settings ({}, {}-shot{}, {} items). A configuration already run in this browser is reused (or extended), not redone. Models you pick on the Run page are kept in this browser and appear here.", s.bench.name.clone().unwrap_or_else(|| "the Run page's benchmark".into()), s.spec.settings.method, s.spec.settings.shots, if s.spec.settings.chat { ", chat template" } else { "" }, s.spec.limit.map(|n| n.to_string()).unwrap_or_else(|| "all".into())) }</p>
+                <ul class="model-choices">
+                    { for choices.iter().map(|c| {
+                        let toggle = {
+                            let chosen = chosen.clone();
+                            let key = c.key.clone();
+                            Callback::from(move |_| {
+                                let mut next = (*chosen).clone();
+                                if !next.remove(&key) {
+                                    next.insert(key.clone());
+                                }
+                                chosen.set(next);
+                            })
+                        };
+                        html! { <li><label>
+                            <input type="checkbox" class="compare-model" data-model={c.key.clone()} checked={chosen.contains(&c.key)} onchange={toggle} />
+                            { format!(" {}", c.label) }
+                            if c.key == GEMMA_KEY { <span class="small">{ " (used under the " }<a href="./GEMMA_TERMS.html" target="_blank">{ "Gemma Terms of Use" }</a>{ ")" }</span> }
+                        </label></li> }
+                    }) }
+                </ul>
+                <button id="compare-run-models" disabled={s.bench.name.is_none() || !waiting.is_empty() || n_chosen == 0} onclick={run_models}>
+                    { match n_chosen { 0 => "Choose a model to run".to_string(), 1 => format!("Run 1 model on {}", s.bench.name.clone().unwrap_or_default()), n => format!("Run {n} models on {}", s.bench.name.clone().unwrap_or_default()) } }
                 </button>
-                <span class="hint">{ format!(" SmolLM2-135M-Instruct and Gemma 3 270M, one after the other, with the Run page's settings ({}, {} items); a configuration already run here is extended, not redone. Gemma is used under the ", s.spec.settings.method, s.spec.limit.map(|n| n.to_string()).unwrap_or_else(|| "all".into())) }<a href="./GEMMA_TERMS.html" target="_blank">{ "Gemma Terms of Use" }</a>{ "." }</span>
                 if !running.is_empty() {
                     <p id="compare-progress" class="small">{ running.join(" · ") }</p>
                 }

@@ -4,8 +4,6 @@
 use crate::app::Ctx;
 use crate::library::{self, RunSummary};
 use crate::storage;
-use js_sys::Uint8Array;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{File, HtmlInputElement};
 use yew::prelude::*;
 
@@ -19,11 +17,6 @@ fn date(ms: f64) -> String {
         d.get_hours(),
         d.get_minutes()
     )
-}
-
-async fn read_bytes(f: &File) -> Option<Vec<u8>> {
-    let buf = JsFuture::from(f.array_buffer()).await.ok()?;
-    Some(Uint8Array::new(&buf).to_vec())
 }
 
 fn row(ctx: &Ctx, r: &RunSummary) -> Html {
@@ -98,40 +91,20 @@ pub fn Runs() -> Html {
     }
     let import = {
         let ctx = ctx.clone();
-        Callback::from(move |files: Vec<File>| {
-            let ctx = ctx.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                let mut out = Vec::new();
-                for f in files {
-                    if let Some(b) = read_bytes(&f).await {
-                        out.push((f.name(), b));
-                    }
-                }
-                ctx.import_runs(out, true);
-            });
-        })
+        Callback::from(move |files: Vec<File>| ctx.import_runs(files, true))
     };
     let on_pick = {
         let import = import.clone();
         Callback::from(move |e: Event| {
             let input = e.target_unchecked_into::<HtmlInputElement>();
-            let files = input
-                .files()
-                .map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
-                .unwrap_or_default();
-            import.emit(files);
+            import.emit(storage::files_of(input.files()));
         })
     };
     let on_drop = {
         let import = import.clone();
         Callback::from(move |e: DragEvent| {
             e.prevent_default();
-            let files: Vec<File> = e
-                .data_transfer()
-                .and_then(|d| d.files())
-                .map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
-                .unwrap_or_default();
-            import.emit(files);
+            import.emit(storage::files_of(e.data_transfer().and_then(|d| d.files())));
         })
     };
     let quota = if s.storage.quota > 0.0 {
