@@ -115,6 +115,9 @@ pub struct SubjectGrid {
 #[derive(Debug, Clone, Serialize)]
 pub struct IrtResult {
     pub fit: IrtFit,
+    /// The runs fitted (indices into `Compared::runs`), in `fit.abilities` order: runs that answered no
+    /// shared item are left out.
+    pub runs: Vec<usize>,
     /// Item ids of the fitted items, in `fit.items` order.
     pub item_ids: Vec<String>,
     /// Items flagged for negative discrimination (the stronger runs got them wrong more often: a
@@ -432,9 +435,21 @@ pub fn compare_runs(inputs: &[RunInput]) -> Result<Compared, String> {
         })
         .collect();
 
-    // Models over the matrix.
+    // Models over the matrix, of the runs that answered at least one shared item (a run whose every
+    // item failed, e.g. a base model asked for its chat template, would get the prior's ability and
+    // an unbounded strength).
+    let active: Vec<usize> = (0..inputs.len())
+        .filter(|&i| outcome[i].iter().any(|x| x.is_some()))
+        .collect();
+    for i in (0..inputs.len()).filter(|i| !active.contains(i)) {
+        notes.push(format!(
+            "{} answered none of the shared items: it is left out of item response theory and Bradley-Terry",
+            label[i]
+        ));
+    }
+    let outcome: Vec<Vec<Option<bool>>> = active.iter().map(|&i| outcome[i].clone()).collect();
     let (mut irt_result, mut bt) = (None, None);
-    if inputs.len() >= MIN_RUNS_FOR_MODELS {
+    if active.len() >= MIN_RUNS_FOR_MODELS {
         match irt::fit(&outcome, &IrtOptions::default()) {
             Ok(fit) if fit.items_used < MIN_ITEMS_FOR_IRT => notes.push(format!(
                 "IRT was not fitted: only {} item(s) got different outcomes across the runs, and abilities from fewer than {MIN_ITEMS_FOR_IRT} would mean nothing; compare on more items",
@@ -454,13 +469,14 @@ pub fn compare_runs(inputs: &[RunInput]) -> Result<Compared, String> {
                 }
                 irt_result = Some(IrtResult {
                     fit,
+                    runs: active.clone(),
                     item_ids,
                     flagged,
                 });
             }
             Err(e) => notes.push(format!("IRT was not fitted: {e}")),
         }
-        let k = inputs.len();
+        let k = active.len();
         let mut wins = vec![vec![0u32; k]; k];
         let mut ties = 0u32;
         for a in 0..k {
@@ -476,7 +492,13 @@ pub fn compare_runs(inputs: &[RunInput]) -> Result<Compared, String> {
             }
         }
         match bradley_terry::fit(&wins, ties, &BtOptions::default()) {
-            Ok(f) => bt = Some(f),
+            Ok(mut f) => {
+                // Players are the active runs: name them by their place among all runs.
+                for x in &mut f.strengths {
+                    x.player = active[x.player];
+                }
+                bt = Some(f)
+            }
             Err(e) => notes.push(format!("Bradley-Terry was not fitted: {e}")),
         }
     } else {
@@ -677,7 +699,7 @@ pub fn render_text(c: &Compared) -> String {
             f.respondents,
             f.items_used
         ));
-        for (r, a) in c.runs.iter().zip(&f.abilities) {
+        for (r, a) in irt.runs.iter().map(|&i| &c.runs[i]).zip(&f.abilities) {
             s.push_str(&format!(
                 "  {}: ability {:+.2} (SE {:.2})\n",
                 r.label, a.theta, a.se
@@ -1206,5 +1228,47 @@ mod tests {
             "{:?}",
             c2.notes
         );
+    }
+
+    #[test]
+    fn a_run_that_answered_nothing_is_left_out_of_irt_and_bradley_terry() {
+        // The second run failed every item (a base model asked for its chat template, say).
+        let (h0, r0) = run("a", false, &outcomes(11, 60, 0.3));
+        let (h1, r1) = run("dead", false, &[None; 60]);
+        let (h2, r2) = run("b", false, &outcomes(12, 60, 0.5));
+        let (h3, r3) = run("c", false, &outcomes(13, 60, 0.7));
+        let hs = [(&h0, &r0), (&h1, &r1), (&h2, &r2), (&h3, &r3)];
+        let inputs: Vec<RunInput> = hs
+            .iter()
+            .enumerate()
+            .map(|(k, (h, r))| RunInput {
+                file: format!("r{k}.jsonl"),
+                header: h,
+                records: r,
+            })
+            .collect();
+        let c = compare_runs(&inputs).unwrap();
+        assert!(
+            c.notes
+                .iter()
+                .any(|n| n.starts_with("dead answered none of the shared items")),
+            "{:?}",
+            c.notes
+        );
+        let irt = c
+            .irt
+            .as_ref()
+            .expect("IRT over the three runs that answered");
+        assert_eq!(irt.runs, [0, 2, 3]);
+        assert_eq!(irt.fit.respondents, 3);
+        let bt = c.bradley_terry.as_ref().unwrap();
+        let players: Vec<usize> = bt.strengths.iter().map(|x| x.player).collect();
+        assert_eq!(players, [0, 2, 3]);
+        // The most accurate run (c, index 3) ranks first; intervals stay finite and narrow-ish.
+        let top = bt.strengths.iter().find(|x| x.rank == 1).unwrap();
+        assert_eq!(top.player, 3);
+        assert!(bt.strengths.iter().all(|x| x.high - x.low < 2.0), "{bt:?}");
+        let text = render_text(&c);
+        assert!(!text.contains("dead: ability"), "{text}");
     }
 }

@@ -775,9 +775,10 @@ pub fn compare_body(c: &crate::compare::Compared) -> String {
     let mut models = String::new();
     if let Some(irt) = &c.irt {
         let f = &irt.fit;
-        let ab: String = c
+        let ab: String = irt
             .runs
             .iter()
+            .map(|&i| &c.runs[i])
             .zip(&f.abilities)
             .map(|(r, a)| {
                 format!(

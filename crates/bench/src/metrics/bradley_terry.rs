@@ -73,7 +73,7 @@ impl Default for BtOptions {
 /// One run's fitted strength.
 #[derive(Debug, Clone, Serialize)]
 pub struct Strength {
-    /// Index of the run (row of the wins matrix).
+    /// Index of the run (row of the wins matrix; a caller fitting a subset of its runs may renumber it).
     pub player: usize,
     /// Log-strength θ, centred so the mean over players is 0.
     pub strength: f64,
