@@ -9,6 +9,11 @@ if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep 
   echo "setup: adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 fi
+# wasm32-wasip1: bedside-quant's simd128 kernels are tested against the scalar oracle under Node's WASI.
+if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx wasm32-wasip1; then
+  echo "setup: adding the wasm32-wasip1 target"
+  rustup target add wasm32-wasip1
+fi
 # A Vulkan driver for the wgpu backend: Mesa's llvmpipe runs it on the CPU where there is no GPU.
 if ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

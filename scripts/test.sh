@@ -12,6 +12,9 @@ bash scripts/setup.sh
 bash scripts/setup_web.sh
 echo "== cargo test --workspace (with the wgpu backend; on a machine without a GPU, Mesa's llvmpipe Vulkan device)"
 cargo test --workspace --locked --features bedside-cli/wgpu
+echo "== bedside-quant on wasm32 with simd128 (the browser's integer-dot kernels against the scalar oracle, under Node's WASI)"
+CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $PWD/scripts/wasi_runner.mjs" \
+  RUSTFLAGS="-C target-feature=+simd128" cargo test --locked -p bedside-quant --target wasm32-wasip1
 echo "== trunk build --release (the browser app, wasm32)"
 trunk build --release
 echo "== browser tests (headless Chromium)"

@@ -93,8 +93,13 @@ pub enum Precision {
     /// Dequantised to f32 at load (4 bytes a parameter): the correctness oracle, and the GPU path.
     F32,
     /// Kept in the file's block format (about 0.5-1 byte a parameter) and multiplied on the host: the
-    /// CPU path. Only for CPU backends, where reading activations to the host is a copy.
+    /// CPU path. Only for CPU backends, where reading activations to the host is a copy. Products are
+    /// exact (dequantised tiles, float `gemm`).
     Quantized,
+    /// Kept in blocks as `Quantized`, but short products (decoding, option scoring) quantise the
+    /// activations to 8-bit blocks and use integer dot products, as llama.cpp does: faster, and no longer
+    /// exact (see `crate::qmatrix`).
+    Q8Activations,
 }
 
 impl Precision {
@@ -102,6 +107,7 @@ impl Precision {
         match s {
             "f32" => Some(Precision::F32),
             "quantized" | "q" | "quant" => Some(Precision::Quantized),
+            "q8-activations" | "q8" => Some(Precision::Q8Activations),
             _ => None,
         }
     }
@@ -110,7 +116,13 @@ impl Precision {
         match self {
             Precision::F32 => "f32",
             Precision::Quantized => "quantized",
+            Precision::Q8Activations => "q8-activations",
         }
+    }
+
+    /// Whether weight matrices stay in their blocks (a CPU-only precision).
+    pub fn keeps_blocks(self) -> bool {
+        self != Precision::F32
     }
 }
 
@@ -120,6 +132,8 @@ pub struct Loader<'a, B: Backend> {
     pub gguf: &'a Gguf,
     pub bytes: &'a [u8],
     pub blob: Option<&'a Blob>,
+    /// With a `blob`: short products use 8-bit activations ([`Precision::Q8Activations`]).
+    pub q8: bool,
     pub device: &'a B::Device,
 }
 
@@ -140,7 +154,7 @@ impl<B: Backend> Loader<'_, B> {
         let t = self.gguf.check(name, &[rows, cols])?;
         let offset = self.gguf.data_offset + t.offset as usize;
         QuantMatrix::new(blob.clone(), offset, t.ty, rows, cols)
-            .map(|q| Some(Arc::new(q)))
+            .map(|q| Some(Arc::new(q.with_q8(self.q8))))
             .ok_or_else(|| self.missing(name, "its rows are not whole blocks of its type, or its data runs past the end of the file"))
     }
 

@@ -9,7 +9,7 @@ pub mod hf;
 pub mod layers;
 pub mod models;
 pub mod qmatrix;
-pub mod quant;
+pub use bedside_quant as quant;
 pub mod registry;
 pub mod sampling;
 pub mod scoring;

@@ -1,8 +1,16 @@
-//! A weight matrix kept in its GGUF block format in memory (the quantised path): no f32 copy of the
-//! weights is ever made. A product `x W^T` dequantises a tile of rows at a time into a small scratch
-//! buffer and multiplies it with `gemm`; tiles run in parallel with rayon. Dequantisation is exact
-//! ([`crate::quant`]), so the result differs from the f32 path only by summation order.
+//! A weight matrix kept in its GGUF block format in memory (the quantised paths): no f32 copy of the
+//! weights is ever made. A product `x W^T` runs one of two ways, tiles of rows in parallel with rayon:
+//!
+//! - exact (precision `quantized`): dequantise a tile of rows into a small scratch buffer and multiply
+//!   it with `gemm`. Dequantisation is exact ([`crate::quant`]), so the result differs from the f32 path
+//!   only by summation order;
+//! - 8-bit activations (precision `q8-activations`, as llama.cpp): quantise `x` once to 8-bit blocks and
+//!   take integer dot products against the weight blocks ([`crate::quant::dot`]). Used up to
+//!   [`q8_max_rows`] rows of `x` (decoding, option scoring); a longer prompt takes the exact path, where
+//!   `gemm`'s register tiling wins.
 
+use crate::quant::dot::{self, Isa};
+use crate::quant::q8::{has_kernels, Q8Acts};
 use crate::quant::{dequantize, GgmlType};
 use std::fmt;
 use std::sync::Arc;
@@ -14,6 +22,18 @@ pub type Blob = Arc<dyn AsRef<[u8]> + Send + Sync>;
 /// Output rows dequantised per tile. 64 rows of a 576..2048-wide matrix is 150..520 KiB of scratch.
 const TILE_ROWS: usize = 64;
 
+/// Rows of `x` up to which a `q8-activations` matrix of type `ty` takes the integer-dot path. The
+/// integer kernels unpack each weight block once per row of `x`, so their cost grows with the rows while
+/// dequantise + `gemm` reuses a tile: measured on the bundled models' matrices (2 cores, AVX2), the two
+/// cross near 8-16 rows for the 32-element formats and 32-64 for the K-quants (whose exact
+/// dequantisation is slower).
+pub fn q8_max_rows(ty: GgmlType) -> usize {
+    match ty {
+        GgmlType::Q4K | GgmlType::Q6K => 48,
+        _ => 12,
+    }
+}
+
 /// A `[rows, cols]` matrix stored as `rows` rows of ggml blocks inside a [`Blob`].
 #[derive(Clone)]
 pub struct QuantMatrix {
@@ -23,6 +43,8 @@ pub struct QuantMatrix {
     pub rows: usize,
     pub cols: usize,
     row_bytes: usize,
+    /// Products with at most [`q8_max_rows`] rows quantise the activations to 8 bits.
+    q8: bool,
 }
 
 impl fmt::Debug for QuantMatrix {
@@ -52,7 +74,19 @@ impl QuantMatrix {
             rows,
             cols,
             row_bytes,
+            q8: false,
         })
+    }
+
+    /// The same matrix multiplied with 8-bit activations (`on`, for block formats) or exactly.
+    pub fn with_q8(mut self, on: bool) -> Self {
+        self.q8 = on && has_kernels(self.ty);
+        self
+    }
+
+    /// Whether short products quantise the activations to 8 bits.
+    pub fn q8(&self) -> bool {
+        self.q8
     }
 
     /// Bytes of weights this matrix holds (shared with the file buffer, not copied).
@@ -76,6 +110,42 @@ impl QuantMatrix {
 
     /// `y = x W^T` for `x: [n, cols]` row-major; returns `[n, rows]` row-major.
     pub fn matmul(&self, x: &[f32], n: usize) -> Vec<f32> {
+        assert_eq!(x.len(), n * self.cols, "qmatmul: input length");
+        if self.q8 && n <= q8_max_rows(self.ty) {
+            return self.matmul_q8(x, n, dot::active());
+        }
+        self.matmul_exact(x, n)
+    }
+
+    /// `x W^T` with `x` quantised to 8-bit blocks and integer dot products of `isa` (available).
+    pub fn matmul_q8(&self, x: &[f32], n: usize, isa: Isa) -> Vec<f32> {
+        assert_eq!(x.len(), n * self.cols, "qmatmul: input length");
+        assert!(has_kernels(self.ty), "q8 path needs a block format");
+        let xq = Q8Acts::quantize(x, self.cols);
+        let rows = self.rows;
+        let mut y = vec![0f32; n * rows];
+        let out = SendPtr(y.as_mut_ptr());
+        // Few large tiles: one rayon task costs microseconds, a row tens of nanoseconds.
+        let tile = rows.div_ceil(rayon::current_num_threads()).max(TILE_ROWS);
+        let tiles = rows.div_ceil(tile);
+        let job = |t: usize| {
+            let r0 = t * tile;
+            let r1 = (r0 + tile).min(rows);
+            for r in r0..r1 {
+                let w = self.row_data(r, r + 1);
+                for i in 0..n {
+                    let v = dot::vec_dot_with(isa, self.ty, w, xq.row(i));
+                    // SAFETY: tile `t` writes only columns r0..r1 of `y` (disjoint across tiles).
+                    unsafe { *out.get().add(i * rows + r) = v };
+                }
+            }
+        };
+        par_for(tiles, job);
+        y
+    }
+
+    /// `x W^T` exactly: dequantised tiles and `gemm`.
+    pub fn matmul_exact(&self, x: &[f32], n: usize) -> Vec<f32> {
         assert_eq!(x.len(), n * self.cols, "qmatmul: input length");
         let rows = self.rows;
         let mut y = vec![0f32; n * rows];
@@ -199,5 +269,54 @@ mod tests {
         assert!(QuantMatrix::new(blob(vec![0; 33]), 0, GgmlType::Q8_0, 1, 32).is_none());
         assert!(QuantMatrix::new(blob(vec![0; 340]), 0, GgmlType::Q8_0, 1, 31).is_none());
         assert!(QuantMatrix::new(blob(vec![0; 34]), 0, GgmlType::Q8_0, 1, 32).is_some());
+    }
+
+    /// The 8-bit-activation product stays within the quantisation bound of the exact one: each output
+    /// moves by at most Σ_k |w_k| · d_k / 2 (d_k: the activation step of element k's block), on every
+    /// kernel this machine has; short products take it, long ones the exact path.
+    #[test]
+    fn q8_product_is_within_the_activation_rounding_bound() {
+        use crate::quant::dot::Isa;
+        let (rows, cols) = (70, 96);
+        let (q, w) = q8_matrix(rows, cols);
+        let q = q.with_q8(true);
+        assert!(q.q8());
+        for n in [1, 5] {
+            let x: Vec<f32> = (0..n * cols)
+                .map(|i| ((i * 53 % 29) as f32 - 14.0) / 3.0)
+                .collect();
+            let exact = q.matmul_exact(&x, n);
+            assert_eq!(q.matmul(&x, n), q.matmul_q8(&x, n, dot::active()));
+            for isa in [Isa::Scalar, Isa::Avx2, Isa::Simd128] {
+                if !isa.available() {
+                    continue;
+                }
+                let y = q.matmul_q8(&x, n, isa);
+                for i in 0..n {
+                    let xi = &x[i * cols..(i + 1) * cols];
+                    let step: Vec<f32> = xi
+                        .chunks(32)
+                        .map(|b| b.iter().fold(0f32, |m, v| m.max(v.abs())) / 127.0)
+                        .collect();
+                    for r in 0..rows {
+                        let bound: f32 = (0..cols)
+                            .map(|k| w[r * cols + k].abs() * step[k / 32] / 2.0)
+                            .sum();
+                        let err = (y[i * rows + r] - exact[i * rows + r]).abs();
+                        assert!(
+                            err <= bound * 1.001 + 1e-5,
+                            "{isa:?} n={n} ({i},{r}): {err} > {bound}"
+                        );
+                    }
+                }
+            }
+        }
+        // Past the threshold the exact path runs.
+        let n = q8_max_rows(GgmlType::Q8_0) + 1;
+        let x = vec![0.5f32; n * cols];
+        assert_eq!(q.matmul(&x, n), q.matmul_exact(&x, n));
+        // Float matrices have no integer kernel: the flag is ignored.
+        let f = QuantMatrix::new(blob(vec![0; 4 * 32]), 0, GgmlType::F32, 1, 32).unwrap();
+        assert!(!f.with_q8(true).q8());
     }
 }

@@ -34,8 +34,9 @@ pub struct ModelArgs {
     /// GGUF files (default: the two registry models in models/).
     pub models: Vec<PathBuf>,
     /// Comma-separated CPU backends to measure, each `backend:precision` (flex or ndarray; quantized
-    /// keeps the weights in their GGUF blocks, f32 dequantises them at load).
-    #[arg(long, default_value = "flex:quantized,flex:f32,ndarray:f32")]
+    /// keeps the weights in their GGUF blocks with exact products, q8-activations also quantises the
+    /// activations of short products to 8 bits, f32 dequantises the weights at load).
+    #[arg(long, default_value = "flex:q8-activations,flex:quantized,flex:f32")]
     pub backends: String,
     /// Tokens to decode after the prompt.
     #[arg(long, default_value_t = 32)]
@@ -273,8 +274,9 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
         } => {
             let text = std::fs::read_to_string(prompt_file)?;
             let (backend, precision) = backend.split_once(':').unwrap_or((&backend, "f32"));
-            let p = Precision::parse(precision)
-                .with_context(|| format!("unknown precision `{precision}` (f32, quantized)"))?;
+            let p = Precision::parse(precision).with_context(|| {
+                format!("unknown precision `{precision}` (f32, quantized, q8-activations)")
+            })?;
             let m = match backend {
                 "flex" => one::<Flex<f32>>(&model, p, &text, decode_tokens)?,
                 "ndarray" => one::<NdArray<f32>>(&model, p, &text, decode_tokens)?,

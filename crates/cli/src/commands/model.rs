@@ -55,24 +55,26 @@ pub struct GenerateArgs {
     /// `wgpu` feature; falls back to the CPU when no adapter exists).
     #[arg(long, default_value = "cpu")]
     pub backend: String,
-    /// Weights in memory: auto (quantized on the CPU, f32 on the GPU), quantized (the file's blocks,
-    /// about the file's size), or f32 (dequantised at load, 4 bytes a parameter; the oracle).
+    /// Weights in memory: auto (q8-activations on the CPU, f32 on the GPU); q8-activations (the file's
+    /// blocks, about the file's size, with short products on 8-bit activations and integer dot products,
+    /// as llama.cpp: fastest, not exact); quantized (the file's blocks, exact products); or f32
+    /// (dequantised at load, 4 bytes a parameter; the oracle).
     #[arg(long, default_value = "auto")]
     pub precision: String,
 }
 
 /// The weight precision: `auto` keeps weights in their quantised blocks on the CPU (about the file's size
-/// in memory) and dequantises them to f32 on the GPU.
+/// in memory; short products on 8-bit activations) and dequantises them to f32 on the GPU.
 pub fn precision_for(requested: &str, gpu: bool) -> Result<Precision> {
     let p = match requested {
         "auto" if gpu => Precision::F32,
-        "auto" => Precision::Quantized,
+        "auto" => Precision::Q8Activations,
         s => Precision::parse(s).ok_or_else(|| {
-            anyhow::anyhow!("unknown precision `{s}`; use auto, quantized or f32")
+            anyhow::anyhow!("unknown precision `{s}`; use auto, q8-activations, quantized or f32")
         })?,
     };
-    if gpu && p == Precision::Quantized {
-        anyhow::bail!("--precision quantized runs on the CPU only; use --precision f32 (or auto) with the GPU backend");
+    if gpu && p.keeps_blocks() {
+        anyhow::bail!("--precision {} runs on the CPU only; use --precision f32 (or auto) with the GPU backend", p.name());
     }
     Ok(p)
 }

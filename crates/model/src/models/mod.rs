@@ -30,7 +30,7 @@ impl<B: Backend> Model<B> {
     /// Load a model from the bytes of a GGUF file, dequantising weights to f32 on `device` (the oracle,
     /// and the GPU path).
     pub fn from_gguf(file: &str, bytes: &[u8], device: &B::Device) -> Result<Self> {
-        Self::load_gguf(file, bytes, None, device)
+        Self::load_gguf(file, bytes, None, false, device)
     }
 
     /// Load a model from a shared GGUF buffer at `precision`. Quantised, the weight matrices stay in the
@@ -42,10 +42,9 @@ impl<B: Backend> Model<B> {
         device: &B::Device,
     ) -> Result<Self> {
         let bytes: &[u8] = (*blob).as_ref();
-        match precision {
-            Precision::F32 => Self::load_gguf(file, bytes, None, device),
-            Precision::Quantized => Self::load_gguf(file, bytes, Some(&blob), device),
-        }
+        let q8 = precision == Precision::Q8Activations;
+        let blob = precision.keeps_blocks().then_some(&blob);
+        Self::load_gguf(file, bytes, blob, q8, device)
     }
 
     /// Load a Hugging Face checkpoint (`config.json` + safetensors + `tokenizer.json`) at `precision`;
@@ -69,8 +68,9 @@ impl<B: Backend> Model<B> {
         device: &B::Device,
     ) -> Result<Self> {
         let bytes: &[u8] = (*blob).as_ref();
-        let quant = (precision == Precision::Quantized).then_some(&blob);
-        let mut m = Self::load_parsed(view, bytes, quant, device)?;
+        let quant = precision.keeps_blocks().then_some(&blob);
+        let q8 = precision == Precision::Q8Activations;
+        let mut m = Self::load_parsed(view, bytes, quant, q8, device)?;
         // transformers keeps Q/K rows in rotate-half order (GGUF permutes them for interleaved RoPE).
         if let Architecture::Llama(l) = &mut m.arch {
             l.config.rope_style = crate::layers::RopeStyle::Half;
@@ -82,12 +82,19 @@ impl<B: Backend> Model<B> {
         file: &str,
         bytes: &[u8],
         blob: Option<&Blob>,
+        q8: bool,
         device: &B::Device,
     ) -> Result<Self> {
-        Self::load_parsed(Gguf::parse(file, bytes)?, bytes, blob, device)
+        Self::load_parsed(Gguf::parse(file, bytes)?, bytes, blob, q8, device)
     }
 
-    fn load_parsed(g: Gguf, bytes: &[u8], blob: Option<&Blob>, device: &B::Device) -> Result<Self> {
+    fn load_parsed(
+        g: Gguf,
+        bytes: &[u8],
+        blob: Option<&Blob>,
+        q8: bool,
+        device: &B::Device,
+    ) -> Result<Self> {
         let file = g.file.clone();
         let file = file.as_str();
         let tokenizer = Tokenizer::from_gguf(&g)?;
@@ -95,6 +102,7 @@ impl<B: Backend> Model<B> {
             gguf: &g,
             bytes,
             blob,
+            q8,
             device,
         };
         let arch_name = g.architecture().unwrap_or("").to_string();
