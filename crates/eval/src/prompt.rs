@@ -40,6 +40,13 @@ pub fn plain_context(template: Template, item: &Item, shots: &[&Item]) -> String
     s
 }
 
+/// The continuations scored for `choices`: each after lm-eval's target delimiter, or as is under a chat
+/// template (whose assistant turn already ends the context).
+pub fn with_delimiter(choices: &[String], chat: bool) -> Vec<String> {
+    let delim = if chat { "" } else { TARGET_DELIMITER };
+    choices.iter().map(|c| format!("{delim}{c}")).collect()
+}
+
 /// Build the prompt for scoring (`loglik`/`letter`) or generation (`cot` adds the reasoning cue).
 pub fn build(
     template: Template,
@@ -53,11 +60,11 @@ pub fn build(
         plain.push_str(COT_CUE);
     }
     let choices = template.choices(item);
-    let (context, delim) = match chat {
-        Some(render) => (render(&plain)?, ""),
-        None => (plain, TARGET_DELIMITER),
+    let context = match chat {
+        Some(render) => render(&plain)?,
+        None => plain,
     };
-    let continuations = choices.iter().map(|c| format!("{delim}{c}")).collect();
+    let continuations = with_delimiter(&choices, chat.is_some());
     Ok(Prompt {
         context,
         continuations,

@@ -195,9 +195,14 @@ impl Template {
 
     /// The strings scored as continuations (lm-eval's `doc_to_choice`), one per option.
     pub fn choices(self, item: &Item) -> Vec<String> {
+        self.choices_for(&item.options)
+    }
+
+    /// [`Template::choices`] for options as presented (a record's `presented`).
+    pub fn choices_for(self, options: &[String]) -> Vec<String> {
         match self {
-            Template::Pubmedqa | Template::Cloze => item.options.clone(),
-            _ => (0..item.options.len())
+            Template::Pubmedqa | Template::Cloze => options.to_vec(),
+            _ => (0..options.len())
                 .map(|i| option_letter(i).to_string())
                 .collect(),
         }

@@ -207,6 +207,12 @@ impl SendPtr {
     }
 }
 
+/// Threads the quantised products run on (rayon's pool: every core natively, one in a wasm worker built
+/// without threads).
+pub fn threads() -> usize {
+    rayon::current_num_threads()
+}
+
 fn par_for(n: usize, f: impl Fn(usize) + Send + Sync) {
     use rayon::prelude::*;
     (0..n).into_par_iter().for_each(f);

@@ -15,7 +15,22 @@ use std::collections::BTreeMap;
 
 pub type Cpu = Flex<f32>;
 
-pub const CPU_BACKEND: &str = "cpu (burn-flex, WebAssembly), quantized weights";
+/// How the worker holds a model on the CPU: in the file's blocks (the tab's memory is the constraint),
+/// short products on 8-bit activations with integer dot products (the native CLI's default too).
+pub const CPU_PRECISION: bedside_model::Precision = bedside_model::Precision::Q8Activations;
+
+/// The CPU backend as records and the page name it: the runtime, the integer-dot kernels this build runs
+/// (`simd128` when the worker was built with it, as `.cargo/config.toml` does), the threads, and the
+/// precision.
+pub fn cpu_backend() -> String {
+    let threads = bedside_model::qmatrix::threads();
+    format!(
+        "cpu (burn-flex, WebAssembly, {} kernels, {threads} thread{}), {} weights",
+        bedside_model::quant::dot::active().name(),
+        if threads == 1 { "" } else { "s" },
+        CPU_PRECISION.name()
+    )
+}
 
 /// The GPU backend: Burn's wgpu on the browser's WebGPU.
 pub type Gpu = burn::backend::Wgpu;
@@ -71,15 +86,20 @@ pub fn inspect_gguf(name: &str, prefix: &[u8], file_len: u64) -> Result<ModelInf
         memory_bytes: file_len,
         sha256: String::new(),
         load_ms: 0.0,
-        backend: CPU_BACKEND.into(),
+        backend: cpu_backend(),
         fell_back: false,
     })
 }
 
 /// [`inspect_gguf`] on the whole file, with its SHA-256 and its name in the model registry.
 pub fn describe(name: &str, bytes: &[u8]) -> Result<ModelInfo, String> {
+    describe_hashed(name, bytes, sha256_hex(bytes))
+}
+
+/// [`describe`] with the file's SHA-256 already computed (lowercase hex; the worker uses WebCrypto).
+pub fn describe_hashed(name: &str, bytes: &[u8], sha256: String) -> Result<ModelInfo, String> {
     let mut info = inspect_gguf(name, bytes, bytes.len() as u64)?;
-    info.sha256 = sha256_hex(bytes);
+    info.sha256 = sha256;
     if let Some(known) = registry::by_sha256(&info.sha256) {
         info.name = known.name.to_string();
     }
@@ -243,7 +263,7 @@ pub fn inspect_hf(
         memory_bytes: weights,
         sha256: String::new(),
         load_ms: 0.0,
-        backend: CPU_BACKEND.into(),
+        backend: cpu_backend(),
         fell_back: false,
     })
 }

@@ -62,6 +62,76 @@ pub struct EvalBenchArgs {
     /// cpu, ndarray or wgpu.
     #[arg(long, default_value = "cpu")]
     pub backend: String,
+    /// Also score the same requests with a peer: `llama.cpp` (llama-cpp-python on the same GGUF file,
+    /// option log-likelihood with the prompt evaluated once, scripts/bench_llama_cpp_eval.py) and report
+    /// items/s and peak memory as ratios, and how often the predictions agree.
+    #[arg(long)]
+    pub peer: Option<String>,
+    /// Threads for the peer (Bedside's CPU backends use all cores).
+    #[arg(long, default_value_t = std::thread::available_parallelism().map_or(2, |n| n.get()))]
+    pub threads: usize,
+}
+
+#[derive(Debug, Deserialize)]
+struct PeerMeasure {
+    items: usize,
+    seconds: f64,
+    peak_rss: u64,
+    preds: Vec<usize>,
+}
+
+/// The requests Bedside scored, rebuilt from its records (the exact context; the options as presented,
+/// turned into continuations as the engine does), for the peer to score.
+fn requests(header: &serde_json::Value, recs: &[serde_json::Value]) -> Result<String> {
+    let cfg: bedside_eval::RunConfig = serde_json::from_value(header["config"].clone())
+        .context("the run header has no readable config")?;
+    let mut out = String::new();
+    for r in recs {
+        let presented: Vec<String> = serde_json::from_value(r["presented"].clone())?;
+        let choices = cfg.template.choices_for(&presented);
+        let line = serde_json::json!({
+            "id": r["id"],
+            "context": r["prompt"],
+            "continuations": bedside_eval::prompt::with_delimiter(&choices, cfg.chat),
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+fn llama_cpp_eval(model: &str, requests: &str, threads: usize) -> Result<PeerMeasure> {
+    let dir = std::env::temp_dir().join(format!("bedside-bench-peer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let file = dir.join("requests.jsonl");
+    std::fs::write(&file, requests)?;
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench_llama_cpp_eval.py");
+    let o = Command::new("python3")
+        .arg(&script)
+        .args([
+            "--model",
+            model,
+            "--threads",
+            &threads.to_string(),
+            "--requests",
+        ])
+        .arg(&file)
+        .output()
+        .context("running python3 (pip install llama-cpp-python numpy)")?;
+    std::fs::remove_dir_all(&dir).ok();
+    if !o.status.success() {
+        bail!(
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("failed")
+        );
+    }
+    let text = String::from_utf8_lossy(&o.stdout);
+    serde_json::from_str(text.lines().last().unwrap_or(""))
+        .with_context(|| format!("unexpected output from the llama.cpp peer: {text}"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -77,7 +147,7 @@ fn eval_child(
     limit: usize,
     backend: &str,
     naive: bool,
-) -> Result<(EvalMeasure, Vec<serde_json::Value>)> {
+) -> Result<(EvalMeasure, serde_json::Value, Vec<serde_json::Value>)> {
     let dir = std::env::temp_dir().join(format!("bedside-bench-eval-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let out = dir.join(if naive { "naive.jsonl" } else { "shared.jsonl" });
@@ -115,13 +185,19 @@ fn eval_child(
             .last()
             .unwrap_or(""),
     )?;
-    let recs = std::fs::read_to_string(&out)?
+    let text = std::fs::read_to_string(&out)?;
+    let header = text
+        .lines()
+        .next()
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or_default();
+    let recs = text
         .lines()
         .skip(1)
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
     std::fs::remove_dir_all(&dir).ok();
-    Ok((m, recs))
+    Ok((m, header, recs))
 }
 
 fn eval_bench(a: EvalBenchArgs) -> Result<ExitCode> {
@@ -151,10 +227,15 @@ fn eval_bench(a: EvalBenchArgs) -> Result<ExitCode> {
         "naive RSS",
         "max |diff|"
     );
+    match a.peer.as_deref() {
+        None => {}
+        Some("llama.cpp") => return eval_bench_peer(&a, &model, &benches),
+        Some(other) => bail!("unknown peer `{other}` (llama.cpp)"),
+    }
     for b in &benches {
         let bench = b.display().to_string();
-        let (s, sr) = eval_child(&model, &bench, a.limit, &a.backend, false)?;
-        let (n, nr) = eval_child(&model, &bench, a.limit, &a.backend, true)?;
+        let (s, _, sr) = eval_child(&model, &bench, a.limit, &a.backend, false)?;
+        let (n, _, nr) = eval_child(&model, &bench, a.limit, &a.backend, true)?;
         let mut worst = 0f64;
         for (x, y) in sr.iter().zip(&nr) {
             for (p, q) in x["scores"]
@@ -181,6 +262,59 @@ fn eval_bench(a: EvalBenchArgs) -> Result<ExitCode> {
         );
     }
     println!("(shared: the prompt runs once and each option is scored from a fork of its KV cache; naive: prompt + option from scratch per option, as lm-eval-harness does)");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `bench eval --peer llama.cpp`: Bedside (prefix sharing, the default precision) and llama.cpp on the
+/// same requests, one after the other on a quiet machine.
+fn eval_bench_peer(a: &EvalBenchArgs, model: &str, benches: &[PathBuf]) -> Result<ExitCode> {
+    println!(
+        "peer: llama.cpp (llama-cpp-python), {} threads, the same requests (prompt evaluated once, options scored from it)",
+        a.threads
+    );
+    println!(
+        "{:<22} {:>6} {:>12} {:>14} {:>12} {:>12} {:>10}",
+        "benchmark", "items", "bedside it/s", "llama.cpp it/s", "bedside RSS", "llama RSS", "agree"
+    );
+    let (mut agree_all, mut n_all) = (0usize, 0usize);
+    for b in benches {
+        let bench = b.display().to_string();
+        let (s, header, recs) = eval_child(model, &bench, a.limit, &a.backend, false)?;
+        let p = llama_cpp_eval(model, &requests(&header, &recs)?, a.threads)?;
+        let agree = recs
+            .iter()
+            .zip(&p.preds)
+            .filter(|(r, q)| r["pred"].as_u64() == Some(**q as u64))
+            .count();
+        agree_all += agree;
+        n_all += recs.len();
+        let (bi, pi) = (s.items as f64 / s.seconds, p.items as f64 / p.seconds);
+        println!(
+            "{:<22} {:>6} {:>12.2} {:>14.2} {:>12} {:>12} {:>5}/{:<4}",
+            b.file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            recs.len(),
+            bi,
+            pi,
+            mib(s.peak_rss),
+            mib(p.peak_rss),
+            agree,
+            recs.len()
+        );
+        println!(
+            "{:<22} {:>6} {:>11.2}x {:>14} {:>11.2}x",
+            "  bedside / llama.cpp",
+            "",
+            bi / pi,
+            "",
+            s.peak_rss as f64 / p.peak_rss.max(1) as f64
+        );
+    }
+    println!(
+        "predictions agree on {agree_all}/{n_all} items ({:.1}%); items/s excludes model loading; RSS is each process's peak",
+        100.0 * agree_all as f64 / n_all.max(1) as f64
+    );
     Ok(ExitCode::SUCCESS)
 }
 
