@@ -9,63 +9,18 @@
 // data (a nested JSON document) converted, saved and run in the browser.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
 import os from "node:os";
 import zlib from "node:zlib";
 import { execFileSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { here, root, dist, bedside, requests, serve, launch, openApp as open, setLimit, cliRun } from "./harness.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, "../..");
-const dist = process.env.BEDSIDE_DIST || path.join(root, "dist");
-const bedside = process.env.BEDSIDE_BIN || path.join(root, "target/release/bedside");
 const artifacts = path.join(here, "artifacts");
 const LIMIT = 4;
-const MIME = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css", ".json": "application/json", ".jsonl": "application/jsonl", ".svg": "image/svg+xml", ".gguf": "application/octet-stream" };
 
 let server, origin;
-const requests = [];
-
-function serve() {
-  return new Promise((resolve) => {
-    const s = http.createServer((req, res) => {
-      const url = decodeURIComponent(new URL(req.url, "http://x").pathname);
-      let file = path.join(dist, url === "/" ? "index.html" : url);
-      if (!file.startsWith(dist) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) { res.writeHead(404); res.end(); return; }
-      res.writeHead(200, { "content-type": MIME[path.extname(file)] || "application/octet-stream" });
-      fs.createReadStream(file).pipe(res);
-    });
-    s.listen(0, "127.0.0.1", () => resolve(s));
-  });
-}
-
-async function launch(webgpu) {
-  const args = ["--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps"];
-  if (webgpu) args.push("--enable-unsafe-webgpu");
-  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), "bedside-chromium-"));
-  const context = await chromium.launchPersistentContext(userDir, { executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true, args, viewport: { width: 1280, height: 900 } });
-  context.on("request", (r) => requests.push(r.url()));
-  return context;
-}
-
-async function openApp(context) {
-  const page = context.pages()[0] || (await context.newPage());
-  page.on("request", (r) => requests.push(r.url()));
-  page.on("worker", (w) => w.on("request", (r) => requests.push(r.url())));
-  page.on("pageerror", (e) => console.error("page error:", e.message));
-  await page.goto(origin + "/");
-  await page.waitForSelector("#bench-summary:has-text('valid')", { timeout: 60_000 });
-  await page.waitForSelector("#run:not([disabled])", { timeout: 60_000 });
-  return page;
-}
-
-async function setLimit(page, n) {
-  await page.fill("#limit", String(n));
-  await page.dispatchEvent("#limit", "change");
-}
+const openApp = (context) => open(context, origin);
 
 // Every run in the library (IndexedDB "bedside": `run:<hash>` descriptions, `rec:<hash>:<index>`
 // records), newest first: [{ meta, records }].
@@ -100,13 +55,6 @@ async function savedRun(page, atLeast = 0) {
     if ((run && run.records.length >= atLeast) || i >= 50) return run;
     await page.waitForTimeout(200);
   }
-}
-
-function cliRun(limit, model = "models/SmolLM2-135M-Instruct.Q4_1.gguf", extra = [], bench = "mmlu-medical") {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bedside-cli-")), "run.jsonl");
-  execFileSync(bedside, ["eval", "--model", path.join(root, model), "--bench", path.join(root, "data/samples", bench), "--limit", String(limit), "--out", out, "--quiet", ...extra]);
-  const lines = fs.readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l));
-  return { header: lines[0], records: lines.slice(1), file: out };
 }
 
 function nonBlankPng(buf) {
