@@ -140,12 +140,7 @@ fn quantized_path_agrees_with_f32_oracle() {
             let prompt = ids(&c["ids"]);
             let a = rows(f32m.forward(&prompt, &mut f32m.new_cache(), false));
             let b = rows(qm.forward(&prompt, &mut qm.new_cache(), false));
-            for (p, q) in a.iter().zip(&b) {
-                let am = bedside_model::sampling::argmax(p);
-                agree += usize::from(am == bedside_model::sampling::argmax(q));
-                total += 1;
-                kl_sum += kl(p, q);
-            }
+            tally(&a, &b, &mut agree, &mut total, &mut kl_sum);
         }
         let rate = agree as f64 / total as f64;
         eprintln!(
@@ -182,12 +177,7 @@ fn q8_activations_agree_with_f32_oracle() {
                 qm.step(&mut state, t);
                 b.push(state.last_logits.clone());
             }
-            for (p, q) in a.iter().zip(&b) {
-                let am = bedside_model::sampling::argmax(p);
-                agree += usize::from(am == bedside_model::sampling::argmax(q));
-                total += 1;
-                kl_sum += kl(p, q);
-            }
+            tally(&a, &b, &mut agree, &mut total, &mut kl_sum);
         }
         let rate = agree as f64 / total as f64;
         eprintln!(
@@ -201,6 +191,17 @@ fn q8_activations_agree_with_f32_oracle() {
             "{name}: mean KL {}",
             kl_sum / total as f64
         );
+    }
+}
+
+/// Add the positions of `a` (oracle) and `b` to the top-1 agreement count, the position count and the
+/// summed KL(a || b).
+fn tally(a: &[Vec<f32>], b: &[Vec<f32>], agree: &mut usize, total: &mut usize, kl_sum: &mut f64) {
+    for (p, q) in a.iter().zip(b) {
+        let am = bedside_model::sampling::argmax(p);
+        *agree += usize::from(am == bedside_model::sampling::argmax(q));
+        *total += 1;
+        *kl_sum += kl(p, q);
     }
 }
 
