@@ -12,7 +12,7 @@ fi
 # wasm32-wasip1: bedside-quant's simd128 kernels are tested against the scalar oracle under Node's WASI.
 if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx wasm32-wasip1; then
   echo "setup: adding the wasm32-wasip1 target"
-  rustup target add wasm32-wasip1
+  rustup target add wasm32-wasip1 || echo "setup: could not add wasm32-wasip1 (no access to the Rust distribution server?); scripts/test.sh will say it skipped the simd128 kernel test" >&2
 fi
 # A Vulkan driver for the wgpu backend: Mesa's llvmpipe runs it on the CPU where there is no GPU.
 if ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; then

@@ -13,8 +13,12 @@ bash scripts/setup_web.sh
 echo "== cargo test --workspace (with the wgpu backend; on a machine without a GPU, Mesa's llvmpipe Vulkan device)"
 cargo test --workspace --locked --features bedside-cli/wgpu
 echo "== bedside-quant on wasm32 with simd128 (the browser's integer-dot kernels against the scalar oracle, under Node's WASI)"
-CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $PWD/scripts/wasi_runner.mjs" \
-  RUSTFLAGS="-C target-feature=+simd128" cargo test --locked -p bedside-quant --target wasm32-wasip1
+if rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1; then
+  CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $PWD/scripts/wasi_runner.mjs" \
+    RUSTFLAGS="-C target-feature=+simd128" cargo test --locked -p bedside-quant --target wasm32-wasip1
+else
+  echo "SKIPPED: the wasm32-wasip1 target is not installed (rustup target add wasm32-wasip1), so the simd128 kernels were not run"
+fi
 echo "== trunk build --release (the browser app, wasm32)"
 trunk build --release
 echo "== browser tests (headless Chromium)"
