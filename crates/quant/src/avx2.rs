@@ -8,14 +8,18 @@ use super::GgmlType;
 use std::arch::x86_64::*;
 
 /// # Safety
-/// The CPU must support AVX2, FMA and F16C; `w` and `x` must hold the same number of blocks.
+/// The CPU must support AVX2, FMA and F16C. Mismatched lengths of `w` and `x` panic (checked once here,
+/// before the kernels read with raw pointers).
 #[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn vec_dot(ty: GgmlType, w: &[u8], x: Q8Row<'_>) -> f32 {
     let (be, bb) = ty.block();
     // The kernels read with raw pointers: check the lengths once.
+    let n = x.qs.len();
     assert!(
-        w.len() / bb * be == x.qs.len()
-            && x.qs.len() == x.d.len() * (x.qs.len() / x.d.len().max(1)),
+        w.len() % bb == 0
+            && w.len() / bb * be == n
+            && x.d.len() * super::q8::QK8 == n
+            && x.sums.len() * 16 == n,
         "vec_dot: weight and activation lengths differ"
     );
     match ty {

@@ -238,6 +238,25 @@ mod tests {
         }
     }
 
+    /// A weight row and an activation row of different lengths panic on every ISA (the SIMD kernels
+    /// read with raw pointers after one length check). Not on wasm, where a panic aborts.
+    #[test]
+    #[cfg(not(target_arch = "wasm32"))]
+    fn mismatched_lengths_panic_instead_of_reading_out_of_bounds() {
+        let w = random_rows(GgmlType::Q8_0, 1, 64, 1);
+        let xq = Q8Acts::quantize(&[0.5; 32], 32);
+        for isa in [Isa::Scalar, Isa::Avx2, Isa::Simd128] {
+            if isa.available() && isa != Isa::Scalar {
+                let r =
+                    std::panic::catch_unwind(|| vec_dot_with(isa, GgmlType::Q8_0, &w, xq.row(0)));
+                assert!(
+                    r.is_err(),
+                    "{isa:?} accepted a 64-column row with 32 activations"
+                );
+            }
+        }
+    }
+
     #[test]
     fn forcing_an_unavailable_isa_is_refused() {
         let missing = [Isa::Avx2, Isa::Simd128]
