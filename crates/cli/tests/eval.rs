@@ -421,7 +421,8 @@ fn bad_inputs_get_clear_errors() {
 }
 
 /// The same model as a Hugging Face folder (config.json + model.safetensors + tokenizer.json) and as GGUF,
-/// both at f32: the same predictions, scores within 1e-3. The default (quantised) GGUF run agrees too.
+/// both at f32: the same predictions, scores within 1e-3. The exact quantised GGUF run
+/// (`--precision quantized`) agrees too.
 /// A folder missing tokenizer.json is refused with a message naming the file.
 #[test]
 fn a_hugging_face_folder_evaluates_like_its_gguf() {
@@ -438,7 +439,7 @@ fn a_hugging_face_folder_evaluates_like_its_gguf() {
         dir.path().join("gguf-q.jsonl"),
     );
     ok(&eval(&a, &["--limit", "6", "--precision", "f32", "-q"]));
-    ok(&eval(&c, &["--limit", "6", "-q"]));
+    ok(&eval(&c, &["--limit", "6", "--precision", "quantized", "-q"]));
     let (m, o) = (hf.display().to_string(), b.display().to_string());
     ok(&bedside(&[
         "eval",
