@@ -439,7 +439,10 @@ fn a_hugging_face_folder_evaluates_like_its_gguf() {
         dir.path().join("gguf-q.jsonl"),
     );
     ok(&eval(&a, &["--limit", "6", "--precision", "f32", "-q"]));
-    ok(&eval(&c, &["--limit", "6", "--precision", "quantized", "-q"]));
+    ok(&eval(
+        &c,
+        &["--limit", "6", "--precision", "quantized", "-q"],
+    ));
     let (m, o) = (hf.display().to_string(), b.display().to_string());
     ok(&bedside(&[
         "eval",

@@ -23,12 +23,21 @@ pub const CPU_PRECISION: bedside_model::Precision = bedside_model::Precision::Q8
 /// (`simd128` when the worker was built with it, as `.cargo/config.toml` does), the threads, and the
 /// precision.
 pub fn cpu_backend() -> String {
+    cpu_backend_at(CPU_PRECISION)
+}
+
+/// A run that started on the GPU (f32 weights) and lost it continues on the CPU with exact products:
+/// its numbers stay f32's up to summation order, where `q8-activations` would change them mid-run.
+pub const FALLBACK_PRECISION: bedside_model::Precision = bedside_model::Precision::Quantized;
+
+/// [`cpu_backend`] at `precision`.
+pub fn cpu_backend_at(precision: bedside_model::Precision) -> String {
     let threads = bedside_model::qmatrix::threads();
     format!(
         "cpu (burn-flex, WebAssembly, {} kernels, {threads} thread{}), {} weights",
         bedside_model::quant::dot::active().name(),
         if threads == 1 { "" } else { "s" },
-        CPU_PRECISION.name()
+        precision.name()
     )
 }
 

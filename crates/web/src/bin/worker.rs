@@ -594,13 +594,15 @@ mod imp {
                             active.state.progress.done + 1
                         ),
                     });
-                    match weights.cpu_model() {
+                    match weights.build::<Cpu>(runner::FALLBACK_PRECISION) {
                         Ok(cpu) => {
                             let info = STATE.with(|s| {
                                 let mut s = s.borrow_mut();
                                 let mut info = s.model.as_ref().map(|(_, i)| i.clone())?;
-                                info.backend =
-                                    format!("{} (after the GPU failed)", runner::cpu_backend());
+                                info.backend = format!(
+                                    "{} (after the GPU failed)",
+                                    runner::cpu_backend_at(runner::FALLBACK_PRECISION)
+                                );
                                 info.fell_back = true;
                                 info.memory_bytes = info.file_bytes;
                                 s.model = Some((Rc::new(Loaded::Cpu(cpu)), info.clone()));
