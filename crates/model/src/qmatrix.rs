@@ -122,19 +122,20 @@ impl QuantMatrix {
         assert_eq!(x.len(), n * self.cols, "qmatmul: input length");
         assert!(has_kernels(self.ty), "q8 path needs a block format");
         let xq = Q8Acts::quantize(x, self.cols);
+        let xr: Vec<_> = (0..n).map(|i| xq.row(i)).collect();
         let rows = self.rows;
         let mut y = vec![0f32; n * rows];
         let out = SendPtr(y.as_mut_ptr());
         // Few large tiles: one rayon task costs microseconds, a row tens of nanoseconds.
-        let tile = rows.div_ceil(rayon::current_num_threads()).max(TILE_ROWS);
+        let tile = rows.div_ceil(threads()).max(TILE_ROWS);
         let tiles = rows.div_ceil(tile);
         let job = |t: usize| {
             let r0 = t * tile;
             let r1 = (r0 + tile).min(rows);
             for r in r0..r1 {
                 let w = self.row_data(r, r + 1);
-                for i in 0..n {
-                    let v = dot::vec_dot_with(isa, self.ty, w, xq.row(i));
+                for (i, &xi) in xr.iter().enumerate() {
+                    let v = dot::vec_dot_with(isa, self.ty, w, xi);
                     // SAFETY: tile `t` writes only columns r0..r1 of `y` (disjoint across tiles).
                     unsafe { *out.get().add(i * rows + r) = v };
                 }

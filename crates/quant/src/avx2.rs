@@ -33,15 +33,14 @@ pub unsafe fn vec_dot(ty: GgmlType, w: &[u8], x: Q8Row<'_>) -> f32 {
     }
 }
 
-/// The f16 at byte `at` of `b`, converted by the F16C unit.
+/// The f16 at byte `at` of `b` (`at + 2 <= b.len()`, unchecked), converted by the F16C unit.
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn h(b: &[u8], at: usize) -> f32 {
-    let v = u16::from_le_bytes([*b.get_unchecked(at), *b.get_unchecked(at + 1)]);
-    _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(v as i32)))
+    hp(b.as_ptr().add(at))
 }
 
-/// The f16 at `p`.
+/// The f16 at `p`, converted by the F16C unit.
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn hp(p: *const u8) -> f32 {
