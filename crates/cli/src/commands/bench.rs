@@ -120,18 +120,7 @@ fn llama_cpp_eval(model: &str, requests: &str, threads: usize) -> Result<PeerMea
         .output()
         .context("running python3 (pip install llama-cpp-python numpy)")?;
     std::fs::remove_dir_all(&dir).ok();
-    if !o.status.success() {
-        bail!(
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-                .lines()
-                .last()
-                .unwrap_or("failed")
-        );
-    }
-    let text = String::from_utf8_lossy(&o.stdout);
-    serde_json::from_str(text.lines().last().unwrap_or(""))
-        .with_context(|| format!("unexpected output from the llama.cpp peer: {text}"))
+    last_json_line(&o, " from the llama.cpp peer")
 }
 
 #[derive(Debug, Deserialize)]
@@ -217,6 +206,11 @@ fn eval_bench(a: EvalBenchArgs) -> Result<ExitCode> {
         "bedside bench eval: {model}, {} items per benchmark, backend {}, option log-likelihood",
         a.limit, a.backend
     );
+    match a.peer.as_deref() {
+        None => {}
+        Some("llama.cpp") => return eval_bench_peer(&a, &model, &benches),
+        Some(other) => bail!("unknown peer `{other}` (llama.cpp)"),
+    }
     println!(
         "{:<22} {:>14} {:>14} {:>8} {:>12} {:>12} {:>10}",
         "benchmark",
@@ -227,11 +221,6 @@ fn eval_bench(a: EvalBenchArgs) -> Result<ExitCode> {
         "naive RSS",
         "max |diff|"
     );
-    match a.peer.as_deref() {
-        None => {}
-        Some("llama.cpp") => return eval_bench_peer(&a, &model, &benches),
-        Some(other) => bail!("unknown peer `{other}` (llama.cpp)"),
-    }
     for b in &benches {
         let bench = b.display().to_string();
         let (s, _, sr) = eval_child(&model, &bench, a.limit, &a.backend, false)?;
@@ -383,6 +372,15 @@ fn child(args: &[String]) -> Result<Measure> {
         .args(&args[1..])
         .output()
         .with_context(|| format!("running {}", args[0]))?;
+    last_json_line(&out, "")
+}
+
+/// A measuring child's result: its last stdout line as JSON, or `Err` with its last stderr line when it
+/// failed (`what` names it in the message about unexpected output).
+fn last_json_line<T: serde::de::DeserializeOwned>(
+    out: &std::process::Output,
+    what: &str,
+) -> Result<T> {
     if !out.status.success() {
         bail!(
             "{}",
@@ -394,7 +392,7 @@ fn child(args: &[String]) -> Result<Measure> {
     }
     let text = String::from_utf8_lossy(&out.stdout);
     serde_json::from_str(text.lines().last().unwrap_or(""))
-        .with_context(|| format!("unexpected output: {text}"))
+        .with_context(|| format!("unexpected output{what}: {text}"))
 }
 
 pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
