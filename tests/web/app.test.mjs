@@ -106,7 +106,9 @@ test("runs the bundled sample with the bundled model on the CPU; same result as 
     const saved = await savedRun(page, LIMIT);
     assert.equal(saved.records.length, LIMIT);
     assert.equal(saved.header.config_hash, cli.header.config_hash, "the browser and the CLI ran the same configuration");
-    for (const [a, b] of saved.records.map((r, i) => [r, cli.records[i]])) {
+    // Records are stored as the CPU workers finish them; the plan's order is their index.
+    const records = [...saved.records].sort((a, b) => a.index - b.index);
+    for (const [a, b] of records.map((r, i) => [r, cli.records[i]])) {
       assert.equal(a.id, b.id);
       assert.equal(a.pred, b.pred, `item ${a.id}`);
       a.scores.forEach((s, k) => assert.ok(Math.abs(s - b.scores[k]) < 1e-3, `item ${a.id} option ${k}: ${s} vs ${b.scores[k]}`));
@@ -115,6 +117,11 @@ test("runs the bundled sample with the bundled model on the CPU; same result as 
     const png = await page.screenshot({ path: path.join(artifacts, "results.png"), fullPage: true });
     assert.ok(nonBlankPng(png), "the Results screenshot is blank");
     const backend = await page.textContent("#backend");
+    // One CPU worker per core (up to 4), each evaluating its share of the items: named in the run's header.
+    const workers = Math.min(4, await page.evaluate(() => navigator.hardwareConcurrency || 1));
+    const named = workers > 1 ? `${workers} workers × 1 thread` : "1 thread";
+    assert.ok(saved.header.backend.includes(named), `header backend: ${saved.header.backend}`);
+    assert.ok(backend.includes(named), backend);
     console.log(`time to first result ${firstResult.toFixed(1)} s (model load included); ${LIMIT} items in ${total.toFixed(1)} s; ${backend}`);
     fs.writeFileSync(path.join(artifacts, "timing.json"), JSON.stringify({ first_result_s: firstResult, total_s: total, items: LIMIT, backend }, null, 1));
   } finally {

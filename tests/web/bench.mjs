@@ -2,7 +2,7 @@
 // the first N items of the bundled MMLU sample with the bundled SmolLM2 on a fresh profile, and
 // `bedside eval` runs the same items natively in the same session. Prints time to first result (model
 // download, SHA-256 and load included), items/s after the first item, the backend line, and the ratio
-// browser / native. Not a test: run it on a quiet machine.
+// browser / native, with the default CPU workers and with one. Not a test: run it on a quiet machine.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -20,27 +20,40 @@ function native() {
   return { itemsPerS: m.items / m.seconds, load: m.load_s, backend: header.backend };
 }
 
+// One fresh profile per setting: `workers` "" is the app's default (one CPU worker per core, up to 4),
+// "1" a single worker (the whole run on one thread).
+async function inBrowser(origin, workers) {
+  const context = await launch(false);
+  try {
+    const page = await openApp(context, origin);
+    await page.selectOption("#backend-choice", "cpu");
+    await page.selectOption("#workers", workers);
+    await setLimit(page, N);
+    const t0 = Date.now();
+    await page.click("#run");
+    await page.waitForSelector("#progress[data-done='1']", { timeout: 300_000 });
+    const first = (Date.now() - t0) / 1000;
+    await page.waitForSelector("#card-accuracy", { timeout: 1_800_000 });
+    const total = (Date.now() - t0) / 1000;
+    return { first, itemsPerS: (N - 1) / (total - first), backend: (await page.textContent("#backend")).replace(/^Backend:\s*/, "") };
+  } finally {
+    await context.close();
+  }
+}
+
 const server = await serve();
 const origin = `http://127.0.0.1:${server.address().port}`;
-const context = await launch(false);
-let browser;
+const browser = {};
 try {
-  const page = await openApp(context, origin);
-  await page.selectOption("#backend-choice", "cpu");
-  await setLimit(page, N);
-  const t0 = Date.now();
-  await page.click("#run");
-  await page.waitForSelector("#progress[data-done='1']", { timeout: 300_000 });
-  const first = (Date.now() - t0) / 1000;
-  await page.waitForSelector("#card-accuracy", { timeout: 1_800_000 });
-  const total = (Date.now() - t0) / 1000;
-  browser = { first, itemsPerS: (N - 1) / (total - first), backend: (await page.textContent("#backend")).replace(/^Backend:\s*/, "") };
+  browser.auto = await inBrowser(origin, "");
+  browser.one = await inBrowser(origin, "1");
 } finally {
-  await context.close();
   server.close();
 }
 const nat = native();
 console.log(`in-browser benchmark: ${model}, the first ${N} items of data/samples/mmlu-medical, option log-likelihood, ${os.cpus().length} cores`);
-console.log(`browser (headless Chromium, fresh profile): time to first result ${browser.first.toFixed(1)} s (download, SHA-256, load, first item); ${browser.itemsPerS.toFixed(2)} items/s after it; ${browser.backend}`);
+for (const [name, b] of [["browser, CPU workers auto", browser.auto], ["browser, 1 CPU worker   ", browser.one]]) {
+  console.log(`${name} (headless Chromium, fresh profile): time to first result ${b.first.toFixed(1)} s (download, SHA-256, load, first item); ${b.itemsPerS.toFixed(2)} items/s after it; ${b.backend}`);
+}
 console.log(`native bedside eval:                        load ${nat.load.toFixed(2)} s; ${nat.itemsPerS.toFixed(2)} items/s; ${nat.backend}`);
-console.log(`browser / native items/s: ${(browser.itemsPerS / nat.itemsPerS).toFixed(2)}x`);
+console.log(`browser / native items/s: ${(browser.auto.itemsPerS / nat.itemsPerS).toFixed(2)}x with the default workers, ${(browser.one.itemsPerS / nat.itemsPerS).toFixed(2)}x with one`);

@@ -660,11 +660,14 @@ impl Progress {
 }
 
 /// Where a run stands: which planned items are left (those not among the earlier records) and its
-/// progress. The CLI's [`run`] loop and the browser worker both step through a plan with it.
+/// progress. The CLI's [`run`] loop and the browser worker both step through a plan with it; the
+/// worker's pool hands items out to several workers and gives back those of a worker it lost.
 #[derive(Debug, Clone)]
 pub struct RunState {
     done_ids: HashSet<String>,
     next: usize,
+    /// Items handed out and given back (their worker failed), smallest plan index first.
+    retry: std::collections::BTreeSet<usize>,
     pub progress: Progress,
 }
 
@@ -675,6 +678,7 @@ impl RunState {
         let mut state = RunState {
             done_ids: HashSet::new(),
             next: 0,
+            retry: Default::default(),
             progress: Progress {
                 total: plan.items.len(),
                 ..Default::default()
@@ -689,25 +693,48 @@ impl RunState {
         state
     }
 
-    /// The next item to evaluate, skipping finished ones; `None` when the run is complete.
+    /// The next item to evaluate, skipping finished ones; `None` when every item is finished or
+    /// handed out.
     pub fn next_item<'p>(&mut self, plan: &'p Plan) -> Option<&'p PlannedItem> {
+        self.next_index(plan).map(|i| &plan.items[i])
+    }
+
+    /// [`next_item`](Self::next_item) as its index in `plan.items`: items given back come first.
+    pub fn next_index(&mut self, plan: &Plan) -> Option<usize> {
+        while let Some(i) = self.retry.pop_first() {
+            if !self.done_ids.contains(&plan.items[i].item.id) {
+                return Some(i);
+            }
+        }
         while self.next < plan.items.len() && self.done_ids.contains(&plan.items[self.next].item.id)
         {
             self.next += 1;
         }
-        let p = plan.items.get(self.next)?;
+        if self.next >= plan.items.len() {
+            return None;
+        }
+        let i = self.next;
         self.next += 1;
-        Some(p)
+        Some(i)
     }
 
-    /// Hand out the last item again (it failed for a reason outside the item, e.g. a lost GPU).
-    pub fn retry_last(&mut self) {
-        self.next = self.next.saturating_sub(1);
+    /// Hand out the item at plan index `i` again: it failed for a reason outside the item (a lost GPU,
+    /// or the pool's worker it was given to is gone).
+    pub fn retry(&mut self, i: usize) {
+        self.retry.insert(i);
     }
 
-    /// Count a finished item that took `ms` milliseconds.
+    /// Whether the item is among the finished ones.
+    pub fn is_done(&self, id: &str) -> bool {
+        self.done_ids.contains(id)
+    }
+
+    /// Count a finished item that took `ms` milliseconds (a pool passes the wall time since the
+    /// previous finish, so the session's items/s and ETA are the run's, not one worker's).
     pub fn finished(&mut self, rec: &ItemRecord, ms: f64) {
-        self.done_ids.insert(rec.id.clone());
+        if !self.done_ids.insert(rec.id.clone()) {
+            return;
+        }
         self.progress.done += 1;
         self.progress.session_done += 1;
         self.progress.session_ms += ms;

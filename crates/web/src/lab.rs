@@ -27,6 +27,7 @@ pub fn spec(l: &Lesson, probed: bool, items: usize) -> RunSpec {
     RunSpec {
         settings: settings(l, probed),
         limit: Some(items),
+        workers: None,
     }
 }
 

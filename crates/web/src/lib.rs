@@ -6,6 +6,7 @@ pub mod converter;
 pub mod jobs;
 pub mod lab;
 pub mod library;
+pub mod pool;
 pub mod protocol;
 pub mod runner;
 pub mod state;

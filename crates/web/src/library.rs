@@ -102,10 +102,13 @@ impl RunSummary {
     }
 }
 
-/// The run file of a run (the JSONL `bedside report` reads): header, then records.
+/// The run file of a run (the JSONL `bedside report` reads): header, then records in the split's order
+/// (as `bedside eval` writes them; CPU workers finish items out of order).
 pub fn run_file(header: &RunHeader, records: &[ItemRecord]) -> String {
     let mut t = to_line(header);
-    records.iter().for_each(|r| t.push_str(&to_line(r)));
+    let mut ordered: Vec<&ItemRecord> = records.iter().collect();
+    ordered.sort_by_key(|r| r.index);
+    ordered.iter().for_each(|r| t.push_str(&to_line(r)));
     t
 }
 

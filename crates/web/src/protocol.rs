@@ -13,6 +13,10 @@ pub struct RunSpec {
     #[serde(flatten)]
     pub settings: RunSettings,
     pub limit: Option<usize>,
+    /// Workers evaluating items on the CPU, each with its own copy of the model (`None`: one per core,
+    /// bounded by memory; see `pool::workers`). Records do not depend on it.
+    #[serde(default)]
+    pub workers: Option<usize>,
 }
 
 impl Default for RunSpec {
@@ -20,6 +24,7 @@ impl Default for RunSpec {
         RunSpec {
             settings: RunSettings::default(),
             limit: Some(10),
+            workers: None,
         }
     }
 }
@@ -87,6 +92,18 @@ pub enum ToWorker {
         expect: Option<RunConfig>,
     },
     Cancel,
+    /// To a helper worker (see `pool`): build job's configuration and plan from the same spec and
+    /// benchmark, and answer `Shared` with its hash.
+    Share {
+        job: u32,
+        spec: RunSpec,
+        bench: BenchFiles,
+    },
+    /// To a helper worker: evaluate item `id` of job's plan, answer `Evaluated`.
+    Evaluate {
+        job: u32,
+        id: String,
+    },
     /// Compare finished runs of one benchmark (`bedside compare`'s engine; its bootstrap and model
     /// fits run here, not on the page).
     Compare {
@@ -155,6 +172,21 @@ pub enum FromWorker {
     Done {
         job: u32,
         cancelled: bool,
+    },
+    /// From a helper worker: the configuration hash it built for job (the primary gives it items only
+    /// when it is the run's).
+    Shared {
+        job: u32,
+        config_hash: String,
+    },
+    /// From a helper worker: a record of job (its `ms`: the time it took there).
+    Evaluated {
+        job: u32,
+        record: ItemRecord,
+    },
+    /// The loaded model now runs as `text` says (how many workers share the run's items).
+    Backend {
+        text: String,
     },
     /// A job could not start or stopped with an error (nothing it finished is lost).
     JobFailed {

@@ -23,20 +23,25 @@ pub const CPU_PRECISION: bedside_model::Precision = bedside_model::Precision::Q8
 /// (`simd128` when the worker was built with it, as `.cargo/config.toml` does), the threads, and the
 /// precision.
 pub fn cpu_backend() -> String {
-    cpu_backend_at(CPU_PRECISION)
+    cpu_backend_at(CPU_PRECISION, 1)
 }
 
 /// A run that started on the GPU (f32 weights) and lost it continues on the CPU with exact products:
 /// its numbers stay f32's up to summation order, where `q8-activations` would change them mid-run.
 pub const FALLBACK_PRECISION: bedside_model::Precision = bedside_model::Precision::Quantized;
 
-/// [`cpu_backend`] at `precision`.
-pub fn cpu_backend_at(precision: bedside_model::Precision) -> String {
+/// [`cpu_backend`] at `precision`, with `workers` workers sharing a run's items (see `pool`).
+pub fn cpu_backend_at(precision: bedside_model::Precision, workers: usize) -> String {
     let threads = bedside_model::qmatrix::threads();
+    let threads = format!("{threads} thread{}", if threads == 1 { "" } else { "s" });
     format!(
-        "cpu (burn-flex, WebAssembly, {} kernels, {threads} thread{}), {} weights",
+        "cpu (burn-flex, WebAssembly, {} kernels, {}), {} weights",
         bedside_model::quant::dot::active().name(),
-        if threads == 1 { "" } else { "s" },
+        if workers > 1 {
+            format!("{workers} workers × {threads}")
+        } else {
+            threads
+        },
         precision.name()
     )
 }
@@ -423,31 +428,35 @@ impl ActiveRun {
         self.plan.items.len()
     }
 
-    /// Evaluate the next unfinished item; `None` when the run is complete. Asynchronous: on WebGPU the
-    /// scores can only be read back by awaiting. `Some(Err(message))` when the device failed: the item is
-    /// not counted, so the caller can switch to another backend and redo it.
-    pub async fn step<B: Backend>(
-        &mut self,
-        job: u32,
+    /// The plan index of item `id`.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.plan.items.iter().position(|p| p.item.id == id)
+    }
+
+    /// Evaluate the item at plan index `i` (not counted: see [`counted`](Self::counted)). Asynchronous:
+    /// on WebGPU the scores can only be read back by awaiting. `Err(message)` when the device failed:
+    /// the caller can switch to another backend and hand the item out again.
+    pub async fn evaluate<B: Backend>(
+        &self,
         model: &Model<B>,
+        i: usize,
         now: fn() -> f64,
-    ) -> Option<Result<FromWorker, String>> {
-        let p = self.state.next_item(&self.plan)?;
+    ) -> Result<ItemRecord, String> {
         let mut ev = Evaluator::new(model, self.cfg.clone());
         ev.clock = now;
-        let t0 = now();
-        let record = match ev.evaluate_checked(&self.plan, p).await {
-            Ok(r) => r,
-            Err(bedside_eval::engine::DeviceFailure(e)) => {
-                self.state.retry_last();
-                return Some(Err(e));
-            }
-        };
-        self.state.finished(&record, now() - t0);
-        Some(Ok(FromWorker::Record {
+        ev.evaluate_checked(&self.plan, &self.plan.items[i])
+            .await
+            .map_err(|bedside_eval::engine::DeviceFailure(e)| e)
+    }
+
+    /// Count a finished record (`ms`: the wall time since the previous one, so the progress's items/s
+    /// is the run's however many workers share it) and make the page's message.
+    pub fn counted(&mut self, job: u32, record: ItemRecord, ms: f64) -> FromWorker {
+        self.state.finished(&record, ms);
+        FromWorker::Record {
             job,
             record,
             progress: self.state.progress.clone(),
-        }))
+        }
     }
 }

@@ -344,6 +344,11 @@ impl AppState {
                     .unwrap_or(self.backend);
                 self.model.loaded = Some((src, backend, info));
             }
+            FromWorker::Backend { text } => {
+                if let Some((_, _, info)) = self.model.loaded.as_mut() {
+                    info.backend = text;
+                }
+            }
             FromWorker::Header { job, header, total } => {
                 if self.jobs.apply(JobEvent::Header {
                     job,
@@ -425,6 +430,8 @@ impl AppState {
                     error: Some(message),
                 }
             }
+            // Between the worker and its helpers only.
+            FromWorker::Shared { .. } | FromWorker::Evaluated { .. } => {}
             FromWorker::Error { message } => {
                 // A model that failed to load fails the job waiting for it.
                 if self.model.loading.take().is_some() {

@@ -62,3 +62,13 @@ impl WorkerLink {
         self.worker.post_message(&o).ok();
     }
 }
+
+/// The device's logical cores (`navigator.hardwareConcurrency`, on the page and in a worker alike); 1
+/// where the browser does not say.
+pub fn cores() -> usize {
+    js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
+        .and_then(|n| js_sys::Reflect::get(&n, &"hardwareConcurrency".into()))
+        .ok()
+        .and_then(|v| v.as_f64())
+        .map_or(1, |n| (n as usize).max(1))
+}

@@ -5,7 +5,10 @@
 #[cfg(target_arch = "wasm32")]
 mod imp {
     use bedside_model::{Blob, Gguf, Model, Precision};
-    use bedside_web::protocol::{BackendChoice, FromWorker, ModelInfo, ToWorker};
+    use bedside_web::pool::{self, Pool};
+    use bedside_web::protocol::{
+        BackendChoice, BenchFiles, FromWorker, ModelInfo, RunSpec, ToWorker,
+    };
     use bedside_web::runner::{self, base_name, ActiveRun, Cpu, Gpu, ModelFileSet};
     use burn::tensor::backend::Backend;
     use js_sys::Uint8Array;
@@ -53,10 +56,54 @@ mod imp {
 
     struct State {
         model: Option<(Rc<Loaded>, ModelInfo)>,
+        /// Where the model was read from: helper workers read the same files.
+        source: Option<ModelSource>,
     }
 
+    /// A model's origin as `LoadModel` gave it.
+    #[derive(Clone)]
+    struct ModelSource {
+        name: String,
+        url: Option<String>,
+        paths: Vec<String>,
+        files: Vec<web_sys::File>,
+    }
+
+    /// The helper workers of this (primary) worker, see `bedside_web::pool`.
+    struct Helpers {
+        pool: Pool,
+        links: Vec<HelperLink>,
+        /// The current run's `Share` message, for helpers that finish loading during it.
+        share: Option<String>,
+        /// The current run's configuration hash, which a helper must build too.
+        config_hash: String,
+        /// The loaded model's SHA-256, which a helper's copy must have too.
+        sha256: String,
+        /// Records from helpers, for the run loop to count.
+        records: Vec<(usize, u32, bedside_eval::ItemRecord)>,
+    }
+
+    struct HelperLink {
+        worker: web_sys::Worker,
+        _on_message: Closure<dyn Fn(MessageEvent)>,
+        _on_error: Closure<dyn Fn(JsValue)>,
+    }
+
+    /// A helper's share of a run: the run's plan, built from the same spec and benchmark.
+    type Shared = (u32, Rc<ActiveRun>);
+
     thread_local! {
-        static STATE: RefCell<State> = const { RefCell::new(State { model: None }) };
+        static STATE: RefCell<State> = const { RefCell::new(State { model: None, source: None }) };
+        static HELPERS: RefCell<Helpers> = RefCell::new(Helpers {
+            pool: Pool::new(0),
+            links: Vec::new(),
+            share: None,
+            config_hash: String::new(),
+            sha256: String::new(),
+            records: Vec::new(),
+        });
+        /// In a helper worker: the run whose items it is given.
+        static SHARED: RefCell<Option<Shared>> = const { RefCell::new(None) };
         /// The WebGPU adapter's name once Burn's wgpu runtime is set up on it ("" = no adapter).
         static GPU: RefCell<Option<String>> = const { RefCell::new(None) };
         static CANCEL: Cell<bool> = const { Cell::new(false) };
@@ -86,6 +133,16 @@ mod imp {
         let p = js_sys::Promise::new(&mut |resolve, _| {
             scope()
                 .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0)
+                .ok();
+        });
+        wasm_bindgen_futures::JsFuture::from(p).await.ok();
+    }
+
+    /// Wait `ms` milliseconds (while helpers finish the last items).
+    async fn sleep(ms: i32) {
+        let p = js_sys::Promise::new(&mut |resolve, _| {
+            scope()
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
                 .ok();
         });
         wasm_bindgen_futures::JsFuture::from(p).await.ok();
@@ -453,6 +510,14 @@ mod imp {
         choice: BackendChoice,
     ) {
         let t0 = now();
+        // Another model: helpers holding the old one go.
+        stop_helpers();
+        let source = ModelSource {
+            name: name.clone(),
+            url: url.clone(),
+            paths: paths.clone(),
+            files: files.clone(),
+        };
         let (weights, mut info) = match read_model(&name, url, files, paths).await {
             Ok(w) => w,
             Err(e) => return send(&FromWorker::Error { message: e }),
@@ -505,7 +570,12 @@ mod imp {
         match loaded {
             Ok(m) => {
                 info.load_ms = now() - t0;
-                STATE.with(|s| s.borrow_mut().model = Some((Rc::new(m), info.clone())));
+                STATE.with(|s| {
+                    let mut s = s.borrow_mut();
+                    s.model = Some((Rc::new(m), info.clone()));
+                    s.source = Some(source);
+                });
+                HELPERS.with(|h| h.borrow_mut().sha256 = info.sha256.clone());
                 send(&FromWorker::ModelLoaded { info });
             }
             Err(e) => send(&FromWorker::Error {
@@ -514,10 +584,213 @@ mod imp {
         }
     }
 
+    /// Terminate every helper worker (another model is loading, or the run goes to the GPU).
+    fn stop_helpers() {
+        HELPERS.with(|h| {
+            let mut h = h.borrow_mut();
+            for l in h.links.drain(..) {
+                l.worker.terminate();
+            }
+            h.pool = Pool::new(0);
+            h.share = None;
+            h.records.clear();
+        });
+    }
+
+    fn post_to_helper(h: usize, text: &str) {
+        HELPERS.with(|hs| {
+            if let Some(l) = hs.borrow().links.get(h) {
+                let o = js_sys::Object::new();
+                js_sys::Reflect::set(&o, &"msg".into(), &JsValue::from_str(text)).ok();
+                l.worker.post_message(&o).ok();
+            }
+        });
+    }
+
+    /// Drop helper `h` (its items go back to the run) and say so on the page.
+    fn lose_helper(h: usize, why: String) {
+        let left = HELPERS.with(|hs| {
+            let mut hs = hs.borrow_mut();
+            if matches!(hs.pool.helpers.get(h), None | Some(pool::Helper::Gone(_))) {
+                return None;
+            }
+            hs.pool.lost(h, why.clone());
+            if let Some(l) = hs.links.get(h) {
+                l.worker.terminate();
+            }
+            Some(hs.pool.alive() + 1)
+        });
+        if let Some(left) = left {
+            send(&FromWorker::Status {
+                text: format!(
+                    "CPU worker {} stopped ({why}); its items go to the other {left} worker{}",
+                    h + 2,
+                    if left == 1 { "" } else { "s" }
+                ),
+            });
+        }
+    }
+
+    /// A message from helper `h`.
+    fn on_helper(h: usize, msg: FromWorker) {
+        match msg {
+            FromWorker::ModelLoaded { info } => {
+                let (ours, share) = HELPERS.with(|hs| {
+                    let hs = hs.borrow();
+                    (hs.sha256.clone(), hs.share.clone())
+                });
+                if info.sha256 != ours {
+                    return lose_helper(
+                        h,
+                        format!(
+                            "it read another model: SHA-256 {} instead of {ours}",
+                            info.sha256
+                        ),
+                    );
+                }
+                if HELPERS.with(|hs| hs.borrow_mut().pool.loaded(h)) {
+                    if let Some(text) = share {
+                        post_to_helper(h, &text);
+                    }
+                }
+            }
+            FromWorker::Shared { job, config_hash } => HELPERS.with(|hs| {
+                let mut hs = hs.borrow_mut();
+                let ours = hs.config_hash.clone();
+                hs.pool.shared(h, job, &config_hash, &ours);
+            }),
+            FromWorker::Evaluated { job, record } => {
+                HELPERS.with(|hs| hs.borrow_mut().records.push((h, job, record)))
+            }
+            FromWorker::Error { message } | FromWorker::JobFailed { message, .. } => {
+                lose_helper(h, message)
+            }
+            _ => {}
+        }
+    }
+
+    /// Have `n` helper workers on the loaded model (started with the same files as this worker's model;
+    /// each reads and checks them itself). Helpers already there are kept when their number is right.
+    fn ensure_helpers(n: usize) {
+        if HELPERS.with(|h| h.borrow().pool.helpers.len()) == n {
+            return;
+        }
+        stop_helpers();
+        let Some(src) = STATE.with(|s| s.borrow().source.clone()) else {
+            return;
+        };
+        let mut links = Vec::new();
+        for i in 0..n {
+            let opts = web_sys::WorkerOptions::new();
+            opts.set_type(web_sys::WorkerType::Module);
+            let worker = match web_sys::Worker::new_with_options("./worker_loader.js", &opts) {
+                Ok(w) => w,
+                Err(e) => {
+                    send(&FromWorker::Status {
+                        text: format!("could not start more CPU workers ({e:?}); running on one"),
+                    });
+                    break;
+                }
+            };
+            let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| {
+                let text = ev.data().as_string().unwrap_or_default();
+                if let Ok(m) = serde_json::from_str::<FromWorker>(&text) {
+                    on_helper(i, m);
+                }
+            });
+            let on_error = Closure::<dyn Fn(JsValue)>::new(move |e: JsValue| {
+                let m = js_sys::Reflect::get(&e, &"message".into())
+                    .ok()
+                    .and_then(|m| m.as_string())
+                    .unwrap_or_else(|| "it crashed".into());
+                lose_helper(i, m);
+            });
+            worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+            let load = ToWorker::LoadModel {
+                name: src.name.clone(),
+                url: src.url.clone(),
+                backend: BackendChoice::Cpu,
+                files: src.paths.clone(),
+            };
+            let o = js_sys::Object::new();
+            js_sys::Reflect::set(
+                &o,
+                &"msg".into(),
+                &JsValue::from_str(&serde_json::to_string(&load).unwrap_or_default()),
+            )
+            .ok();
+            let files: js_sys::Array = src.files.iter().collect();
+            js_sys::Reflect::set(&o, &"files".into(), &files).ok();
+            worker.post_message(&o).ok();
+            links.push(HelperLink {
+                worker,
+                _on_message: on_message,
+                _on_error: on_error,
+            });
+        }
+        HELPERS.with(|h| {
+            let mut h = h.borrow_mut();
+            h.pool = Pool::new(links.len());
+            h.links = links;
+        });
+    }
+
+    /// In a helper: build job's plan from the primary's spec and benchmark, answer with its hash.
+    fn share(job: u32, spec: RunSpec, bench: BenchFiles) {
+        let started = runner::load_bench(&bench.files)
+            .map_err(|p| format!("{}: {}", bench.name, p.join("\n")))
+            .and_then(|(b, hash)| {
+                STATE.with(|s| {
+                    let s = s.borrow();
+                    let (_, info) = s.model.as_ref().ok_or("no model loaded")?;
+                    ActiveRun::start(&spec, info, &b, &hash, &[], &info.backend, None)
+                })
+            });
+        match started {
+            Ok(a) => {
+                let config_hash = a.header.config_hash.clone();
+                SHARED.with(|s| *s.borrow_mut() = Some((job, Rc::new(a))));
+                send(&FromWorker::Shared { job, config_hash });
+            }
+            Err(message) => send(&FromWorker::JobFailed { job, message }),
+        }
+    }
+
+    /// In a helper: evaluate item `id` of the shared run.
+    async fn evaluate(job: u32, id: String) {
+        let shared = SHARED
+            .with(|s| s.borrow().clone())
+            .filter(|(j, _)| *j == job);
+        let model = STATE.with(|s| s.borrow().model.as_ref().map(|(m, _)| m.clone()));
+        let (Some((_, active)), Some(model)) = (shared, model) else {
+            return send(&FromWorker::JobFailed {
+                job,
+                message: "asked for an item of a run it was not given".into(),
+            });
+        };
+        let Some(i) = active.index_of(&id) else {
+            return send(&FromWorker::JobFailed {
+                job,
+                message: format!("item {id} is not in its plan"),
+            });
+        };
+        let Loaded::Cpu(m) = &*model else {
+            return send(&FromWorker::JobFailed {
+                job,
+                message: "its model is not on the CPU".into(),
+            });
+        };
+        match active.evaluate(m, i, now).await {
+            Ok(record) => send(&FromWorker::Evaluated { job, record }),
+            Err(message) => send(&FromWorker::JobFailed { job, message }),
+        }
+    }
+
     async fn run(
         job: u32,
-        spec: bedside_web::protocol::RunSpec,
-        bench: bedside_web::protocol::BenchFiles,
+        spec: RunSpec,
+        bench_files: BenchFiles,
         previous: Vec<bedside_eval::ItemRecord>,
         expect: Option<bedside_eval::RunConfig>,
     ) {
@@ -527,15 +800,44 @@ mod imp {
                 message: "another run is in progress; this one waits in the queue".into(),
             });
         }
-        let (bench, hash) = match runner::load_bench(&bench.files) {
+        let (bench, hash) = match runner::load_bench(&bench_files.files) {
             Ok(b) => b,
             Err(problems) => {
                 return send(&FromWorker::JobFailed {
                     job,
-                    message: format!("{}: {}", bench.name, problems.join("\n")),
+                    message: format!("{}: {}", bench_files.name, problems.join("\n")),
                 })
             }
         };
+        // On the CPU, the run's items are shared among workers (see `bedside_web::pool`); a model the
+        // GPU handed over mid-run (exact products) keeps to this worker, as helpers build the default.
+        let workers = STATE.with(|s| {
+            let s = s.borrow();
+            match s.model.as_ref() {
+                Some((m, info)) if matches!(&**m, Loaded::Cpu(_)) && !info.fell_back => {
+                    Some(pool::workers(
+                        spec.workers,
+                        bedside_web::worker_link::cores(),
+                        info.memory_bytes,
+                    ))
+                }
+                _ => None,
+            }
+        });
+        ensure_helpers(workers.unwrap_or(1) - 1);
+        if let Some(workers) = workers {
+            let text = runner::cpu_backend_at(runner::CPU_PRECISION, workers);
+            let changed = STATE.with(|s| match s.borrow_mut().model.as_mut() {
+                Some((_, info)) if info.backend != text => {
+                    info.backend = text.clone();
+                    true
+                }
+                _ => false,
+            });
+            if changed {
+                send(&FromWorker::Backend { text });
+            }
+        }
         let start = STATE.with(|s| {
             let s = s.borrow();
             let (_, info) = s.model.as_ref().ok_or("load a model first")?;
@@ -555,35 +857,86 @@ mod imp {
         };
         RUNNING.set(true);
         CANCEL.set(false);
+        let share = serde_json::to_string(&ToWorker::Share {
+            job,
+            spec: spec.clone(),
+            bench: bench_files,
+        })
+        .unwrap_or_default();
+        let to_share = HELPERS.with(|h| {
+            let mut h = h.borrow_mut();
+            h.config_hash = active.header.config_hash.clone();
+            h.share = Some(share.clone());
+            h.records.clear();
+            h.pool.start(job)
+        });
+        for h in to_share {
+            post_to_helper(h, &share);
+        }
         send(&FromWorker::Header {
             job,
             header: active.header.clone(),
             total: active.total(),
         });
         let mut cancelled = false;
+        let mut last = now();
         loop {
             yield_now().await;
             if CANCEL.get() {
                 cancelled = true;
                 break;
             }
+            // Records the helpers sent: counted once, if the run still waits for them from there.
+            let arrived = HELPERS.with(|h| std::mem::take(&mut h.borrow_mut().records));
+            for (h, j, record) in arrived {
+                let expected = HELPERS.with(|hs| {
+                    hs.borrow_mut()
+                        .pool
+                        .finished(h, j, &active.plan, &record.id)
+                });
+                if expected && !active.state.is_done(&record.id) {
+                    let t = now();
+                    send(&active.counted(job, record, t - last));
+                    last = t;
+                }
+            }
+            let given =
+                HELPERS.with(|h| h.borrow_mut().pool.assign(&mut active.state, &active.plan));
+            for (h, i) in given {
+                let id = active.plan.items[i].item.id.clone();
+                let text =
+                    serde_json::to_string(&ToWorker::Evaluate { job, id }).unwrap_or_default();
+                post_to_helper(h, &text);
+            }
             let Some(model) = STATE.with(|s| s.borrow().model.as_ref().map(|(m, _)| m.clone()))
             else {
                 break;
             };
-            let msg = match &*model {
-                Loaded::Cpu(m) => active.step(job, m, now).await,
+            let Some(i) = active.state.next_index(&active.plan) else {
+                if HELPERS.with(|h| h.borrow().pool.in_flight()) > 0 {
+                    sleep(10).await;
+                    continue;
+                }
+                break;
+            };
+            let result = match &*model {
+                Loaded::Cpu(m) => active.evaluate(m, i, now).await,
                 Loaded::Gpu(m, _) => {
                     if SIMULATE_LOSS.replace(false) {
                         bedside_model::scoring::simulate_device_loss();
                     }
-                    active.step(job, m, now).await
+                    active.evaluate(m, i, now).await
                 }
             };
-            match msg {
-                Some(Ok(m)) => send(&m),
-                Some(Err(e)) => {
+            match result {
+                Ok(record) => {
+                    let t = now();
+                    send(&active.counted(job, record, t - last));
+                    last = t;
+                }
+                Err(e) => {
                     // The GPU failed: rebuild the model on the CPU from the kept bytes and redo the item.
+                    active.state.retry(i);
                     let Loaded::Gpu(_, weights) = &*model else {
                         send(&FromWorker::JobFailed { job, message: e });
                         break;
@@ -601,7 +954,7 @@ mod imp {
                                 let mut info = s.model.as_ref().map(|(_, i)| i.clone())?;
                                 info.backend = format!(
                                     "{} (after the GPU failed)",
-                                    runner::cpu_backend_at(runner::FALLBACK_PRECISION)
+                                    runner::cpu_backend_at(runner::FALLBACK_PRECISION, 1)
                                 );
                                 info.fell_back = true;
                                 info.memory_bytes = info.file_bytes;
@@ -621,9 +974,13 @@ mod imp {
                         }
                     }
                 }
-                None => break,
             }
         }
+        HELPERS.with(|h| {
+            let mut h = h.borrow_mut();
+            h.pool.end();
+            h.share = None;
+        });
         RUNNING.set(false);
         send(&FromWorker::Done { job, cancelled });
     }
@@ -708,6 +1065,8 @@ mod imp {
                 previous,
                 expect,
             } => wasm_bindgen_futures::spawn_local(run(job, spec, bench, previous, expect)),
+            ToWorker::Share { job, spec, bench } => share(job, spec, bench),
+            ToWorker::Evaluate { job, id } => wasm_bindgen_futures::spawn_local(evaluate(job, id)),
         }
     }
 

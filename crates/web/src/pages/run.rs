@@ -304,6 +304,7 @@ pub fn Run() -> Html {
             .into_iter()
             .collect();
     });
+    let on_workers = setting(|s, t| s.workers = field(t).trim().parse().ok());
     let on_backend = {
         let ctx = ctx.clone();
         Callback::from(move |e: Event| {
@@ -447,6 +448,10 @@ pub fn Run() -> Html {
                     <option value="auto" selected={s.backend == BackendChoice::Auto}>{ "auto (WebGPU when available)" }</option>
                     <option value="gpu" selected={s.backend == BackendChoice::Gpu}>{ "GPU (WebGPU)" }</option>
                     <option value="cpu" selected={s.backend == BackendChoice::Cpu}>{ "CPU (WebAssembly)" }</option>
+                </select></label>
+                <label title="Each CPU worker evaluates its share of the items on one core, with its own copy of the model (records do not depend on how many). Auto: one per core, up to 4, as many as fit in 2 GB.">{ "CPU workers " }<select id="workers" onchange={on_workers}>
+                    <option value="" selected={spec.workers.is_none()}>{ format!("auto ({} cores here)", crate::worker_link::cores()) }</option>
+                    { for [1usize, 2, 3, 4, 6, 8].into_iter().map(|n| html! { <option value={n.to_string()} selected={spec.workers == Some(n)}>{ n.to_string() }</option> }) }
                 </select></label>
                 <label>{ "Items " }<input id="limit" type="number" min="1" value={spec.limit.map(|l| l.to_string()).unwrap_or_default()} placeholder="all" onchange={on_limit} /></label>
                 <label>{ "Shots " }<input id="shots" type="number" min="0" max="10" value={spec.settings.shots.to_string()} onchange={on_shots} /></label>
