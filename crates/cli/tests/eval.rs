@@ -1139,3 +1139,53 @@ fn fan_out_examples_run_in_parallel_and_merge_into_the_full_run() {
         }
     }
 }
+
+/// On the GPU (natively Vulkan; on CI Mesa's llvmpipe), `auto` keeps a GGUF's quantised matrices in
+/// their blocks on the device, dequantised inside the kernel: the records say so, and every item is
+/// the exact quantised CPU run's (same prediction, log-likelihoods within 1e-3: only the summation
+/// order differs). `q8-activations` has no GPU kernel and is refused before loading.
+#[cfg(feature = "wgpu")]
+#[test]
+fn on_the_gpu_quantised_blocks_score_as_the_exact_cpu_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gpu, cpu) = (dir.path().join("gpu.jsonl"), dir.path().join("cpu.jsonl"));
+    ok(&eval(&gpu, &["--limit", "3", "--backend", "wgpu"]));
+    ok(&eval(&cpu, &["--limit", "3", "--precision", "quantized"]));
+    let (g, c) = (lines(&gpu), lines(&cpu));
+    let backend = g[0]["backend"].as_str().unwrap();
+    assert!(
+        backend.contains("gpu (burn-wgpu), quantized weights in GPU blocks"),
+        "{backend}"
+    );
+    assert_eq!(g.len(), c.len());
+    for (a, b) in g[1..].iter().zip(&c[1..]) {
+        assert_eq!(a["id"], b["id"]);
+        assert_eq!(a["pred"], b["pred"], "item {}", a["id"]);
+        for (x, y) in a["scores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(b["scores"].as_array().unwrap())
+        {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            assert!((x - y).abs() < 1e-3, "item {}: {x} vs {y}", a["id"]);
+        }
+    }
+    let refused = eval(
+        &dir.path().join("q8.jsonl"),
+        &[
+            "--limit",
+            "1",
+            "--backend",
+            "wgpu",
+            "--precision",
+            "q8-activations",
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("runs on the CPU only"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}

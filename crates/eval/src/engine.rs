@@ -724,22 +724,19 @@ impl RunState {
         self.retry.insert(i);
     }
 
-    /// Whether the item is among the finished ones.
-    pub fn is_done(&self, id: &str) -> bool {
-        self.done_ids.contains(id)
-    }
-
     /// Count a finished item that took `ms` milliseconds (a pool passes the wall time since the
-    /// previous finish, so the session's items/s and ETA are the run's, not one worker's).
-    pub fn finished(&mut self, rec: &ItemRecord, ms: f64) {
+    /// previous finish, so the session's items/s and ETA are the run's, not one worker's). `false`, and
+    /// nothing counted, when the item was already finished (a late or repeated record).
+    pub fn finished(&mut self, rec: &ItemRecord, ms: f64) -> bool {
         if !self.done_ids.insert(rec.id.clone()) {
-            return;
+            return false;
         }
         self.progress.done += 1;
         self.progress.session_done += 1;
         self.progress.session_ms += ms;
         self.progress.answered += rec.answered() as usize;
         self.progress.correct += rec.correct as usize;
+        true
     }
 }
 

@@ -33,9 +33,17 @@ impl BackendKind {
 }
 
 /// Initialise the default wgpu device natively; `None` when there is no usable adapter (the caller then
-/// falls back to the CPU). In the browser use the async setup instead.
+/// falls back to the CPU). Set up once per process (cubecl refuses a second setup of a device, so
+/// callers on several threads share the first answer). In the browser use the async setup instead.
 #[cfg(all(feature = "wgpu", not(target_family = "wasm")))]
 pub fn native_wgpu_device() -> Option<burn::backend::wgpu::WgpuDevice> {
+    static DEVICE: std::sync::OnceLock<Option<burn::backend::wgpu::WgpuDevice>> =
+        std::sync::OnceLock::new();
+    DEVICE.get_or_init(setup_native_wgpu).clone()
+}
+
+#[cfg(all(feature = "wgpu", not(target_family = "wasm")))]
+fn setup_native_wgpu() -> Option<burn::backend::wgpu::WgpuDevice> {
     use burn::backend::wgpu::{graphics::AutoGraphicsApi, init_setup, WgpuDevice};
     let device = WgpuDevice::default();
     // cubecl panics when no adapter is found; contain that and report "no GPU" instead.

@@ -347,6 +347,18 @@ impl Gguf {
         self.tensors.iter().find(|t| t.name == name)
     }
 
+    /// Device memory the weights take with the quantised matrices in their GPU blocks
+    /// ([`crate::quant::device_blocks`]) and the rest as f32.
+    pub fn device_block_bytes(&self) -> u64 {
+        self.tensors
+            .iter()
+            .map(|t| {
+                let n = t.elements();
+                crate::quant::device_blocks::layout_bytes(t.ty, n).unwrap_or(4 * n) as u64
+            })
+            .sum()
+    }
+
     /// The raw bytes of a tensor (bounds were checked by [`Gguf::parse`]).
     pub fn tensor_bytes<'a>(&self, bytes: &'a [u8], t: &TensorInfo) -> &'a [u8] {
         let start = self.data_offset + t.offset as usize;

@@ -5,18 +5,40 @@
 use crate::error::{ModelError, Result};
 use crate::gguf::Gguf;
 use crate::qmatrix::{Blob, QuantMatrix};
+use bedside_quant::GgmlType;
 use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use std::sync::Arc;
 
-/// A linear layer `y = x W^T` for a weight `W: [out, in]`: either dense f32 on the device, stored
-/// transposed (`[in, out]`) so the product is one matmul, or kept in its quantised GGUF blocks on the host
-/// ([`QuantMatrix`], the CPU path).
+/// A weight matrix `W: [rows, cols]` held on the device in a form only a backend's own kernel reads
+/// (quantised blocks on the GPU: `crate::gpu_blocks`). `matmul` is `x W^T`.
+pub trait DeviceMatmul<B: Backend>: std::fmt::Debug + Send + Sync {
+    /// `x: [n, cols]` to `[n, rows]`.
+    fn matmul(&self, x: Tensor<B, 2>) -> Tensor<B, 2>;
+    /// Device memory the matrix takes.
+    fn bytes(&self) -> usize;
+}
+
+/// [`Loader`]'s hook that puts a quantised matrix on the device in its blocks: `(name, type, the
+/// tensor's bytes, rows, cols, device)`; `Ok(None)` for a type it does not lay out (then it goes dense),
+/// `Err(why)` for a matrix of a laid-out type it cannot take.
+pub type Upload<B> = fn(
+    GgmlType,
+    &[u8],
+    usize,
+    usize,
+    &<B as burn::tensor::backend::BackendTypes>::Device,
+) -> std::result::Result<Option<Arc<dyn DeviceMatmul<B>>>, String>;
+
+/// A linear layer `y = x W^T` for a weight `W: [out, in]`: dense f32 on the device, stored transposed
+/// (`[in, out]`) so the product is one matmul; kept in its quantised GGUF blocks on the host
+/// ([`QuantMatrix`], the CPU path); or in blocks on the device ([`DeviceMatmul`], the GPU path).
 #[derive(Debug, Clone)]
 pub enum Linear<B: Backend> {
     Dense { wt: Tensor<B, 2> },
     Quant(Arc<QuantMatrix>),
+    Device(Arc<dyn DeviceMatmul<B>>),
 }
 
 impl<B: Backend> Linear<B> {
@@ -25,6 +47,7 @@ impl<B: Backend> Linear<B> {
         match self {
             Linear::Dense { wt } => x.matmul(wt.clone()),
             Linear::Quant(q) => host_matmul(q, x),
+            Linear::Device(d) => d.matmul(x),
         }
     }
 }
@@ -41,11 +64,16 @@ fn host_matmul<B: Backend>(q: &QuantMatrix, x: Tensor<B, 2>) -> Tensor<B, 2> {
 }
 
 /// A `[rows, cols]` table read by row (the token embedding) and used as an output projection (logits
-/// `x W^T`): dense on the device, or quantised on the host.
+/// `x W^T`): dense on the device; quantised on the host; or quantised on the device for the product,
+/// with rows read from the host's blocks (a few rows a step, uploaded as f32).
 #[derive(Debug, Clone)]
 pub enum Table<B: Backend> {
     Dense(Tensor<B, 2>),
     Quant(Arc<QuantMatrix>),
+    Device {
+        host: Arc<QuantMatrix>,
+        device: Arc<dyn DeviceMatmul<B>>,
+    },
 }
 
 impl<B: Backend> Table<B> {
@@ -53,7 +81,7 @@ impl<B: Backend> Table<B> {
     pub fn rows(&self, ids: &[u32], device: &B::Device) -> Tensor<B, 2> {
         match self {
             Table::Dense(t) => embed(t, ids),
-            Table::Quant(q) => {
+            Table::Quant(q) | Table::Device { host: q, .. } => {
                 let idx: Vec<usize> = ids.iter().map(|&i| i as usize).collect();
                 Tensor::from_data(
                     TensorData::new(q.rows_f32(&idx), [ids.len(), q.cols]),
@@ -68,6 +96,7 @@ impl<B: Backend> Table<B> {
         match self {
             Table::Dense(w) => project_out(x, w),
             Table::Quant(q) => host_matmul(q, x),
+            Table::Device { device, .. } => device.matmul(x),
         }
     }
 }
@@ -92,9 +121,9 @@ impl<B: Backend> RmsNorm<B> {
 pub enum Precision {
     /// Dequantised to f32 at load (4 bytes a parameter): the correctness oracle, and the GPU path.
     F32,
-    /// Kept in the file's block format (about 0.5-1 byte a parameter) and multiplied on the host: the
-    /// CPU path. Only for CPU backends, where reading activations to the host is a copy. Products are
-    /// exact (dequantised tiles, float `gemm`).
+    /// Kept in the file's block format (about 0.5-1 byte a parameter). On the CPU multiplied on the host
+    /// (dequantised tiles, float `gemm`); on the GPU (with `crate::gpu_blocks`) re-packed into 32-bit
+    /// words and dequantised inside the kernel. Products are exact up to summation order.
     Quantized,
     /// Kept in blocks as `Quantized`, but short products (decoding, option scoring) quantise the
     /// activations to 8-bit blocks and use integer dot products, as llama.cpp does: faster, and no longer
@@ -120,7 +149,17 @@ impl Precision {
         }
     }
 
-    /// Whether weight matrices stay in their blocks (a CPU-only precision).
+    /// How run records name the weights (after the backend): `quantized weights`, and on the GPU,
+    /// where the blocks are dequantised inside the kernel, `quantized weights in GPU blocks`.
+    pub fn weights_label(self, on_gpu: bool) -> String {
+        if on_gpu && self == Precision::Quantized {
+            "quantized weights in GPU blocks".into()
+        } else {
+            format!("{} weights", self.name())
+        }
+    }
+
+    /// Whether weight matrices stay in their blocks (on the host, or on the GPU with an upload hook).
     pub fn keeps_blocks(self) -> bool {
         self != Precision::F32
     }
@@ -134,6 +173,9 @@ pub struct Loader<'a, B: Backend> {
     pub blob: Option<&'a Blob>,
     /// With a `blob`: short products use 8-bit activations ([`Precision::Q8Activations`]).
     pub q8: bool,
+    /// Quantised matrices go to the device in their blocks through this hook (the GPU path; needs a
+    /// `blob` for the tables' rows). Float ones stay dense.
+    pub upload: Option<Upload<B>>,
     pub device: &'a B::Device,
 }
 
@@ -144,6 +186,28 @@ impl<B: Backend> Loader<'_, B> {
 
     fn data(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
         Ok(self.gguf.dequantize(self.bytes, name, Some(shape))?.0)
+    }
+
+    /// The `[rows, cols]` matrix `name` in its blocks on the device, when loading with an upload hook
+    /// and the matrix is quantised.
+    fn on_device(
+        &self,
+        name: &str,
+        rows: usize,
+        cols: usize,
+    ) -> Result<Option<Arc<dyn DeviceMatmul<B>>>> {
+        let Some(upload) = self.upload else {
+            return Ok(None);
+        };
+        let t = self.gguf.check(name, &[rows, cols])?;
+        upload(
+            t.ty,
+            self.gguf.tensor_bytes(self.bytes, t),
+            rows,
+            cols,
+            self.device,
+        )
+        .map_err(|e| self.missing(name, &e))
     }
 
     /// The quantised `[rows, cols]` matrix `name`, when loading quantised.
@@ -167,9 +231,21 @@ impl<B: Backend> Loader<'_, B> {
 
     /// A `[rows, cols]` table (embedding or output matrix) as stored (row-major).
     pub fn table(&self, name: &str, rows: usize, cols: usize) -> Result<Table<B>> {
+        if let Some(device) = self.on_device(name, rows, cols)? {
+            if let Some(host) = self.quant(name, rows, cols)? {
+                return Ok(Table::Device { host, device });
+            }
+        }
+        if self.upload.is_some() {
+            return self.dense_table(name, rows, cols);
+        }
         if let Some(q) = self.quant(name, rows, cols)? {
             return Ok(Table::Quant(q));
         }
+        self.dense_table(name, rows, cols)
+    }
+
+    fn dense_table(&self, name: &str, rows: usize, cols: usize) -> Result<Table<B>> {
         Ok(Table::Dense(Tensor::from_data(
             TensorData::new(self.data(name, &[rows, cols])?, [rows, cols]),
             self.device,
@@ -178,8 +254,13 @@ impl<B: Backend> Loader<'_, B> {
 
     /// A linear layer `out x in`.
     pub fn linear(&self, name: &str, out: usize, inp: usize) -> Result<Linear<B>> {
-        if let Some(q) = self.quant(name, out, inp)? {
-            return Ok(Linear::Quant(q));
+        if let Some(d) = self.on_device(name, out, inp)? {
+            return Ok(Linear::Device(d));
+        }
+        if self.upload.is_none() {
+            if let Some(q) = self.quant(name, out, inp)? {
+                return Ok(Linear::Quant(q));
+            }
         }
         let w = self.data(name, &[out, inp])?;
         let mut t = vec![0f32; w.len()];

@@ -5,6 +5,8 @@ pub mod chat;
 pub mod device;
 pub mod error;
 pub mod gguf;
+#[cfg(feature = "wgpu")]
+pub mod gpu_blocks;
 pub mod hf;
 pub mod layers;
 pub mod models;

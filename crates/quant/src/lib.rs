@@ -5,16 +5,19 @@
 //! - [`q8`] + [`dot`]: the `q8-activations` tier, as llama.cpp and candle do it: the activations are
 //!   quantised once per product to 8-bit blocks and each weight row is multiplied block by block with
 //!   integer dot products. [`scalar`] is the portable version and the oracle of the SIMD ones
-//!   ([`avx2`] on x86-64, chosen at run time; [`simd128`] in wasm when built with `+simd128`).
+//!   ([`avx2`] on x86-64, chosen at run time; [`simd128`] in wasm when built with `+simd128`);
+//! - [`device_blocks`]: the blocks re-packed for a GPU kernel that dequantises as it multiplies.
 
 #[cfg(target_arch = "x86_64")]
 pub mod avx2;
 pub mod dequant;
+pub mod device_blocks;
 pub mod dot;
 pub mod q8;
 pub mod scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod simd128;
+pub mod testing;
 
 pub use dequant::{dequantize, dequantize_block};
 

@@ -93,6 +93,7 @@ impl Ctx {
                 url: Some(format!("./{BUNDLED_MODEL}")),
                 backend,
                 files: Vec::new(),
+                helper: false,
             }),
             ModelSource::Url(url) => {
                 let name = url.rsplit('/').next().unwrap_or(&url).to_string();
@@ -101,6 +102,7 @@ impl Ctx {
                     url: Some(url),
                     backend,
                     files: Vec::new(),
+                    helper: false,
                 });
             }
             ModelSource::Stored(name) => {
@@ -131,6 +133,7 @@ impl Ctx {
                     url: None,
                     backend: self.state.backend,
                     files: set.paths.clone(),
+                    helper: false,
                 },
                 &set.js_files(),
             );

@@ -78,6 +78,9 @@ pub enum ToWorker {
         backend: BackendChoice,
         #[serde(default)]
         files: Vec<String>,
+        /// Sent by the primary worker to a helper of its CPU pool: load, but start no helpers of its own.
+        #[serde(default)]
+        helper: bool,
     },
     /// Run job `job`: the benchmark travels with it (validated again here), so a job always runs on
     /// the benchmark it was queued with. Items already in `previous` are skipped (resume); `expect` is

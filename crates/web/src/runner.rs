@@ -26,8 +26,9 @@ pub fn cpu_backend() -> String {
     cpu_backend_at(CPU_PRECISION, 1)
 }
 
-/// A run that started on the GPU (f32 weights) and lost it continues on the CPU with exact products:
-/// its numbers stay f32's up to summation order, where `q8-activations` would change them mid-run.
+/// A run that started on the GPU (the file's blocks dequantised in the kernel, or f32 for a Hugging Face
+/// checkpoint) and lost it continues on the CPU with exact products: its numbers stay the GPU's up to
+/// summation order, where `q8-activations` would change them mid-run.
 pub const FALLBACK_PRECISION: bedside_model::Precision = bedside_model::Precision::Quantized;
 
 /// [`cpu_backend`] at `precision`, with `workers` workers sharing a run's items (see `pool`).
@@ -450,13 +451,15 @@ impl ActiveRun {
     }
 
     /// Count a finished record (`ms`: the wall time since the previous one, so the progress's items/s
-    /// is the run's however many workers share it) and make the page's message.
-    pub fn counted(&mut self, job: u32, record: ItemRecord, ms: f64) -> FromWorker {
-        self.state.finished(&record, ms);
-        FromWorker::Record {
-            job,
-            record,
-            progress: self.state.progress.clone(),
-        }
+    /// is the run's however many workers share it) and make the page's message; `None` for an item
+    /// already counted.
+    pub fn counted(&mut self, job: u32, record: ItemRecord, ms: f64) -> Option<FromWorker> {
+        self.state
+            .finished(&record, ms)
+            .then(|| FromWorker::Record {
+                job,
+                record,
+                progress: self.state.progress.clone(),
+            })
     }
 }

@@ -3,44 +3,13 @@
 //! another configuration gets no item, a dropped helper's items are handed out again, and the number of
 //! workers follows the cores and the memory.
 
+mod common;
 use bedside_eval::ItemRecord;
 use bedside_web::pool::{self, Helper, Pool};
-use bedside_web::protocol::{ModelInfo, RunSpec};
+use bedside_web::protocol::RunSpec;
 use bedside_web::runner::{self, ActiveRun};
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
-
-fn sample_files(name: &str) -> BTreeMap<String, String> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../data/samples")
-        .join(name);
-    std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| {
-            let p = e.ok()?.path();
-            let n = p.file_name()?.to_string_lossy().into_owned();
-            (n.ends_with(".jsonl") || n == "manifest.json")
-                .then(|| (n, std::fs::read_to_string(&p).unwrap()))
-        })
-        .collect()
-}
-
-fn info() -> ModelInfo {
-    ModelInfo {
-        name: "SmolLM2".into(),
-        file: "SmolLM2.gguf".into(),
-        format: "gguf".into(),
-        architecture: "llama".into(),
-        parameters: 1,
-        quantization: "Q4_1".into(),
-        file_bytes: 1,
-        memory_bytes: 1,
-        sha256: "aaa".into(),
-        load_ms: 1.0,
-        backend: "cpu".into(),
-        fell_back: false,
-    }
-}
+use common::{info, sample_files};
+use std::collections::BTreeSet;
 
 /// A run of `items` items of the MMLU sample, as the primary worker holds it.
 fn active(items: usize) -> ActiveRun {
@@ -49,7 +18,7 @@ fn active(items: usize) -> ActiveRun {
         limit: Some(items),
         ..RunSpec::default()
     };
-    ActiveRun::start(&spec, &info(), &b, &h, &[], "cpu", None).unwrap()
+    ActiveRun::start(&spec, &info("SmolLM2", "aaa"), &b, &h, &[], "cpu", None).unwrap()
 }
 
 fn record(a: &ActiveRun, i: usize) -> ItemRecord {
@@ -112,8 +81,8 @@ fn records_count_once_and_only_from_the_helper_and_run_that_hold_them() {
     assert_eq!(p.helpers[0], Helper::Idle);
     // RunState counts an item once even if told twice.
     let r = record(&a, 3);
-    a.state.finished(&r, 5.0);
-    a.state.finished(&r, 5.0);
+    assert!(a.state.finished(&r, 5.0));
+    assert!(!a.state.finished(&r, 5.0));
     assert_eq!(
         (a.state.progress.done, a.state.progress.session_ms),
         (1, 5.0)
@@ -198,9 +167,8 @@ fn a_simulated_run_counts_every_item_exactly_once() {
                             queues[h].remove(k);
                         }
                         let r = record(&a, i);
-                        if p.finished(h, 1, &a.plan, &r.id) && !a.state.is_done(&r.id) {
+                        if p.finished(h, 1, &a.plan, &r.id) && a.state.finished(&r, 1.0) {
                             counted.push(r.id.clone());
-                            a.state.finished(&r, 1.0);
                         }
                     }
                 }
@@ -213,8 +181,8 @@ fn a_simulated_run_counts_every_item_exactly_once() {
                 _ => {
                     if let Some(i) = a.state.next_index(&a.plan) {
                         let r = record(&a, i);
+                        assert!(a.state.finished(&r, 1.0));
                         counted.push(r.id.clone());
-                        a.state.finished(&r, 1.0);
                     } else if p.in_flight() == 0 {
                         p.give_back(&mut a.state);
                         if a.state.progress.done == a.plan.items.len() {

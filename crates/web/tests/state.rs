@@ -3,6 +3,7 @@
 //! app's defaults give the same configuration; the runs library's keys, import and export names;
 //! wrong files get one clear message; pages have addresses.
 
+mod common;
 use bedside_eval::config::{ModelRef, RunSettings};
 use bedside_eval::record::RUN_FORMAT;
 use bedside_eval::{ItemRecord, Method, Progress, RunHeader};
@@ -11,41 +12,9 @@ use bedside_web::library::{self, ModelSource};
 use bedside_web::protocol::{BackendChoice, BenchFiles, FromWorker, ModelInfo, RunSpec};
 use bedside_web::runner;
 use bedside_web::state::{Action, AppState, Page, View};
+use common::{info, sample_files};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::rc::Rc;
-
-fn sample_files(name: &str) -> BTreeMap<String, String> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../data/samples")
-        .join(name);
-    std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| {
-            let p = e.ok()?.path();
-            let n = p.file_name()?.to_string_lossy().into_owned();
-            (n.ends_with(".jsonl") || n == "manifest.json")
-                .then(|| (n, std::fs::read_to_string(&p).unwrap()))
-        })
-        .collect()
-}
-
-fn info(name: &str, sha: &str) -> ModelInfo {
-    ModelInfo {
-        name: name.into(),
-        file: format!("{name}.gguf"),
-        format: "gguf".into(),
-        architecture: "llama".into(),
-        parameters: 1,
-        quantization: "Q4_1".into(),
-        file_bytes: 1,
-        memory_bytes: 1,
-        sha256: sha.into(),
-        load_ms: 1.0,
-        backend: "cpu".into(),
-        fell_back: false,
-    }
-}
 
 fn header_for(spec: &RunSpec, model: &ModelInfo, bench: &BTreeMap<String, String>) -> RunHeader {
     let (b, h) = runner::load_bench(bench).unwrap();

@@ -13,6 +13,7 @@ use bedside_eval::{
     html, merge, paired, parse_run, plan, report, run, Evaluator, Method, Progress, RunHeader,
     Slice, Template,
 };
+use bedside_model::layers::Upload;
 use bedside_model::registry;
 use burn::backend::{Flex, NdArray};
 use burn::tensor::backend::Backend;
@@ -161,14 +162,19 @@ impl EvalArgs {
 
 pub fn eval(a: EvalArgs) -> Result<ExitCode> {
     match a.backend.as_str() {
-        "cpu" | "flex" => eval_on::<Flex<f32>>(a, Default::default(), "cpu (burn-flex)"),
-        "ndarray" => eval_on::<NdArray<f32>>(a, Default::default(), "cpu (burn-ndarray)"),
+        "cpu" | "flex" => eval_on::<Flex<f32>>(a, Default::default(), None, "cpu (burn-flex)"),
+        "ndarray" => eval_on::<NdArray<f32>>(a, Default::default(), None, "cpu (burn-ndarray)"),
         #[cfg(feature = "wgpu")]
         "wgpu" => match bedside_model::device::native_wgpu_device() {
-            Some(device) => eval_on::<burn::backend::Wgpu>(a, device, "gpu (burn-wgpu)"),
+            Some(device) => eval_on::<burn::backend::Wgpu>(
+                a,
+                device,
+                Some(bedside_model::gpu_blocks::upload),
+                "gpu (burn-wgpu)",
+            ),
             None => {
                 eprintln!("backend: no GPU adapter found; falling back to the CPU (burn-flex)");
-                eval_on::<Flex<f32>>(a, Default::default(), "cpu (burn-flex)")
+                eval_on::<Flex<f32>>(a, Default::default(), None, "cpu (burn-flex)")
             }
         },
         #[cfg(not(feature = "wgpu"))]
@@ -177,7 +183,12 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
     }
 }
 
-fn eval_on<B: Backend>(a: EvalArgs, device: B::Device, backend: &str) -> Result<ExitCode> {
+fn eval_on<B: Backend>(
+    a: EvalArgs,
+    device: B::Device,
+    upload: Option<Upload<B>>,
+    backend: &str,
+) -> Result<ExitCode> {
     let (bench, bench_hash) = load_benchmark(&a.bench)?;
     let model_path = resolve_model(&a.model)?;
     let settings = a.settings();
@@ -187,10 +198,10 @@ fn eval_on<B: Backend>(a: EvalArgs, device: B::Device, backend: &str) -> Result<
     let t0 = Instant::now();
     let input = read_model(&model_path)?;
     let (name, sha) = (input.name.clone(), input.sha256.clone());
-    let precision = precision_for(&a.precision, backend.starts_with("gpu"))?;
-    let model =
-        load_model::<B>(input, precision, &device).with_context(|| format!("loading {name}"))?;
-    let backend = &format!("{backend}, {} weights", precision.name());
+    let precision = precision_for(&a.precision, upload.is_some())?;
+    let (model, precision) = load_model::<B>(input, precision, upload, &device)
+        .with_context(|| format!("loading {name}"))?;
+    let backend = &format!("{backend}, {}", precision.weights_label(upload.is_some()));
     let load_s = t0.elapsed().as_secs_f64();
     let model_name = registry::by_sha256(&sha)
         .map(|e| e.name.to_string())

@@ -5,6 +5,7 @@ use bedside_bench::hash::sha256_hex;
 use bedside_model::chat::{render, Message};
 use bedside_model::gguf::MetaValue;
 use bedside_model::hf::{HfCheckpoint, HfFiles};
+use bedside_model::layers::Upload;
 use bedside_model::registry;
 use bedside_model::sampling::{sample, SplitMix};
 use bedside_model::{Gguf, Model, Precision};
@@ -63,18 +64,19 @@ pub struct GenerateArgs {
     pub precision: String,
 }
 
-/// The weight precision: `auto` keeps weights in their quantised blocks on the CPU (about the file's size
-/// in memory; short products on 8-bit activations) and dequantises them to f32 on the GPU.
+/// The weight precision: `auto` keeps weights in their quantised blocks: on the CPU with short products
+/// on 8-bit activations (`q8-activations`), on the GPU dequantised inside the kernel (`quantized`; about
+/// the file's size in GPU memory, where f32 takes 4 bytes a parameter). `q8-activations` is CPU-only.
 pub fn precision_for(requested: &str, gpu: bool) -> Result<Precision> {
     let p = match requested {
-        "auto" if gpu => Precision::F32,
+        "auto" if gpu => Precision::Quantized,
         "auto" => Precision::Q8Activations,
         s => Precision::parse(s).ok_or_else(|| {
             anyhow::anyhow!("unknown precision `{s}`; use auto, q8-activations, quantized or f32")
         })?,
     };
-    if gpu && p.keeps_blocks() {
-        anyhow::bail!("--precision {} runs on the CPU only; use --precision f32 (or auto) with the GPU backend", p.name());
+    if gpu && p == Precision::Q8Activations {
+        anyhow::bail!("--precision q8-activations runs on the CPU only; use quantized (or auto) or f32 with the GPU backend");
     }
     Ok(p)
 }
@@ -138,17 +140,32 @@ pub fn read_model(path: &Path) -> Result<ModelInput> {
     })
 }
 
-/// Load a model at `precision`; quantised, the model keeps the file's bytes (no second copy).
+/// Load a model at `precision`; quantised, the model keeps the file's bytes (no second copy). With an
+/// `upload` hook (the GPU), a quantised GGUF's matrices go to the device in their blocks; a Hugging Face
+/// checkpoint has no blocks and goes as f32. Returns the precision the weights really have.
 pub fn load_model<B: Backend>(
     input: ModelInput,
     precision: Precision,
+    upload: Option<Upload<B>>,
     device: &B::Device,
-) -> Result<Model<B>> {
-    Ok(match input.files {
-        ModelFiles::Gguf(bytes) => {
-            Model::<B>::from_gguf_blob(&input.name, Arc::new(bytes), precision, device)?
-        }
-        ModelFiles::Hf(files) => Model::<B>::from_hf(&input.name, files, precision, device)?,
+) -> Result<(Model<B>, Precision)> {
+    Ok(match (input.files, upload) {
+        (ModelFiles::Gguf(bytes), Some(up)) if precision == Precision::Quantized => (
+            Model::<B>::from_gguf_blob_on_device(&input.name, Arc::new(bytes), up, device)?,
+            precision,
+        ),
+        (ModelFiles::Gguf(bytes), _) => (
+            Model::<B>::from_gguf_blob(&input.name, Arc::new(bytes), precision, device)?,
+            precision,
+        ),
+        (ModelFiles::Hf(files), Some(_)) => (
+            Model::<B>::from_hf(&input.name, files, Precision::F32, device)?,
+            Precision::F32,
+        ),
+        (ModelFiles::Hf(files), None) => (
+            Model::<B>::from_hf(&input.name, files, precision, device)?,
+            precision,
+        ),
     })
 }
 
@@ -265,8 +282,9 @@ pub fn info(file: PathBuf, json: bool) -> Result<ExitCode> {
         );
     }
     println!(
-        "  memory         file {} (weights as stored); f32 dequantised weights {}",
+        "  memory         file {} (weights as stored); on a GPU in blocks {}; f32 dequantised weights {}",
         mib(bytes.len() as u64),
+        mib(g.device_block_bytes()),
         mib(f32_bytes)
     );
     Ok(ExitCode::SUCCESS)
@@ -274,17 +292,21 @@ pub fn info(file: PathBuf, json: bool) -> Result<ExitCode> {
 
 pub fn generate(a: GenerateArgs) -> Result<ExitCode> {
     match a.backend.as_str() {
-        "cpu" | "flex" => generate_on::<Flex<f32>>(a, Default::default(), false),
-        "ndarray" => generate_on::<NdArray<f32>>(a, Default::default(), false),
+        "cpu" | "flex" => generate_on::<Flex<f32>>(a, Default::default(), None),
+        "ndarray" => generate_on::<NdArray<f32>>(a, Default::default(), None),
         #[cfg(feature = "wgpu")]
         "wgpu" => match bedside_model::device::native_wgpu_device() {
             Some(device) => {
                 eprintln!("backend: gpu (burn-wgpu)");
-                generate_on::<burn::backend::Wgpu>(a, device, true)
+                generate_on::<burn::backend::Wgpu>(
+                    a,
+                    device,
+                    Some(bedside_model::gpu_blocks::upload),
+                )
             }
             None => {
                 eprintln!("backend: no GPU adapter found; falling back to the CPU (burn-flex)");
-                generate_on::<Flex<f32>>(a, Default::default(), false)
+                generate_on::<Flex<f32>>(a, Default::default(), None)
             }
         },
         #[cfg(not(feature = "wgpu"))]
@@ -293,12 +315,17 @@ pub fn generate(a: GenerateArgs) -> Result<ExitCode> {
     }
 }
 
-fn generate_on<B: Backend>(a: GenerateArgs, device: B::Device, gpu: bool) -> Result<ExitCode> {
+fn generate_on<B: Backend>(
+    a: GenerateArgs,
+    device: B::Device,
+    upload: Option<Upload<B>>,
+) -> Result<ExitCode> {
+    let gpu = upload.is_some();
     let input = read_model(&a.model)?;
     let name = input.name.clone();
     let t0 = Instant::now();
     let precision = precision_for(&a.precision, gpu)?;
-    let model = load_model::<B>(input, precision, &device)?;
+    let (model, _) = load_model::<B>(input, precision, upload, &device)?;
     let load = t0.elapsed();
     let text = if a.chat {
         let template = model.chat_template.as_deref().ok_or_else(|| {

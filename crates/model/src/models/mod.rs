@@ -5,7 +5,7 @@ pub mod llama;
 
 use crate::error::{ModelError, Result};
 use crate::gguf::Gguf;
-use crate::layers::{KvCache, Loader, Precision, TokenBatch};
+use crate::layers::{KvCache, Loader, Precision, TokenBatch, Upload};
 use crate::qmatrix::Blob;
 use crate::tokenizer::Tokenizer;
 use burn::tensor::backend::Backend;
@@ -30,7 +30,20 @@ impl<B: Backend> Model<B> {
     /// Load a model from the bytes of a GGUF file, dequantising weights to f32 on `device` (the oracle,
     /// and the GPU path).
     pub fn from_gguf(file: &str, bytes: &[u8], device: &B::Device) -> Result<Self> {
-        Self::load_gguf(file, bytes, None, false, device)
+        Self::load_gguf(file, bytes, None, false, None, device)
+    }
+
+    /// Load a model from a shared GGUF buffer with its quantised matrices put on the device in their
+    /// blocks by `upload` (the GPU path: `crate::gpu_blocks::upload` for wgpu); float tensors go dense.
+    /// Products are exact up to the kernel's summation order.
+    pub fn from_gguf_blob_on_device(
+        file: &str,
+        blob: Blob,
+        upload: Upload<B>,
+        device: &B::Device,
+    ) -> Result<Self> {
+        let bytes: &[u8] = (*blob).as_ref();
+        Self::load_gguf(file, bytes, Some(&blob), false, Some(upload), device)
     }
 
     /// Load a model from a shared GGUF buffer at `precision`. Quantised, the weight matrices stay in the
@@ -44,7 +57,7 @@ impl<B: Backend> Model<B> {
         let bytes: &[u8] = (*blob).as_ref();
         let q8 = precision == Precision::Q8Activations;
         let blob = precision.keeps_blocks().then_some(&blob);
-        Self::load_gguf(file, bytes, blob, q8, device)
+        Self::load_gguf(file, bytes, blob, q8, None, device)
     }
 
     /// Load a Hugging Face checkpoint (`config.json` + safetensors + `tokenizer.json`) at `precision`;
@@ -70,7 +83,7 @@ impl<B: Backend> Model<B> {
         let bytes: &[u8] = (*blob).as_ref();
         let quant = precision.keeps_blocks().then_some(&blob);
         let q8 = precision == Precision::Q8Activations;
-        let mut m = Self::load_parsed(view, bytes, quant, q8, device)?;
+        let mut m = Self::load_parsed(view, bytes, quant, q8, None, device)?;
         // transformers keeps Q/K rows in rotate-half order (GGUF permutes them for interleaved RoPE).
         if let Architecture::Llama(l) = &mut m.arch {
             l.config.rope_style = crate::layers::RopeStyle::Half;
@@ -83,9 +96,10 @@ impl<B: Backend> Model<B> {
         bytes: &[u8],
         blob: Option<&Blob>,
         q8: bool,
+        upload: Option<Upload<B>>,
         device: &B::Device,
     ) -> Result<Self> {
-        Self::load_parsed(Gguf::parse(file, bytes)?, bytes, blob, q8, device)
+        Self::load_parsed(Gguf::parse(file, bytes)?, bytes, blob, q8, upload, device)
     }
 
     fn load_parsed(
@@ -93,6 +107,7 @@ impl<B: Backend> Model<B> {
         bytes: &[u8],
         blob: Option<&Blob>,
         q8: bool,
+        upload: Option<Upload<B>>,
         device: &B::Device,
     ) -> Result<Self> {
         let file = g.file.clone();
@@ -103,6 +118,7 @@ impl<B: Backend> Model<B> {
             bytes,
             blob,
             q8,
+            upload,
             device,
         };
         let arch_name = g.architecture().unwrap_or("").to_string();

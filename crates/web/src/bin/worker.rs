@@ -10,6 +10,7 @@ mod imp {
         BackendChoice, BenchFiles, FromWorker, ModelInfo, RunSpec, ToWorker,
     };
     use bedside_web::runner::{self, base_name, ActiveRun, Cpu, Gpu, ModelFileSet};
+    use bedside_web::worker_link;
     use burn::tensor::backend::Backend;
     use js_sys::Uint8Array;
     use std::cell::{Cell, RefCell};
@@ -36,6 +37,32 @@ mod imp {
                 }
                 Weights::Hf { view, blob } => {
                     Model::from_hf_checkpoint(view.clone(), blob.clone(), precision, &device)
+                }
+            }
+        }
+
+        /// On the GPU a GGUF's quantised matrices stay in their blocks, dequantised inside the kernel
+        /// (`bedside_model::gpu_blocks`): about the file's size of GPU memory, where f32 takes 4 bytes
+        /// a parameter and a browser caps buffers. A Hugging Face checkpoint goes as f32. Returns the
+        /// model, its precision and the GPU memory its weights take.
+        fn gpu_model(
+            &self,
+            parameters: u64,
+        ) -> bedside_model::Result<(Model<Gpu>, Precision, u64)> {
+            let device = Default::default();
+            match self {
+                Weights::Gguf { file, blob } => {
+                    let bytes = Gguf::parse(file, (**blob).as_ref())?.device_block_bytes();
+                    let m = Model::from_gguf_blob_on_device(
+                        file,
+                        blob.clone(),
+                        bedside_model::gpu_blocks::upload,
+                        &device,
+                    )?;
+                    Ok((m, Precision::Quantized, bytes))
+                }
+                Weights::Hf { .. } => {
+                    Ok((self.build(Precision::F32)?, Precision::F32, parameters * 4))
                 }
             }
         }
@@ -508,6 +535,7 @@ mod imp {
         files: Vec<web_sys::File>,
         paths: Vec<String>,
         choice: BackendChoice,
+        helper: bool,
     ) {
         let t0 = now();
         // Another model: helpers holding the old one go.
@@ -554,14 +582,14 @@ mod imp {
         });
         yield_now().await;
         let loaded = match &gpu {
-            // On the GPU the weights are dequantised to f32 (4 bytes a parameter).
-            Some(adapter) => {
-                info.memory_bytes = info.parameters * 4;
-                info.backend = format!("gpu (burn-wgpu, WebGPU: {adapter}), f32 weights");
-                weights
-                    .build::<Gpu>(Precision::F32)
-                    .map(|m| Loaded::Gpu(m, weights))
-            }
+            Some(adapter) => weights.gpu_model(info.parameters).map(|(m, p, bytes)| {
+                info.memory_bytes = bytes;
+                info.backend = format!(
+                    "gpu (burn-wgpu, WebGPU: {adapter}), {}",
+                    p.weights_label(true)
+                );
+                Loaded::Gpu(m, weights)
+            }),
             None => {
                 info.backend = runner::cpu_backend();
                 weights.cpu_model().map(Loaded::Cpu)
@@ -570,6 +598,13 @@ mod imp {
         match loaded {
             Ok(m) => {
                 info.load_ms = now() - t0;
+                // On the CPU the default pool's helpers start loading their copies now, so they are
+                // ready when a run starts (a run asking for another number of workers changes it).
+                let workers = (!helper && matches!(m, Loaded::Cpu(_)))
+                    .then(|| pool::workers(None, worker_link::cores(), info.memory_bytes));
+                if let Some(w) = workers {
+                    info.backend = runner::cpu_backend_at(runner::CPU_PRECISION, w);
+                }
                 STATE.with(|s| {
                     let mut s = s.borrow_mut();
                     s.model = Some((Rc::new(m), info.clone()));
@@ -577,6 +612,9 @@ mod imp {
                 });
                 HELPERS.with(|h| h.borrow_mut().sha256 = info.sha256.clone());
                 send(&FromWorker::ModelLoaded { info });
+                if let Some(w) = workers {
+                    ensure_helpers(w - 1);
+                }
             }
             Err(e) => send(&FromWorker::Error {
                 message: e.to_string(),
@@ -600,9 +638,7 @@ mod imp {
     fn post_to_helper(h: usize, text: &str) {
         HELPERS.with(|hs| {
             if let Some(l) = hs.borrow().links.get(h) {
-                let o = js_sys::Object::new();
-                js_sys::Reflect::set(&o, &"msg".into(), &JsValue::from_str(text)).ok();
-                l.worker.post_message(&o).ok();
+                worker_link::post_text(&l.worker, text, None);
             }
         });
     }
@@ -672,7 +708,11 @@ mod imp {
     /// Have `n` helper workers on the loaded model (started with the same files as this worker's model;
     /// each reads and checks them itself). Helpers already there are kept when their number is right.
     fn ensure_helpers(n: usize) {
-        if HELPERS.with(|h| h.borrow().pool.helpers.len()) == n {
+        let (have, alive) = HELPERS.with(|h| {
+            let h = h.borrow();
+            (h.pool.helpers.len(), h.pool.alive())
+        });
+        if have == n && alive == n {
             return;
         }
         stop_helpers();
@@ -681,9 +721,7 @@ mod imp {
         };
         let mut links = Vec::new();
         for i in 0..n {
-            let opts = web_sys::WorkerOptions::new();
-            opts.set_type(web_sys::WorkerType::Module);
-            let worker = match web_sys::Worker::new_with_options("./worker_loader.js", &opts) {
+            let worker = match worker_link::start_worker() {
                 Ok(w) => w,
                 Err(e) => {
                     send(&FromWorker::Status {
@@ -712,17 +750,10 @@ mod imp {
                 url: src.url.clone(),
                 backend: BackendChoice::Cpu,
                 files: src.paths.clone(),
+                helper: true,
             };
-            let o = js_sys::Object::new();
-            js_sys::Reflect::set(
-                &o,
-                &"msg".into(),
-                &JsValue::from_str(&serde_json::to_string(&load).unwrap_or_default()),
-            )
-            .ok();
             let files: js_sys::Array = src.files.iter().collect();
-            js_sys::Reflect::set(&o, &"files".into(), &files).ok();
-            worker.post_message(&o).ok();
+            worker_link::post(&worker, &load, Some(&files));
             links.push(HelperLink {
                 worker,
                 _on_message: on_message,
@@ -814,13 +845,9 @@ mod imp {
         let workers = STATE.with(|s| {
             let s = s.borrow();
             match s.model.as_ref() {
-                Some((m, info)) if matches!(&**m, Loaded::Cpu(_)) && !info.fell_back => {
-                    Some(pool::workers(
-                        spec.workers,
-                        bedside_web::worker_link::cores(),
-                        info.memory_bytes,
-                    ))
-                }
+                Some((m, info)) if matches!(&**m, Loaded::Cpu(_)) && !info.fell_back => Some(
+                    pool::workers(spec.workers, worker_link::cores(), info.memory_bytes),
+                ),
                 _ => None,
             }
         });
@@ -894,9 +921,12 @@ mod imp {
                         .pool
                         .finished(h, j, &active.plan, &record.id)
                 });
-                if expected && !active.state.is_done(&record.id) {
-                    let t = now();
-                    send(&active.counted(job, record, t - last));
+                if !expected {
+                    continue;
+                }
+                let t = now();
+                if let Some(m) = active.counted(job, record, t - last) {
+                    send(&m);
                     last = t;
                 }
             }
@@ -931,7 +961,9 @@ mod imp {
             match result {
                 Ok(record) => {
                     let t = now();
-                    send(&active.counted(job, record, t - last));
+                    if let Some(m) = active.counted(job, record, t - last) {
+                        send(&m);
+                    }
                     last = t;
                 }
                 Err(e) => {
@@ -1057,7 +1089,10 @@ mod imp {
                 url,
                 backend,
                 files: paths,
-            } => wasm_bindgen_futures::spawn_local(load_model(name, url, files, paths, backend)),
+                helper,
+            } => wasm_bindgen_futures::spawn_local(load_model(
+                name, url, files, paths, backend, helper,
+            )),
             ToWorker::Run {
                 job,
                 spec,
