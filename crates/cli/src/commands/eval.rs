@@ -89,7 +89,8 @@ pub struct EvalArgs {
     /// cpu (Burn flex), ndarray, or wgpu (GPU; falls back to cpu without an adapter).
     #[arg(long, default_value = "cpu")]
     pub backend: String,
-    /// Weights in memory: auto (quantized on the CPU, f32 on the GPU), quantized, or f32.
+    /// Weights in memory: auto (q8-activations on the CPU, quantized on the GPU: the file's blocks,
+    /// dequantised inside the kernel), q8-activations (CPU only), quantized, or f32.
     #[arg(long, default_value = "auto")]
     pub precision: String,
     /// No progress output.

@@ -56,10 +56,11 @@ pub struct GenerateArgs {
     /// `wgpu` feature; falls back to the CPU when no adapter exists).
     #[arg(long, default_value = "cpu")]
     pub backend: String,
-    /// Weights in memory: auto (q8-activations on the CPU, f32 on the GPU); q8-activations (the file's
-    /// blocks, about the file's size, with short products on 8-bit activations and integer dot products,
-    /// as llama.cpp: fastest, not exact); quantized (the file's blocks, exact products); or f32
-    /// (dequantised at load, 4 bytes a parameter; the oracle).
+    /// Weights in memory: auto (q8-activations on the CPU, quantized on the GPU); q8-activations (the
+    /// file's blocks, about the file's size, with short products on 8-bit activations and integer dot
+    /// products, as llama.cpp: fastest, not exact; CPU only); quantized (the file's blocks, exact
+    /// products; on the GPU dequantised inside the kernel); or f32 (dequantised at load, 4 bytes a
+    /// parameter; the oracle).
     #[arg(long, default_value = "auto")]
     pub precision: String,
 }
