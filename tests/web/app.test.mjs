@@ -14,7 +14,7 @@ import path from "node:path";
 import os from "node:os";
 import zlib from "node:zlib";
 import { execFileSync } from "node:child_process";
-import { here, root, dist, bedside, requests, serve, launch, openApp as open, setLimit, cliRun } from "./harness.mjs";
+import { here, root, dist, bedside, requests, serve, launch, openApp as open, setLimit, runOnCpu, cliRun } from "./harness.mjs";
 
 const artifacts = path.join(here, "artifacts");
 const LIMIT = 4;
@@ -91,14 +91,7 @@ test("runs the bundled sample with the bundled model on the CPU; same result as 
   const context = await launch(true);
   try {
     const page = await openApp(context);
-    await page.selectOption("#backend-choice", "cpu");
-    await setLimit(page, LIMIT);
-    const t0 = Date.now();
-    await page.click("#run");
-    await page.waitForSelector("#progress[data-done='1']", { timeout: 300_000 });
-    const firstResult = (Date.now() - t0) / 1000;
-    await page.waitForSelector("#card-accuracy", { timeout: 600_000 });
-    const total = (Date.now() - t0) / 1000;
+    const { first: firstResult, total } = await runOnCpu(page, LIMIT);
     const shown = await page.textContent("#card-accuracy .v");
     const cli = cliRun(LIMIT);
     const correct = cli.records.filter((r) => r.correct).length;

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
-import { root, bedside, serve, launch, openApp, setLimit } from "./harness.mjs";
+import { root, bedside, serve, launch, openApp, runOnCpu } from "./harness.mjs";
 
 const N = Number(process.env.BENCH_ITEMS || 8);
 const model = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
@@ -26,15 +26,7 @@ async function inBrowser(origin, workers) {
   const context = await launch(false);
   try {
     const page = await openApp(context, origin);
-    await page.selectOption("#backend-choice", "cpu");
-    await page.selectOption("#workers", workers);
-    await setLimit(page, N);
-    const t0 = Date.now();
-    await page.click("#run");
-    await page.waitForSelector("#progress[data-done='1']", { timeout: 300_000 });
-    const first = (Date.now() - t0) / 1000;
-    await page.waitForSelector("#card-accuracy", { timeout: 1_800_000 });
-    const total = (Date.now() - t0) / 1000;
+    const { first, total } = await runOnCpu(page, N, workers);
     return { first, itemsPerS: (N - 1) / (total - first), backend: (await page.textContent("#backend")).replace(/^Backend:\s*/, "") };
   } finally {
     await context.close();

@@ -55,6 +55,20 @@ export async function setLimit(page, n) {
   await page.dispatchEvent("#limit", "change");
 }
 
+// Run the first `n` items on the CPU path with the "CPU workers" choice `workers` ("" is auto) and time
+// it from the click: seconds to the first result and to the Results page.
+export async function runOnCpu(page, n, workers = "") {
+  await page.selectOption("#backend-choice", "cpu");
+  await page.selectOption("#workers", workers);
+  await setLimit(page, n);
+  const t0 = Date.now();
+  await page.click("#run");
+  await page.waitForSelector("#progress[data-done='1']", { timeout: 300_000 });
+  const first = (Date.now() - t0) / 1000;
+  await page.waitForSelector("#card-accuracy", { timeout: 1_800_000 });
+  return { first, total: (Date.now() - t0) / 1000 };
+}
+
 export function cliRun(limit, model = "models/SmolLM2-135M-Instruct.Q4_1.gguf", extra = [], bench = "mmlu-medical") {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bedside-cli-")), "run.jsonl");
   execFileSync(bedside, ["eval", "--model", path.join(root, model), "--bench", path.join(root, "data/samples", bench), "--limit", String(limit), "--out", out, "--quiet", ...extra]);

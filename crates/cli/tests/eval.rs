@@ -414,6 +414,30 @@ fn bad_inputs_get_clear_errors() {
         !out.exists(),
         "nothing is written when the run cannot start"
     );
+    // --chat on a base model (Gemma 3 270M's GGUF has no chat template): one message, before any item.
+    let gemma = PathBuf::from(model()).with_file_name("gemma-3-270m-q4_k_m.gguf");
+    let e = bedside(&[
+        "eval",
+        "--model",
+        gemma.to_str().unwrap(),
+        "--bench",
+        &mmlu(),
+        "--out",
+        out.to_str().unwrap(),
+        "--chat",
+        "--limit",
+        "2",
+    ]);
+    let msg = String::from_utf8_lossy(&e.stderr);
+    assert!(
+        !e.status.success()
+            && msg.contains("has no chat template (a base model); run without --chat"),
+        "{msg}"
+    );
+    assert!(
+        !out.exists(),
+        "a run the model cannot do writes no run file"
+    );
     // A file that is not a run file.
     std::fs::write(&out, "hello\n").unwrap();
     let e = bedside(&["report", out.to_str().unwrap()]);

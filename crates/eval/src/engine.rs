@@ -276,18 +276,36 @@ impl<'m, B: Backend> Evaluator<'m, B> {
         }
     }
 
-    /// The prompt of a planned item (exact text the model sees).
-    pub fn prompt(&self, plan: &Plan, p: &PlannedItem) -> Result<Prompt, String> {
-        let shots: Vec<&Item> = p.shots.iter().map(|&i| &plan.pool[i]).collect();
-        let cot = self.cfg.method == Method::Generate && self.cfg.cot;
-        if self.cfg.chat {
-            let tok = &self.model.tokenizer;
-            let template = self.model.chat_template.as_deref().ok_or_else(|| {
+    /// Whether the model can run the configuration at all, before any item: `--chat` needs the
+    /// model's chat template (a base model has none). Callers check this upfront so such a run stops
+    /// with one message instead of one failed record per item.
+    pub fn check(&self) -> Result<(), String> {
+        self.chat_template().map(|_| ())
+    }
+
+    /// The chat template when the run renders prompts with it (`Ok(None)` without `--chat`).
+    fn chat_template(&self) -> Result<Option<&str>, String> {
+        if !self.cfg.chat {
+            return Ok(None);
+        }
+        self.model
+            .chat_template
+            .as_deref()
+            .map(Some)
+            .ok_or_else(|| {
                 format!(
                     "{} has no chat template (a base model); run without --chat",
                     self.model.name
                 )
-            })?;
+            })
+    }
+
+    /// The prompt of a planned item (exact text the model sees).
+    pub fn prompt(&self, plan: &Plan, p: &PlannedItem) -> Result<Prompt, String> {
+        let shots: Vec<&Item> = p.shots.iter().map(|&i| &plan.pool[i]).collect();
+        let cot = self.cfg.method == Method::Generate && self.cfg.cot;
+        if let Some(template) = self.chat_template()? {
+            let tok = &self.model.tokenizer;
             let bos = tok.bos.map(|i| tok.decode(&[i], true)).unwrap_or_default();
             let eos = tok.eos.map(|i| tok.decode(&[i], true)).unwrap_or_default();
             let renderer =

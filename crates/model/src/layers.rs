@@ -158,24 +158,39 @@ impl Precision {
             format!("{} weights", self.name())
         }
     }
+}
 
-    /// Whether weight matrices stay in their blocks (on the host, or on the GPU with an upload hook).
-    pub fn keeps_blocks(self) -> bool {
-        self != Precision::F32
+/// Where a [`Loader`] puts the weight matrices.
+pub enum Placement<'a, B: Backend> {
+    /// Dequantised to f32 on the device ([`Precision::F32`]).
+    Dense,
+    /// In their blocks on the host, pointing into `blob` (the same bytes, shared) instead of being
+    /// copied; with `q8`, short products use 8-bit activations ([`Precision::Q8Activations`]).
+    Host { blob: &'a Blob, q8: bool },
+    /// Quantised matrices on the device in their blocks through `upload` (the GPU path); the tables'
+    /// rows are read from `blob`. Float matrices go dense.
+    Device { blob: &'a Blob, upload: Upload<B> },
+}
+
+impl<'a, B: Backend> Placement<'a, B> {
+    /// On the host at `precision` (dense for f32).
+    pub fn host(blob: &'a Blob, precision: Precision) -> Self {
+        match precision {
+            Precision::F32 => Placement::Dense,
+            p => Placement::Host {
+                blob,
+                q8: p == Precision::Q8Activations,
+            },
+        }
     }
 }
 
-/// Reads tensors of one GGUF file into a device, checking names and shapes. With a `blob` (the same
-/// bytes, shared) and [`Precision::Quantized`], matrices point into the blob instead of being copied.
+/// Reads tensors of one GGUF file into a device, checking names and shapes, placing matrices as
+/// `placement` says.
 pub struct Loader<'a, B: Backend> {
     pub gguf: &'a Gguf,
     pub bytes: &'a [u8],
-    pub blob: Option<&'a Blob>,
-    /// With a `blob`: short products use 8-bit activations ([`Precision::Q8Activations`]).
-    pub q8: bool,
-    /// Quantised matrices go to the device in their blocks through this hook (the GPU path; needs a
-    /// `blob` for the tables' rows). Float ones stay dense.
-    pub upload: Option<Upload<B>>,
+    pub placement: Placement<'a, B>,
     pub device: &'a B::Device,
 }
 
@@ -196,7 +211,7 @@ impl<B: Backend> Loader<'_, B> {
         rows: usize,
         cols: usize,
     ) -> Result<Option<Arc<dyn DeviceMatmul<B>>>> {
-        let Some(upload) = self.upload else {
+        let Placement::Device { upload, .. } = self.placement else {
             return Ok(None);
         };
         let t = self.gguf.check(name, &[rows, cols])?;
@@ -212,13 +227,15 @@ impl<B: Backend> Loader<'_, B> {
 
     /// The quantised `[rows, cols]` matrix `name`, when loading quantised.
     fn quant(&self, name: &str, rows: usize, cols: usize) -> Result<Option<Arc<QuantMatrix>>> {
-        let Some(blob) = self.blob else {
-            return Ok(None);
+        let (blob, q8) = match &self.placement {
+            Placement::Dense => return Ok(None),
+            Placement::Host { blob, q8 } => (*blob, *q8),
+            Placement::Device { blob, .. } => (*blob, false),
         };
         let t = self.gguf.check(name, &[rows, cols])?;
         let offset = self.gguf.data_offset + t.offset as usize;
         QuantMatrix::new(blob.clone(), offset, t.ty, rows, cols)
-            .map(|q| Some(Arc::new(q.with_q8(self.q8))))
+            .map(|q| Some(Arc::new(q.with_q8(q8))))
             .ok_or_else(|| self.missing(name, "its rows are not whole blocks of its type, or its data runs past the end of the file"))
     }
 
@@ -236,7 +253,7 @@ impl<B: Backend> Loader<'_, B> {
                 return Ok(Table::Device { host, device });
             }
         }
-        if self.upload.is_some() {
+        if matches!(self.placement, Placement::Device { .. }) {
             return self.dense_table(name, rows, cols);
         }
         if let Some(q) = self.quant(name, rows, cols)? {
@@ -257,7 +274,7 @@ impl<B: Backend> Loader<'_, B> {
         if let Some(d) = self.on_device(name, out, inp)? {
             return Ok(Linear::Device(d));
         }
-        if self.upload.is_none() {
+        if matches!(self.placement, Placement::Host { .. }) {
             if let Some(q) = self.quant(name, out, inp)? {
                 return Ok(Linear::Quant(q));
             }

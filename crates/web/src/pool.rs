@@ -112,23 +112,26 @@ impl Pool {
     }
 
     /// Helper `h` built job's configuration with hash `theirs`; `ours` is the primary's. A helper with
-    /// another hash is dropped (its model or benchmark is not the run's).
-    pub fn shared(&mut self, h: usize, job: JobId, theirs: &str, ours: &str) {
+    /// another hash is dropped (its model or benchmark is not the run's): then `Some(why)`.
+    pub fn shared(&mut self, h: usize, job: JobId, theirs: &str, ours: &str) -> Option<String> {
         if self.helpers.get(h) != Some(&Helper::Sharing(job)) {
-            return;
+            return None;
         }
-        self.helpers[h] = if theirs == ours && Some(job) == self.job {
+        if theirs != ours {
+            let why =
+                format!("it built another configuration (hash {theirs}, the run's is {ours})");
+            self.helpers[h] = Helper::Gone(why.clone());
+            return Some(why);
+        }
+        self.helpers[h] = if Some(job) == self.job {
             Helper::Working {
                 job,
                 in_flight: Vec::new(),
             }
-        } else if theirs != ours {
-            Helper::Gone(format!(
-                "it built another configuration (hash {theirs}, the run's is {ours})"
-            ))
         } else {
             Helper::Idle
         };
+        None
     }
 
     /// Hand out items to the working helpers, up to `depth` each: `(helper, plan index)` to send.

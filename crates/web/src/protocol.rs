@@ -132,8 +132,8 @@ pub struct ModelInfo {
     pub parameters: u64,
     pub quantization: String,
     pub file_bytes: u64,
-    /// Memory the loaded weights take: about the file on the CPU (kept quantised), 4 bytes a parameter
-    /// on the GPU (f32).
+    /// Memory the loaded weights take: about the file on the CPU and on the GPU (kept in their
+    /// quantised blocks), 4 bytes a parameter for a Hugging Face checkpoint on the GPU (f32).
     pub memory_bytes: u64,
     pub sha256: String,
     pub load_ms: f64,
@@ -141,6 +141,9 @@ pub struct ModelInfo {
     /// The model was rebuilt on the CPU after the GPU failed mid-run.
     #[serde(default)]
     pub fell_back: bool,
+    /// The model runs on the GPU (WebGPU); otherwise on the CPU.
+    #[serde(default)]
+    pub on_gpu: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

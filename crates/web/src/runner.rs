@@ -103,6 +103,7 @@ pub fn inspect_gguf(name: &str, prefix: &[u8], file_len: u64) -> Result<ModelInf
         load_ms: 0.0,
         backend: cpu_backend(),
         fell_back: false,
+        on_gpu: false,
     })
 }
 
@@ -280,6 +281,7 @@ pub fn inspect_hf(
         load_ms: 0.0,
         backend: cpu_backend(),
         fell_back: false,
+        on_gpu: false,
     })
 }
 
@@ -427,6 +429,11 @@ impl ActiveRun {
 
     pub fn total(&self) -> usize {
         self.plan.items.len()
+    }
+
+    /// Whether `model` can run this configuration at all (`Evaluator::check`), before any item.
+    pub fn check<B: Backend>(&self, model: &Model<B>) -> Result<(), String> {
+        Evaluator::new(model, self.cfg.clone()).check()
     }
 
     /// The plan index of item `id`.

@@ -89,11 +89,19 @@ impl ModelState {
         self.loaded.as_ref().map(|(_, _, i)| i)
     }
 
-    /// Whether `src` is loaded on `backend`.
+    /// Whether `src` is loaded on `backend`: loaded with that choice, or with Auto where Auto took the
+    /// device now asked for (no reload, and a CPU model's helper workers are kept).
     pub fn is_loaded(&self, src: &ModelSource, backend: BackendChoice) -> bool {
-        self.loaded
-            .as_ref()
-            .is_some_and(|(s, b, _)| s == src && *b == backend)
+        self.loaded.as_ref().is_some_and(|(s, b, i)| {
+            s == src
+                && (*b == backend
+                    || *b == BackendChoice::Auto
+                        && match backend {
+                            BackendChoice::Cpu => !i.on_gpu,
+                            BackendChoice::Gpu => i.on_gpu,
+                            BackendChoice::Auto => false,
+                        })
+        })
     }
 }
 

@@ -49,7 +49,9 @@ fn helpers_get_items_only_after_their_configuration_is_checked() {
     assert_eq!(given, vec![(0, 0), (0, 1)], "two ahead, in plan order");
     // Helper 1 built another configuration (another model's SHA-256, say): dropped, never given items.
     assert!(p.loaded(1));
-    p.shared(1, 1, "another", &ours);
+    assert!(p
+        .shared(1, 1, "another", &ours)
+        .is_some_and(|why| why.contains("another configuration")));
     assert!(matches!(&p.helpers[1], Helper::Gone(why) if why.contains("another")));
     assert!(p.assign(&mut a.state, &a.plan).is_empty());
     assert_eq!((p.alive(), p.working(), p.in_flight()), (1, 1, 2));

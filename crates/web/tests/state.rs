@@ -459,3 +459,31 @@ fn lesson_runs_are_twins_found_again_and_stay_on_the_lab_page() {
         Some(Found::Stored(hp.config_hash.clone()))
     );
 }
+
+/// A model loaded with Auto counts as loaded for the device Auto took (choosing CPU after Auto took the
+/// CPU reloads nothing, and keeps the CPU workers already loaded); not for the other device, nor for
+/// another model.
+#[test]
+fn auto_satisfies_the_device_it_took() {
+    use bedside_web::state::ModelState;
+    let mut m = ModelState::default();
+    let mut on_cpu = info("SmolLM2", "aaa");
+    m.loaded = Some((ModelSource::Bundled, BackendChoice::Auto, on_cpu.clone()));
+    assert!(m.is_loaded(&ModelSource::Bundled, BackendChoice::Auto));
+    assert!(m.is_loaded(&ModelSource::Bundled, BackendChoice::Cpu));
+    assert!(!m.is_loaded(&ModelSource::Bundled, BackendChoice::Gpu));
+    on_cpu.on_gpu = true;
+    m.loaded = Some((ModelSource::Bundled, BackendChoice::Auto, on_cpu.clone()));
+    assert!(m.is_loaded(&ModelSource::Bundled, BackendChoice::Gpu));
+    assert!(!m.is_loaded(&ModelSource::Bundled, BackendChoice::Cpu));
+    // Chosen explicitly, a choice holds only for itself.
+    m.loaded = Some((
+        ModelSource::Bundled,
+        BackendChoice::Cpu,
+        info("SmolLM2", "aaa"),
+    ));
+    assert!(!m.is_loaded(&ModelSource::Bundled, BackendChoice::Auto));
+    assert!(!m.is_loaded(&ModelSource::Bundled, BackendChoice::Gpu));
+    let other = ModelSource::Stored("other.gguf".into());
+    assert!(!m.is_loaded(&other, BackendChoice::Cpu));
+}

@@ -222,6 +222,10 @@ fn eval_on<B: Backend>(
         )
         .map_err(anyhow::Error::msg)?;
     let template = cfg.template;
+    // A configuration the model cannot run (--chat on a base model) stops here, before the run file.
+    Evaluator::new(&model, cfg.clone())
+        .check()
+        .map_err(anyhow::Error::msg)?;
     let plan = plan(&bench, &cfg, a.slice, a.limit).map_err(anyhow::Error::msg)?;
     let out_name = a.out.display().to_string();
 

@@ -5,7 +5,7 @@ pub mod llama;
 
 use crate::error::{ModelError, Result};
 use crate::gguf::Gguf;
-use crate::layers::{KvCache, Loader, Precision, TokenBatch, Upload};
+use crate::layers::{KvCache, Loader, Placement, Precision, TokenBatch, Upload};
 use crate::qmatrix::Blob;
 use crate::tokenizer::Tokenizer;
 use burn::tensor::backend::Backend;
@@ -30,7 +30,7 @@ impl<B: Backend> Model<B> {
     /// Load a model from the bytes of a GGUF file, dequantising weights to f32 on `device` (the oracle,
     /// and the GPU path).
     pub fn from_gguf(file: &str, bytes: &[u8], device: &B::Device) -> Result<Self> {
-        Self::load_gguf(file, bytes, None, false, None, device)
+        Self::load_gguf(file, bytes, Placement::Dense, device)
     }
 
     /// Load a model from a shared GGUF buffer with its quantised matrices put on the device in their
@@ -43,7 +43,15 @@ impl<B: Backend> Model<B> {
         device: &B::Device,
     ) -> Result<Self> {
         let bytes: &[u8] = (*blob).as_ref();
-        Self::load_gguf(file, bytes, Some(&blob), false, Some(upload), device)
+        Self::load_gguf(
+            file,
+            bytes,
+            Placement::Device {
+                blob: &blob,
+                upload,
+            },
+            device,
+        )
     }
 
     /// Load a model from a shared GGUF buffer at `precision`. Quantised, the weight matrices stay in the
@@ -55,9 +63,7 @@ impl<B: Backend> Model<B> {
         device: &B::Device,
     ) -> Result<Self> {
         let bytes: &[u8] = (*blob).as_ref();
-        let q8 = precision == Precision::Q8Activations;
-        let blob = precision.keeps_blocks().then_some(&blob);
-        Self::load_gguf(file, bytes, blob, q8, None, device)
+        Self::load_gguf(file, bytes, Placement::host(&blob, precision), device)
     }
 
     /// Load a Hugging Face checkpoint (`config.json` + safetensors + `tokenizer.json`) at `precision`;
@@ -81,9 +87,7 @@ impl<B: Backend> Model<B> {
         device: &B::Device,
     ) -> Result<Self> {
         let bytes: &[u8] = (*blob).as_ref();
-        let quant = precision.keeps_blocks().then_some(&blob);
-        let q8 = precision == Precision::Q8Activations;
-        let mut m = Self::load_parsed(view, bytes, quant, q8, None, device)?;
+        let mut m = Self::load_parsed(view, bytes, Placement::host(&blob, precision), device)?;
         // transformers keeps Q/K rows in rotate-half order (GGUF permutes them for interleaved RoPE).
         if let Architecture::Llama(l) = &mut m.arch {
             l.config.rope_style = crate::layers::RopeStyle::Half;
@@ -94,20 +98,16 @@ impl<B: Backend> Model<B> {
     fn load_gguf(
         file: &str,
         bytes: &[u8],
-        blob: Option<&Blob>,
-        q8: bool,
-        upload: Option<Upload<B>>,
+        placement: Placement<'_, B>,
         device: &B::Device,
     ) -> Result<Self> {
-        Self::load_parsed(Gguf::parse(file, bytes)?, bytes, blob, q8, upload, device)
+        Self::load_parsed(Gguf::parse(file, bytes)?, bytes, placement, device)
     }
 
     fn load_parsed(
         g: Gguf,
         bytes: &[u8],
-        blob: Option<&Blob>,
-        q8: bool,
-        upload: Option<Upload<B>>,
+        placement: Placement<'_, B>,
         device: &B::Device,
     ) -> Result<Self> {
         let file = g.file.clone();
@@ -116,9 +116,7 @@ impl<B: Backend> Model<B> {
         let loader = Loader::<B> {
             gguf: &g,
             bytes,
-            blob,
-            q8,
-            upload,
+            placement,
             device,
         };
         let arch_name = g.architecture().unwrap_or("").to_string();

@@ -584,6 +584,7 @@ mod imp {
         let loaded = match &gpu {
             Some(adapter) => weights.gpu_model(info.parameters).map(|(m, p, bytes)| {
                 info.memory_bytes = bytes;
+                info.on_gpu = true;
                 info.backend = format!(
                     "gpu (burn-wgpu, WebGPU: {adapter}), {}",
                     p.weights_label(true)
@@ -645,26 +646,32 @@ mod imp {
 
     /// Drop helper `h` (its items go back to the run) and say so on the page.
     fn lose_helper(h: usize, why: String) {
-        let left = HELPERS.with(|hs| {
+        let dropped = HELPERS.with(|hs| {
             let mut hs = hs.borrow_mut();
             if matches!(hs.pool.helpers.get(h), None | Some(pool::Helper::Gone(_))) {
-                return None;
+                return false;
             }
             hs.pool.lost(h, why.clone());
             if let Some(l) = hs.links.get(h) {
                 l.worker.terminate();
             }
-            Some(hs.pool.alive() + 1)
+            true
         });
-        if let Some(left) = left {
-            send(&FromWorker::Status {
-                text: format!(
-                    "CPU worker {} stopped ({why}); its items go to the other {left} worker{}",
-                    h + 2,
-                    if left == 1 { "" } else { "s" }
-                ),
-            });
+        if dropped {
+            tell_lost(h, &why);
         }
+    }
+
+    /// Say on the page that helper `h` stopped, and why.
+    fn tell_lost(h: usize, why: &str) {
+        let left = HELPERS.with(|hs| hs.borrow().pool.alive()) + 1;
+        send(&FromWorker::Status {
+            text: format!(
+                "CPU worker {} stopped ({why}); its items go to the other {left} worker{}",
+                h + 2,
+                if left == 1 { "" } else { "s" }
+            ),
+        });
     }
 
     /// A message from helper `h`.
@@ -690,11 +697,21 @@ mod imp {
                     }
                 }
             }
-            FromWorker::Shared { job, config_hash } => HELPERS.with(|hs| {
-                let mut hs = hs.borrow_mut();
-                let ours = hs.config_hash.clone();
-                hs.pool.shared(h, job, &config_hash, &ours);
-            }),
+            FromWorker::Shared { job, config_hash } => {
+                let dropped = HELPERS.with(|hs| {
+                    let mut hs = hs.borrow_mut();
+                    let ours = hs.config_hash.clone();
+                    hs.pool.shared(h, job, &config_hash, &ours)
+                });
+                if let Some(why) = dropped {
+                    HELPERS.with(|hs| {
+                        if let Some(l) = hs.borrow().links.get(h) {
+                            l.worker.terminate();
+                        }
+                    });
+                    tell_lost(h, &why);
+                }
+            }
             FromWorker::Evaluated { job, record } => {
                 HELPERS.with(|hs| hs.borrow_mut().records.push((h, job, record)))
             }
@@ -882,6 +899,16 @@ mod imp {
             Ok(a) => a,
             Err(e) => return send(&FromWorker::JobFailed { job, message: e }),
         };
+        let checked = match STATE.with(|s| s.borrow().model.as_ref().map(|(m, _)| m.clone())) {
+            Some(m) => match &*m {
+                Loaded::Cpu(c) => active.check(c),
+                Loaded::Gpu(g, _) => active.check(g),
+            },
+            None => Ok(()),
+        };
+        if let Err(message) = checked {
+            return send(&FromWorker::JobFailed { job, message });
+        }
         RUNNING.set(true);
         CANCEL.set(false);
         let share = serde_json::to_string(&ToWorker::Share {
@@ -989,6 +1016,7 @@ mod imp {
                                     runner::cpu_backend_at(runner::FALLBACK_PRECISION, 1)
                                 );
                                 info.fell_back = true;
+                                info.on_gpu = false;
                                 info.memory_bytes = info.file_bytes;
                                 s.model = Some((Rc::new(Loaded::Cpu(cpu)), info.clone()));
                                 Some(info)

@@ -35,5 +35,6 @@ pub fn info(name: &str, sha: &str) -> ModelInfo {
         load_ms: 1.0,
         backend: "cpu".into(),
         fell_back: false,
+        on_gpu: false,
     }
 }
