@@ -112,6 +112,9 @@ mod imp {
 
     struct HelperLink {
         worker: web_sys::Worker,
+        /// The model's files were sent (on the helper's `Ready`: a message posted before its handler
+        /// is set up can be lost).
+        load_sent: bool,
         _on_message: Closure<dyn Fn(MessageEvent)>,
         _on_error: Closure<dyn Fn(JsValue)>,
     }
@@ -677,6 +680,7 @@ mod imp {
     /// A message from helper `h`.
     fn on_helper(h: usize, msg: FromWorker) {
         match msg {
+            FromWorker::Ready => load_helper(h),
             FromWorker::ModelLoaded { info } => {
                 let (ours, share) = HELPERS.with(|hs| {
                     let hs = hs.borrow();
@@ -698,11 +702,20 @@ mod imp {
                 }
             }
             FromWorker::Shared { job, config_hash } => {
-                let dropped = HELPERS.with(|hs| {
+                let (dropped, joined) = HELPERS.with(|hs| {
                     let mut hs = hs.borrow_mut();
                     let ours = hs.config_hash.clone();
-                    hs.pool.shared(h, job, &config_hash, &ours)
+                    let dropped = hs.pool.shared(h, job, &config_hash, &ours);
+                    let joined =
+                        matches!(hs.pool.helpers.get(h), Some(pool::Helper::Working { .. }))
+                            .then(|| hs.pool.helpers.len() + 1);
+                    (dropped, joined)
                 });
+                if let Some(n) = joined {
+                    send(&FromWorker::Status {
+                        text: format!("CPU worker {} of {n} joined the run", h + 2),
+                    });
+                }
                 if let Some(why) = dropped {
                     HELPERS.with(|hs| {
                         if let Some(l) = hs.borrow().links.get(h) {
@@ -722,8 +735,8 @@ mod imp {
         }
     }
 
-    /// Have `n` helper workers on the loaded model (started with the same files as this worker's model;
-    /// each reads and checks them itself). Helpers already there are kept when their number is right.
+    /// Have `n` helper workers on the loaded model (each, once ready, is sent the same files as this
+    /// worker's model, and reads and checks them itself). Helpers already there are kept when their number is right.
     fn ensure_helpers(n: usize) {
         let (have, alive) = HELPERS.with(|h| {
             let h = h.borrow();
@@ -733,9 +746,9 @@ mod imp {
             return;
         }
         stop_helpers();
-        let Some(src) = STATE.with(|s| s.borrow().source.clone()) else {
+        if STATE.with(|s| s.borrow().source.is_none()) {
             return;
-        };
+        }
         let mut links = Vec::new();
         for i in 0..n {
             let worker = match worker_link::start_worker() {
@@ -762,17 +775,9 @@ mod imp {
             });
             worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
             worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-            let load = ToWorker::LoadModel {
-                name: src.name.clone(),
-                url: src.url.clone(),
-                backend: BackendChoice::Cpu,
-                files: src.paths.clone(),
-                helper: true,
-            };
-            let files: js_sys::Array = src.files.iter().collect();
-            worker_link::post(&worker, &load, Some(&files));
             links.push(HelperLink {
                 worker,
+                load_sent: false,
                 _on_message: on_message,
                 _on_error: on_error,
             });
@@ -781,6 +786,30 @@ mod imp {
             let mut h = h.borrow_mut();
             h.pool = Pool::new(links.len());
             h.links = links;
+        });
+    }
+
+    /// Helper `h` is ready (its message handler is set up): send it the model to load, from the same
+    /// files or URL as this worker's, once.
+    fn load_helper(h: usize) {
+        let Some(src) = STATE.with(|s| s.borrow().source.clone()) else {
+            return;
+        };
+        HELPERS.with(|hs| {
+            let mut hs = hs.borrow_mut();
+            let Some(link) = hs.links.get_mut(h).filter(|l| !l.load_sent) else {
+                return;
+            };
+            link.load_sent = true;
+            let load = ToWorker::LoadModel {
+                name: src.name.clone(),
+                url: src.url.clone(),
+                backend: BackendChoice::Cpu,
+                files: src.paths.clone(),
+                helper: true,
+            };
+            let files: js_sys::Array = src.files.iter().collect();
+            worker_link::post(&link.worker, &load, Some(&files));
         });
     }
 
