@@ -334,54 +334,43 @@ impl GpuBlocks {
             Some((h, l)) => (h.clone(), *l),
             None => (self.dummy.clone(), 1),
         };
-        // Safety (both launches): every length is the length of the buffer it describes.
+        // Both kernels take the same arguments; only the grid differs.
+        // Safety: every length is the length of the buffer it describes.
+        macro_rules! launch {
+            ($kernel:ident, $cx:expr, $cy:expr) => {
+                unsafe {
+                    $kernel::launch::<WgpuRuntime>(
+                        &client,
+                        CubeCount::Static($cx, $cy, 1),
+                        CubeDim::new_1d(WG),
+                        x.clone().into_array_arg(),
+                        ArrayArg::from_raw_parts(p.q.0.clone(), p.q.1),
+                        ArrayArg::from_raw_parts(p.d.0.clone(), p.d.1),
+                        ArrayArg::from_raw_parts(m, m_len),
+                        y.clone().into_array_arg(),
+                        n as u32,
+                        self.cols as u32,
+                        p.rows as u32,
+                        self.eight,
+                        self.offset,
+                        self.group,
+                        p.m.is_some(),
+                    )
+                }
+            };
+        }
         if n == 1 {
             // Decoding, and the logits of one position: a workgroup per output, threads reading
             // neighbouring words of the row.
             let cubes = p.rows as u32;
             let cx = cubes.min(65_535);
-            let cy = cubes.div_ceil(cx);
-            unsafe {
-                qmatmul::launch::<WgpuRuntime>(
-                    &client,
-                    CubeCount::Static(cx, cy, 1),
-                    CubeDim::new_1d(WG),
-                    x.clone().into_array_arg(),
-                    ArrayArg::from_raw_parts(p.q.0.clone(), p.q.1),
-                    ArrayArg::from_raw_parts(p.d.0.clone(), p.d.1),
-                    ArrayArg::from_raw_parts(m, m_len),
-                    y.clone().into_array_arg(),
-                    n as u32,
-                    self.cols as u32,
-                    p.rows as u32,
-                    self.eight,
-                    self.offset,
-                    self.group,
-                    p.m.is_some(),
-                );
-            }
+            launch!(qmatmul, cx, cubes.div_ceil(cx));
         } else {
-            let cx = (p.rows as u32).div_ceil(WG);
-            let cy = n.div_ceil(TILE) as u32;
-            unsafe {
-                qmatmul_tile::launch::<WgpuRuntime>(
-                    &client,
-                    CubeCount::Static(cx, cy, 1),
-                    CubeDim::new_1d(WG),
-                    x.clone().into_array_arg(),
-                    ArrayArg::from_raw_parts(p.q.0.clone(), p.q.1),
-                    ArrayArg::from_raw_parts(p.d.0.clone(), p.d.1),
-                    ArrayArg::from_raw_parts(m, m_len),
-                    y.clone().into_array_arg(),
-                    n as u32,
-                    self.cols as u32,
-                    p.rows as u32,
-                    self.eight,
-                    self.offset,
-                    self.group,
-                    p.m.is_some(),
-                );
-            }
+            launch!(
+                qmatmul_tile,
+                (p.rows as u32).div_ceil(WG),
+                n.div_ceil(TILE) as u32
+            );
         }
         Tensor::from_primitive(TensorPrimitive::Float(y))
     }

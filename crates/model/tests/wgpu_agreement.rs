@@ -11,9 +11,7 @@ use common::*;
 
 #[test]
 fn wgpu_and_cpu_logits_agree_on_smollm2() {
-    let Some(device) = native_wgpu_device() else {
-        panic!("no wgpu adapter: install mesa-vulkan-drivers (llvmpipe) or run on a machine with a GPU");
-    };
+    let device = device();
     let bytes = model_bytes(SMOL);
     let gpu = Model::<Wgpu>::from_gguf(SMOL, &bytes, &device).unwrap();
     let cpu = Model::<Flex<f32>>::from_gguf(SMOL, &bytes, &Default::default()).unwrap();
@@ -25,16 +23,7 @@ fn wgpu_and_cpu_logits_agree_on_smollm2() {
     let (mut cg, mut cc) = (gpu.new_cache(), cpu.new_cache());
     let lg = rows(gpu.forward(&prompt, &mut cg, false));
     let lc = rows(cpu.forward(&prompt, &mut cc, false));
-    let mut worst = 0f32;
-    for (a, b) in lg.iter().zip(&lc) {
-        for (x, y) in a.iter().zip(b) {
-            worst = worst.max((x - y).abs());
-        }
-        assert_eq!(
-            bedside_model::sampling::argmax(a),
-            bedside_model::sampling::argmax(b)
-        );
-    }
+    let worst = worst_logit_difference(&lg, &lc, SMOL);
     eprintln!(
         "wgpu vs flex: max abs logit difference {worst:.2e} over {} positions",
         lg.len()
@@ -45,6 +34,24 @@ fn wgpu_and_cpu_logits_agree_on_smollm2() {
         gpu.generate_greedy(&prompt, 8),
         cpu.generate_greedy(&prompt, 8)
     );
+}
+
+/// The largest absolute difference between two runs' logits, position by position; both must pick the
+/// same top token at every position.
+fn worst_logit_difference(a: &[Vec<f32>], b: &[Vec<f32>], what: &str) -> f32 {
+    assert_eq!(a.len(), b.len(), "{what}: positions");
+    let mut worst = 0f32;
+    for (x, y) in a.iter().zip(b) {
+        for (p, q) in x.iter().zip(y) {
+            worst = worst.max((p - q).abs());
+        }
+        assert_eq!(
+            bedside_model::sampling::argmax(x),
+            bedside_model::sampling::argmax(y),
+            "{what}: top token"
+        );
+    }
+    worst
 }
 
 fn device() -> burn::backend::wgpu::WgpuDevice {
@@ -143,17 +150,7 @@ fn quantised_weights_on_the_gpu_agree_with_the_cpu_path() {
         let (mut cg, mut cc) = (gpu.new_cache(), cpu.new_cache());
         let lg = rows(gpu.forward(&prompt, &mut cg, false));
         let lc = rows(cpu.forward(&prompt, &mut cc, false));
-        let mut worst = 0f32;
-        for (a, b) in lg.iter().zip(&lc) {
-            for (x, y) in a.iter().zip(b) {
-                worst = worst.max((x - y).abs());
-            }
-            assert_eq!(
-                bedside_model::sampling::argmax(a),
-                bedside_model::sampling::argmax(b),
-                "{name}"
-            );
-        }
+        let worst = worst_logit_difference(&lg, &lc, name);
         eprintln!(
             "{name}: GPU blocks vs CPU quantized: max abs logit difference {worst:.2e} over {} positions",
             lg.len()
