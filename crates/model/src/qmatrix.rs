@@ -1,16 +1,20 @@
 //! A weight matrix kept in its GGUF block format in memory (the quantised paths): no f32 copy of the
-//! weights is ever made. A product `x W^T` runs one of two ways, tiles of rows in parallel with rayon:
+//! weights is ever made. A product `x W^T` runs one of two ways, in parallel with rayon:
 //!
 //! - exact (precision `quantized`): dequantise a tile of rows into a small scratch buffer and multiply
 //!   it with `gemm`. Dequantisation is exact ([`crate::quant`]), so the result differs from the f32 path
 //!   only by summation order;
 //! - 8-bit activations (precision `q8-activations`, as llama.cpp): quantise `x` once to 8-bit blocks and
-//!   take integer dot products against the weight blocks ([`crate::quant::dot`]). Used up to
-//!   [`q8_max_rows`] rows of `x` (decoding, option scoring); a longer prompt takes the exact path, where
-//!   `gemm`'s register tiling wins.
-
+//!   take integer dot products against the weight blocks. Used up to [`q8_max_rows`] rows of `x`
+//!   (decoding, option scoring); a longer prompt takes the exact path, which measured as fast end to end
+//!   (a prompt's time is mostly outside the products) and is exact. Below [`TILE_MIN_ROWS`] rows each
+//!   weight row is multiplied block by block ([`crate::quant::dot`]); from there eight weight rows at a
+//!   time are unpacked once into a tile and multiplied with every row ([`crate::quant::tile`]), where the
+//!   instruction set has that kernel. Both compute the same integer sums; only the order of the float
+//!   additions differs.
 use crate::quant::dot::{self, Isa};
 use crate::quant::q8::{has_kernels, Q8Acts};
+use crate::quant::tile::{Tile, TILE_ROWS as TILE8};
 use crate::quant::{dequantize, GgmlType};
 use std::fmt;
 use std::sync::Arc;
@@ -22,17 +26,24 @@ pub type Blob = Arc<dyn AsRef<[u8]> + Send + Sync>;
 /// Output rows dequantised per tile. 64 rows of a 576..2048-wide matrix is 150..520 KiB of scratch.
 const TILE_ROWS: usize = 64;
 
-/// Rows of `x` up to which a `q8-activations` matrix of type `ty` takes the integer-dot path. The
-/// integer kernels unpack each weight block once per row of `x`, so their cost grows with the rows while
-/// dequantise + `gemm` reuses a tile: measured on the bundled models' matrices (2 cores, AVX2), the two
-/// cross near 8-16 rows for the 32-element formats and 32-64 for the K-quants (whose exact
-/// dequantisation is slower).
+/// Rows of `x` up to which a `q8-activations` matrix of type `ty` takes the integer-dot path. Measured
+/// on the bundled models' matrices (2 cores, AVX2), one-row integer kernels and dequantise + `gemm` cross
+/// near 8-16 rows for the 32-element formats and 32-64 for the K-quants (whose exact dequantisation is
+/// slower). With the tile kernels a whole prompt on 8-bit activations measured the same prefill speed as
+/// the exact path (SmolLM2 95.3 vs 93.7 tokens/s, Gemma 3 91.8 vs 97.5, one run), so the exact path
+/// keeps long prompts.
 pub fn q8_max_rows(ty: GgmlType) -> usize {
     match ty {
         GgmlType::Q4K | GgmlType::Q6K => 48,
         _ => 12,
     }
 }
+
+/// Rows of `x` from which a `q8-activations` product unpacks tiles of eight weight rows (where the
+/// instruction set has a multi-row kernel). Unpacking costs about what the one-row kernels take for a
+/// dozen rows; measured on one core (`cargo run --release -p bedside-quant --example tile_speed`, AVX-VNNI)
+/// the tiles took 0.84x-1.6x the one-row time at 8 rows, 0.74x-0.97x at 16, 0.23x-0.37x at 169.
+pub const TILE_MIN_ROWS: usize = 16;
 
 /// A `[rows, cols]` matrix stored as `rows` rows of ggml blocks inside a [`Blob`].
 #[derive(Clone)]
@@ -122,6 +133,9 @@ impl QuantMatrix {
         assert_eq!(x.len(), n * self.cols, "qmatmul: input length");
         assert!(has_kernels(self.ty), "q8 path needs a block format");
         let xq = Q8Acts::quantize(x, self.cols);
+        if n >= TILE_MIN_ROWS && dot::has_tile_kernel(isa, self.ty) {
+            return self.matmul_tiles(&xq, isa);
+        }
         let xr: Vec<_> = (0..n).map(|i| xq.row(i)).collect();
         let rows = self.rows;
         let mut y = vec![0f32; n * rows];
@@ -142,6 +156,42 @@ impl QuantMatrix {
             }
         };
         par_for(tiles, job);
+        y
+    }
+
+    /// `xq W^T` by tiles of eight weight rows, each unpacked once and multiplied with every row of `xq`
+    /// (`isa` must have the kernel: [`dot::has_tile_kernel`]).
+    pub fn matmul_tiles(&self, xq: &Q8Acts, isa: Isa) -> Vec<f32> {
+        let (n, rows) = (xq.rows(), self.rows);
+        let mut y = vec![0f32; n * rows];
+        let out = SendPtr(y.as_mut_ptr());
+        let tiles = rows.div_ceil(TILE8);
+        // One contiguous run of tiles per thread: a tile is thousands of multiply-adds per row of x.
+        let per = tiles.div_ceil(threads());
+        let job = |c: usize| {
+            TILE_SCRATCH.with_borrow_mut(|(tile, buf)| {
+                buf.resize(n * TILE8, 0.0);
+                for t in c * per..((c + 1) * per).min(tiles) {
+                    let r0 = t * TILE8;
+                    let r1 = (r0 + TILE8).min(rows);
+                    tile.unpack(self.ty, self.row_data(r0, r1), r1 - r0, self.cols);
+                    dot::tile_matmul_with(isa, tile, xq, 0, n, buf);
+                    for i in 0..n {
+                        let src = &buf[i * TILE8..i * TILE8 + (r1 - r0)];
+                        // SAFETY: tile `t` writes only columns r0..r1 of `y` (disjoint across tiles),
+                        // rows 0..n: inside `y`'s n * rows elements.
+                        unsafe {
+                            std::ptr::copy_nonoverlapping(
+                                src.as_ptr(),
+                                out.get().add(i * rows + r0),
+                                r1 - r0,
+                            )
+                        };
+                    }
+                }
+            });
+        };
+        par_for(tiles.div_ceil(per), job);
         y
     }
 
@@ -194,6 +244,8 @@ impl QuantMatrix {
 }
 
 thread_local! {
+    /// Each worker thread's unpacked weight tile and its outputs, reused across products.
+    static TILE_SCRATCH: std::cell::RefCell<(Tile, Vec<f32>)> = std::cell::RefCell::new(Default::default());
     /// Each worker thread's tile buffer, reused across products (no allocation or zeroing per tile).
     static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
@@ -280,7 +332,8 @@ mod tests {
 
     /// The 8-bit-activation product stays within the quantisation bound of the exact one: each output
     /// moves by at most Σ_k |w_k| · d_k / 2 (d_k: the activation step of element k's block), on every
-    /// kernel this machine has; short products take it, long ones the exact path.
+    /// kernel this machine has, with one row (block by block) and with many (tiles of eight rows, where
+    /// the instruction set has the kernel), and with a partial last tile (70 rows).
     #[test]
     fn q8_product_is_within_the_activation_rounding_bound() {
         use crate::quant::dot::Isa;
@@ -288,13 +341,15 @@ mod tests {
         let (q, w) = q8_matrix(rows, cols);
         let q = q.with_q8(true);
         assert!(q.q8());
-        for n in [1, 5] {
+        for n in [1, 5, 20] {
             let x: Vec<f32> = (0..n * cols)
                 .map(|i| ((i * 53 % 29) as f32 - 14.0) / 3.0)
                 .collect();
             let exact = q.matmul_exact(&x, n);
-            assert_eq!(q.matmul(&x, n), q.matmul_q8(&x, n, dot::active()));
-            for isa in [Isa::Scalar, Isa::Avx2, Isa::Simd128] {
+            if n <= q8_max_rows(GgmlType::Q8_0) {
+                assert_eq!(q.matmul(&x, n), q.matmul_q8(&x, n, dot::active()));
+            }
+            for isa in dot::ALL {
                 if !isa.available() {
                     continue;
                 }

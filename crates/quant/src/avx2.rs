@@ -3,7 +3,8 @@
 //! block). Checked against [`super::scalar`] by `dot::tests`.
 
 use super::dequant::scale_min_k4;
-use super::q8::Q8Row;
+use super::q8::{Q8Acts, Q8Row};
+use super::tile::{group_sum, Tile, TILE_ROWS};
 use super::GgmlType;
 use std::arch::x86_64::*;
 
@@ -270,4 +271,101 @@ unsafe fn q6_k(w: &[u8], x: Q8Row<'_>) -> f32 {
         }
     }
     hsum_ps(_mm256_add_ps(acc0, acc1))
+}
+
+/// The multi-row kernel body ([`crate::tile`]): rows `i0..i0 + R` of `x` times the eight rows of `t`,
+/// `dot2(acc, w0, x0, w1, x1)` adding two quads' `u · x` products to the i32 lanes.
+macro_rules! tile_kernel {
+    ($name:ident, $features:literal, $dot2:ident) => {
+        #[target_feature(enable = $features)]
+        unsafe fn $name<const R: usize>(t: &Tile, x: &Q8Acts, i0: usize, y: &mut [f32]) {
+            let (group, groups) = (t.group, t.groups());
+            let xr: [Q8Row<'_>; R] = std::array::from_fn(|j| x.row(i0 + j));
+            let mut out = [_mm256_setzero_ps(); R];
+            let (up, dp, mp) = (t.u.as_ptr(), t.d.as_ptr(), t.m.as_ptr());
+            let mins = t.has_mins();
+            for g in 0..groups {
+                let mut acc = [_mm256_setzero_si256(); R];
+                let ug = up.add(g * group * TILE_ROWS);
+                let mut k = 0;
+                while k < group / 4 {
+                    let w0 = _mm256_loadu_si256(ug.add(32 * k) as *const __m256i);
+                    let w1 = _mm256_loadu_si256(ug.add(32 * k + 32) as *const __m256i);
+                    for j in 0..R {
+                        let xp = xr[j].qs.as_ptr().add(g * group + 4 * k) as *const i32;
+                        let x0 = _mm256_set1_epi32(xp.read_unaligned());
+                        let x1 = _mm256_set1_epi32(xp.add(1).read_unaligned());
+                        acc[j] = $dot2(acc[j], w0, x0, w1, x1);
+                    }
+                    k += 2;
+                }
+                let dv = _mm256_loadu_ps(dp.add(g * TILE_ROWS));
+                for j in 0..R {
+                    let sx = group_sum(xr[j].sums, g, group);
+                    let a = _mm256_sub_epi32(acc[j], _mm256_set1_epi32(t.offset * sx));
+                    let mut v = _mm256_mul_ps(dv, _mm256_cvtepi32_ps(a));
+                    if mins {
+                        let mv = _mm256_loadu_ps(mp.add(g * TILE_ROWS));
+                        v = _mm256_fmadd_ps(mv, _mm256_set1_ps(sx as f32), v);
+                    }
+                    let dx = _mm256_set1_ps(*xr[j].d.get_unchecked(g * group / super::q8::QK8));
+                    out[j] = _mm256_fmadd_ps(dx, v, out[j]);
+                }
+            }
+            for (j, o) in out.iter().enumerate() {
+                _mm256_storeu_ps(y.as_mut_ptr().add(j * TILE_ROWS), *o);
+            }
+        }
+    };
+}
+
+/// Two quads with AVX2: `maddubs` (u8 × i8 to i16 pairs), the two added, `madd` to i32. Exact while
+/// `u ≤ 63`: a pair is at most 2·63·127 = 16002 and two of them fit an i16 (not Q8_0's 8-bit `u`).
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn dot2_avx2(acc: __m256i, w0: __m256i, x0: __m256i, w1: __m256i, x1: __m256i) -> __m256i {
+    let p = _mm256_add_epi16(_mm256_maddubs_epi16(w0, x0), _mm256_maddubs_epi16(w1, x1));
+    _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)))
+}
+
+/// Two quads with AVX-VNNI: `vpdpbusd` sums u8 × i8 products straight into the i32 lanes (exact).
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c,avxvnni")]
+unsafe fn dot2_vnni(acc: __m256i, w0: __m256i, x0: __m256i, w1: __m256i, x1: __m256i) -> __m256i {
+    _mm256_dpbusd_avx_epi32(_mm256_dpbusd_avx_epi32(acc, w0, x0), w1, x1)
+}
+
+tile_kernel!(tile_rows_avx2, "avx2,fma,f16c", dot2_avx2);
+tile_kernel!(tile_rows_vnni, "avx2,fma,f16c,avxvnni", dot2_vnni);
+
+/// Rows `i0..i1` of `x` times the tile `t`: row `i`'s eight outputs at `y[(i - i0) * 8..]`. With
+/// `vnni`, AVX-VNNI's `vpdpbusd`; without, AVX2 (`t.max_u` at most 63).
+///
+/// # Safety
+/// The CPU must support AVX2, FMA and F16C, and AVX-VNNI when `vnni`. Shapes are checked here.
+pub unsafe fn tile_matmul(t: &Tile, x: &Q8Acts, i0: usize, i1: usize, y: &mut [f32], vnni: bool) {
+    assert!(
+        x.cols == t.cols && i0 <= i1 && i1 <= x.rows() && y.len() >= (i1 - i0) * TILE_ROWS,
+        "tile_matmul: shapes"
+    );
+    assert!(vnni || t.max_u <= 63, "tile_matmul: AVX2 needs u <= 63");
+    let mut i = i0;
+    while i < i1 {
+        let yi = &mut y[(i - i0) * TILE_ROWS..];
+        if i + 4 <= i1 {
+            if vnni {
+                tile_rows_vnni::<4>(t, x, i, yi)
+            } else {
+                tile_rows_avx2::<4>(t, x, i, yi)
+            }
+            i += 4;
+        } else {
+            if vnni {
+                tile_rows_vnni::<1>(t, x, i, yi)
+            } else {
+                tile_rows_avx2::<1>(t, x, i, yi)
+            }
+            i += 1;
+        }
+    }
 }

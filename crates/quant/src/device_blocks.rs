@@ -84,72 +84,7 @@ impl DeviceBlocks {
         let mut q = vec![0i32; be];
         for (k, b) in data.chunks_exact(bb).enumerate() {
             let at = k * be;
-            match ty {
-                GgmlType::Q4_0 | GgmlType::Q4_1 => {
-                    let qs = &b[if ty == GgmlType::Q4_0 { 2 } else { 4 }..][..16];
-                    for j in 0..16 {
-                        q[j] = (qs[j] & 0x0F) as i32;
-                        q[j + 16] = (qs[j] >> 4) as i32;
-                    }
-                    out.scales.push(h(b, 0));
-                    if ty == GgmlType::Q4_1 {
-                        out.mins.push(h(b, 2));
-                    }
-                }
-                GgmlType::Q5_0 => {
-                    let qh = u32::from_le_bytes([b[2], b[3], b[4], b[5]]);
-                    for j in 0..16 {
-                        let xh0 = (((qh >> j) << 4) & 0x10) as u8;
-                        let xh1 = ((qh >> (j + 12)) & 0x10) as u8;
-                        q[j] = ((b[6 + j] & 0x0F) | xh0) as i32 - 16;
-                        q[j + 16] = ((b[6 + j] >> 4) | xh1) as i32 - 16;
-                    }
-                    out.scales.push(h(b, 0));
-                }
-                GgmlType::Q8_0 => {
-                    for j in 0..32 {
-                        q[j] = b[2 + j] as i8 as i32;
-                    }
-                    out.scales.push(h(b, 0));
-                }
-                GgmlType::Q4K => {
-                    let (d, dmin) = (h(b, 0), h(b, 2));
-                    for i in 0..4 {
-                        let qs = &b[16 + 32 * i..][..32];
-                        for l in 0..32 {
-                            q[64 * i + l] = (qs[l] & 0x0F) as i32;
-                            q[64 * i + 32 + l] = (qs[l] >> 4) as i32;
-                        }
-                        for s in [2 * i, 2 * i + 1] {
-                            let (sc, m) = scale_min_k4(s, &b[4..16]);
-                            out.scales.push(d * sc as f32);
-                            // ggml: d1 * q - dmin * m; adding the negation is the same f32 result.
-                            out.mins.push(-(dmin * m as f32));
-                        }
-                    }
-                }
-                GgmlType::Q6K => {
-                    let d = h(b, 208);
-                    for n in 0..2 {
-                        let ql = &b[n * 64..][..64];
-                        let qh = &b[128 + n * 32..][..32];
-                        let y = &mut q[n * 128..][..128];
-                        for l in 0..32 {
-                            y[l] = ((ql[l] & 0x0F) | ((qh[l] & 3) << 4)) as i32 - 32;
-                            y[l + 32] =
-                                ((ql[l + 32] & 0x0F) | (((qh[l] >> 2) & 3) << 4)) as i32 - 32;
-                            y[l + 64] = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) as i32 - 32;
-                            y[l + 96] = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) as i32 - 32;
-                        }
-                    }
-                    // Sixteen groups of 16 in element order: ggml's scales `sc[0..16]` in order
-                    // (elements 16k..16k+16 use `sc[k]`).
-                    for &sc in &b[192..208] {
-                        out.scales.push(d * (sc as i8) as f32);
-                    }
-                }
-                GgmlType::F32 | GgmlType::F16 | GgmlType::BF16 => unreachable!(),
-            }
+            block_ints(ty, b, &mut q, &mut out.scales, &mut out.mins);
             for (j, &v) in q.iter().enumerate() {
                 out.set(at + j, v);
             }
@@ -220,6 +155,84 @@ impl DeviceBlocks {
             }
         }
         y
+    }
+}
+
+/// One block `b` of `ty`: its integers in element order into `q` (`ty.block().0` of them: the 4-bit
+/// formats' unsigned nibbles, before Q4_0's offset of 8; the others' signed values), and its groups'
+/// scales (and, for Q4_1 and Q4_K, mins) pushed, each computed in f32 as ggml's `dequantize_row_*`
+/// computes it. Shared by this layout and the CPU's multi-row tiles ([`crate::tile`]).
+pub(crate) fn block_ints(
+    ty: GgmlType,
+    b: &[u8],
+    q: &mut [i32],
+    scales: &mut Vec<f32>,
+    mins: &mut Vec<f32>,
+) {
+    match ty {
+        GgmlType::Q4_0 | GgmlType::Q4_1 => {
+            let qs = &b[if ty == GgmlType::Q4_0 { 2 } else { 4 }..][..16];
+            for j in 0..16 {
+                q[j] = (qs[j] & 0x0F) as i32;
+                q[j + 16] = (qs[j] >> 4) as i32;
+            }
+            scales.push(h(b, 0));
+            if ty == GgmlType::Q4_1 {
+                mins.push(h(b, 2));
+            }
+        }
+        GgmlType::Q5_0 => {
+            let qh = u32::from_le_bytes([b[2], b[3], b[4], b[5]]);
+            for j in 0..16 {
+                let xh0 = (((qh >> j) << 4) & 0x10) as u8;
+                let xh1 = ((qh >> (j + 12)) & 0x10) as u8;
+                q[j] = ((b[6 + j] & 0x0F) | xh0) as i32 - 16;
+                q[j + 16] = ((b[6 + j] >> 4) | xh1) as i32 - 16;
+            }
+            scales.push(h(b, 0));
+        }
+        GgmlType::Q8_0 => {
+            for j in 0..32 {
+                q[j] = b[2 + j] as i8 as i32;
+            }
+            scales.push(h(b, 0));
+        }
+        GgmlType::Q4K => {
+            let (d, dmin) = (h(b, 0), h(b, 2));
+            for i in 0..4 {
+                let qs = &b[16 + 32 * i..][..32];
+                for l in 0..32 {
+                    q[64 * i + l] = (qs[l] & 0x0F) as i32;
+                    q[64 * i + 32 + l] = (qs[l] >> 4) as i32;
+                }
+                for s in [2 * i, 2 * i + 1] {
+                    let (sc, m) = scale_min_k4(s, &b[4..16]);
+                    scales.push(d * sc as f32);
+                    // ggml: d1 * q - dmin * m; adding the negation is the same f32 result.
+                    mins.push(-(dmin * m as f32));
+                }
+            }
+        }
+        GgmlType::Q6K => {
+            let d = h(b, 208);
+            for n in 0..2 {
+                let ql = &b[n * 64..][..64];
+                let qh = &b[128 + n * 32..][..32];
+                let y = &mut q[n * 128..][..128];
+                for l in 0..32 {
+                    y[l] = ((ql[l] & 0x0F) | ((qh[l] & 3) << 4)) as i32 - 32;
+                    y[l + 32] = ((ql[l + 32] & 0x0F) | (((qh[l] >> 2) & 3) << 4)) as i32 - 32;
+                    y[l + 64] = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) as i32 - 32;
+                    y[l + 96] = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) as i32 - 32;
+                }
+            }
+            // Sixteen groups of 16 in element order: ggml's scales `sc[0..16]` in order
+            // (elements 16k..16k+16 use `sc[k]`).
+            for &sc in &b[192..208] {
+                scales.push(d * (sc as i8) as f32);
+            }
+        }
+        GgmlType::F32 | GgmlType::F16 | GgmlType::BF16 => unreachable!(),
     }
 }
 

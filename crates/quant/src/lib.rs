@@ -6,6 +6,8 @@
 //!   quantised once per product to 8-bit blocks and each weight row is multiplied block by block with
 //!   integer dot products. [`scalar`] is the portable version and the oracle of the SIMD ones
 //!   ([`avx2`] on x86-64, chosen at run time; [`simd128`] in wasm when built with `+simd128`);
+//! - [`tile`]: the same product for many rows of activations (a prompt): up to eight weight rows
+//!   unpacked once and multiplied with every row ([`avx2`]'s AVX2 and AVX-VNNI kernels);
 //! - [`device_blocks`]: the blocks re-packed for a GPU kernel that dequantises as it multiplies.
 
 #[cfg(target_arch = "x86_64")]
@@ -18,6 +20,7 @@ pub mod scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod simd128;
 pub mod testing;
+pub mod tile;
 
 pub use dequant::{dequantize, dequantize_block};
 
