@@ -10,6 +10,7 @@ pub mod gpu_blocks;
 pub mod hf;
 pub mod layers;
 pub mod models;
+pub mod pool;
 pub mod qmatrix;
 pub use bedside_quant as quant;
 pub mod registry;

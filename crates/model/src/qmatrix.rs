@@ -1,5 +1,5 @@
 //! A weight matrix kept in its GGUF block format in memory (the quantised paths): no f32 copy of the
-//! weights is ever made. A product `x W^T` runs one of two ways, in parallel with rayon:
+//! weights is ever made. A product `x W^T` runs one of two ways, in parallel on [`crate::pool`]:
 //!
 //! - exact (precision `quantized`): dequantise a tile of rows into a small scratch buffer and multiply
 //!   it with `gemm`. Dequantisation is exact ([`crate::quant`]), so the result differs from the f32 path
@@ -25,6 +25,12 @@ pub type Blob = Arc<dyn AsRef<[u8]> + Send + Sync>;
 
 /// Output rows dequantised per tile. 64 rows of a 576..2048-wide matrix is 150..520 KiB of scratch.
 const TILE_ROWS: usize = 64;
+
+/// Tasks per thread of a block-by-block product, taken from the pool's counter as threads come free, so
+/// a thread that starts late or runs slow (another process on its core) holds no one up for long.
+const TASKS_PER_THREAD: usize = 4;
+/// At least this many weight rows a task: a task costs about 0.1 µs to hand out, a row 0.1-1 µs.
+const MIN_TASK_ROWS: usize = 16;
 
 /// Rows of `x` up to which a `q8-activations` matrix of type `ty` takes the integer-dot path. Measured
 /// on the bundled models' matrices (2 cores, AVX2), one-row integer kernels and dequantise + `gemm` cross
@@ -140,8 +146,9 @@ impl QuantMatrix {
         let rows = self.rows;
         let mut y = vec![0f32; n * rows];
         let out = SendPtr(y.as_mut_ptr());
-        // Few large tiles: one rayon task costs microseconds, a row tens of nanoseconds.
-        let tile = rows.div_ceil(threads()).max(TILE_ROWS);
+        let tile = rows
+            .div_ceil(threads() * TASKS_PER_THREAD)
+            .max(MIN_TASK_ROWS);
         let tiles = rows.div_ceil(tile);
         let job = |t: usize| {
             let r0 = t * tile;
@@ -260,15 +267,14 @@ impl SendPtr {
     }
 }
 
-/// Threads the quantised products run on (rayon's pool: every core natively, one in a wasm worker built
-/// without threads).
+/// Threads the quantised products run on ([`crate::pool`]: every core natively, one in a wasm worker
+/// built without threads).
 pub fn threads() -> usize {
-    rayon::current_num_threads()
+    crate::pool::global().threads()
 }
 
 fn par_for(n: usize, f: impl Fn(usize) + Send + Sync) {
-    use rayon::prelude::*;
-    (0..n).into_par_iter().for_each(f);
+    crate::pool::global().run(n, &f);
 }
 
 #[cfg(test)]
