@@ -34,13 +34,6 @@ pub unsafe fn vec_dot(ty: GgmlType, w: &[u8], x: Q8Row<'_>) -> f32 {
     }
 }
 
-/// The f16 at byte `at` of `b` (`at + 2 <= b.len()`, unchecked), converted by the F16C unit.
-#[inline]
-#[target_feature(enable = "avx2,fma,f16c")]
-unsafe fn h(b: &[u8], at: usize) -> f32 {
-    hp(b.as_ptr().add(at))
-}
-
 /// The f16 at `p`, converted by the F16C unit.
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
@@ -87,16 +80,49 @@ unsafe fn load(p: *const i8) -> __m256i {
     _mm256_loadu_si256(p as *const __m256i)
 }
 
+/// Q4_0 as unsigned nibbles `u = q + 8` (`maddubs` needs no sign moves then), minus `8 · Σ x` per block
+/// from the activation sums: two blocks a step, each into its own accumulator.
 #[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn q4_0(w: &[u8], x: Q8Row<'_>) -> f32 {
-    let mut acc = _mm256_setzero_ps();
-    for (b, (wb, xq)) in w.chunks_exact(18).zip(x.qs.chunks_exact(32)).enumerate() {
-        let q = _mm256_sub_epi8(nibbles(wb.as_ptr().add(2)), _mm256_set1_epi8(8));
-        let s = dot_i8_i8(q, load(xq.as_ptr()));
-        let d = _mm256_set1_ps(h(wb, 0) * x.d[b]);
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc);
+    offset_blocks::<18, 8>(w, x, |wb| nibbles(wb.add(2)))
+}
+
+/// `Σ_b d_b · xd_b · (Σ u·x − bias · Σ x)` over blocks of `BYTES` bytes whose f16 scale is first and
+/// whose 32 unsigned values `unpack` gives (Q4_0: `u = q + 8`, Q5_0: `u = q + 16`).
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn offset_blocks<const BYTES: usize, const BIAS: i32>(
+    w: &[u8],
+    x: Q8Row<'_>,
+    unpack: impl Fn(*const u8) -> __m256i,
+) -> f32 {
+    let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+    let (mut offs0, mut offs1) = (0f32, 0f32);
+    let (wp, xp, nb) = (w.as_ptr(), x.qs.as_ptr(), x.d.len());
+    let (dp, sp) = (x.d.as_ptr(), x.sums.as_ptr());
+    let one = |b: usize| {
+        let wb = wp.add(BYTES * b);
+        let s = dot_u8_i8(unpack(wb), load(xp.add(32 * b)));
+        let d = hp(wb) * *dp.add(b);
+        let sx = (*sp.add(2 * b) + *sp.add(2 * b + 1)) as f32;
+        (_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), d * sx)
+    };
+    let mut b = 0;
+    while b + 1 < nb {
+        let (d0, s0, o0) = one(b);
+        let (d1, s1, o1) = one(b + 1);
+        acc0 = _mm256_fmadd_ps(d0, s0, acc0);
+        acc1 = _mm256_fmadd_ps(d1, s1, acc1);
+        offs0 += o0;
+        offs1 += o1;
+        b += 2;
     }
-    hsum_ps(acc)
+    if b < nb {
+        let (d0, s0, o0) = one(b);
+        acc0 = _mm256_fmadd_ps(d0, s0, acc0);
+        offs0 += o0;
+    }
+    hsum_ps(_mm256_add_ps(acc0, acc1)) - BIAS as f32 * (offs0 + offs1)
 }
 
 #[target_feature(enable = "avx2,fma,f16c")]
@@ -127,8 +153,8 @@ unsafe fn q4_1(w: &[u8], x: Q8Row<'_>) -> f32 {
     hsum_ps(_mm256_add_ps(acc0, acc1)) + offs0 + offs1
 }
 
-/// The 32 fifth bits of a Q5_0 block as bytes: 0x00 where the bit is set, 0xF0 where it is clear (OR-ing
-/// that onto a nibble subtracts 16 from it as an i8).
+/// The 32 fifth bits of a Q5_0 block as bytes: 0x10 where the bit is set, 0 where it is clear (OR-ing
+/// that onto a nibble gives the unsigned value `q + 16`).
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn q5_high(qh: u32) -> __m256i {
@@ -141,20 +167,16 @@ unsafe fn q5_high(qh: u32) -> __m256i {
     let bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(qh as i32), shuf);
     let bit = _mm256_or_si256(bytes, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
     let set = _mm256_cmpeq_epi8(bit, _mm256_set1_epi64x(-1));
-    _mm256_andnot_si256(set, _mm256_set1_epi8(0xF0u8 as i8))
+    _mm256_and_si256(set, _mm256_set1_epi8(0x10))
 }
 
+/// Q5_0 as unsigned five-bit values `u = q + 16`, minus `16 · Σ x` per block.
 #[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn q5_0(w: &[u8], x: Q8Row<'_>) -> f32 {
-    let mut acc = _mm256_setzero_ps();
-    for (b, (wb, xq)) in w.chunks_exact(22).zip(x.qs.chunks_exact(32)).enumerate() {
-        let qh = u32::from_le_bytes([wb[2], wb[3], wb[4], wb[5]]);
-        let q = _mm256_or_si256(nibbles(wb.as_ptr().add(6)), q5_high(qh));
-        let s = dot_i8_i8(q, load(xq.as_ptr()));
-        let d = _mm256_set1_ps(h(wb, 0) * x.d[b]);
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc);
-    }
-    hsum_ps(acc)
+    offset_blocks::<22, 16>(w, x, |wb| {
+        let qh = u32::from_le_bytes([*wb.add(2), *wb.add(3), *wb.add(4), *wb.add(5)]);
+        _mm256_or_si256(nibbles(wb.add(6)), q5_high(qh))
+    })
 }
 
 #[target_feature(enable = "avx2,fma,f16c")]
