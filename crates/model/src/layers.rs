@@ -110,7 +110,8 @@ pub struct RmsNorm<B: Backend> {
 impl<B: Backend> RmsNorm<B> {
     /// Normalise over the last dimension and scale (GGUF stores Gemma's `1 + weight` already added).
     pub fn forward<const D: usize>(&self, x: Tensor<B, D>) -> Tensor<B, D> {
-        let ms = x.clone().powi_scalar(2).mean_dim(D - 1);
+        // x·x, not `powi_scalar(2)` (an elementwise `powf`, 5% of a Gemma 3 prefill).
+        let ms = x.clone().mul(x.clone()).mean_dim(D - 1);
         let w: Tensor<B, D> = self.weight.clone().unsqueeze();
         x.div(ms.add_scalar(self.eps).sqrt()).mul(w)
     }
@@ -500,19 +501,25 @@ pub fn attention<B: Backend>(
     });
     let total = k.dims()[2];
     let rep = h / kvh;
-    let expand = |t: Tensor<B, 4>| {
-        if rep == 1 {
-            t
-        } else {
-            t.reshape([b, kvh, 1, total, hd])
-                .repeat_dim(2, rep)
-                .reshape([b, h, total, hd])
-        }
-    };
-    let (k, v) = (expand(k), expand(v));
-    let scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(scale);
-    let p = softmax(scores.add(mask.clone()), 3);
-    p.matmul(v).swap_dims(1, 2).reshape([b * s, h * hd])
+    if rep == 1 {
+        let scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(scale);
+        let p = softmax(scores.add(mask.clone()), 3);
+        return p.matmul(v).swap_dims(1, 2).reshape([b * s, h * hd]);
+    }
+    // Grouped-query attention without copying the keys and values `rep` times: query head j reads kv
+    // head j / rep, so the `rep` query heads of one kv head are stacked as `rep * s` rows against it
+    // (row r * s + i is head r of the group at position i, whose mask row is i).
+    let q = q.reshape([b, kvh, rep * s, hd]);
+    let scores = q
+        .matmul(k.swap_dims(2, 3))
+        .mul_scalar(scale)
+        .reshape([b, kvh, rep, s, total]);
+    let mask: Tensor<B, 5> = mask.clone().unsqueeze_dim(2);
+    let p = softmax(scores.add(mask), 4).reshape([b, kvh, rep * s, total]);
+    p.matmul(v)
+        .reshape([b, h, s, hd])
+        .swap_dims(1, 2)
+        .reshape([b * s, h * hd])
 }
 
 /// `[b * s, heads * hd]` projections to `[b, heads, s, hd]`.
