@@ -7,10 +7,9 @@ use super::llama::{check_dims, meta_f64, meta_usize};
 use crate::error::{ModelError, Result};
 use crate::gguf::Gguf;
 use crate::layers::{
-    apply_rope, attention, causal_mask, keep_positions, rope_tables, split_heads, KvCache, Linear,
-    Loader, RmsNorm, RopeStyle, Table, TokenBatch,
+    apply_rope, attention, causal_mask, gelu_tanh, keep_positions, rope_tables, split_heads,
+    KvCache, Linear, Loader, RmsNorm, RopeStyle, Table, TokenBatch,
 };
-use burn::tensor::activation::gelu_approximate;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
@@ -173,7 +172,7 @@ impl<B: Backend> Gemma3<B> {
             let a = attention(q, k, v, layer_cache, scale, mask);
             x = x.add(b.post_attn_norm.forward(b.o.forward(a)));
             let y = b.ffn_norm.forward(x.clone());
-            let f = gelu_approximate(b.gate.forward(y.clone())).mul(b.up.forward(y));
+            let f = gelu_tanh(b.gate.forward(y.clone())).mul(b.up.forward(y));
             x = x.add(b.post_ffn_norm.forward(b.down.forward(f)));
         }
         cache.len += s;
