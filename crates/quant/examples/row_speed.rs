@@ -1,8 +1,7 @@
 //! One-thread speed of the one-row kernels on one row of activations (decoding), in GB/s of weights.
 use bedside_quant::dot::{self, Isa};
 use bedside_quant::q8::Q8Acts;
-use bedside_quant::testing::random_rows;
-use bedside_quant::GgmlType;
+use bedside_quant::testing::{random_rows, FORMATS};
 use std::time::Instant;
 
 fn main() {
@@ -11,14 +10,7 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(4096);
-    for ty in [
-        GgmlType::Q4_0,
-        GgmlType::Q4_1,
-        GgmlType::Q5_0,
-        GgmlType::Q8_0,
-        GgmlType::Q4K,
-        GgmlType::Q6K,
-    ] {
+    for ty in FORMATS {
         let w = random_rows(ty, rows, cols, 7);
         let rb = ty.bytes_for(cols).unwrap();
         let x: Vec<f32> = (0..cols)
