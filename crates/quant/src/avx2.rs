@@ -80,21 +80,24 @@ unsafe fn load(p: *const i8) -> __m256i {
     _mm256_loadu_si256(p as *const __m256i)
 }
 
-/// Q4_0 as unsigned nibbles `u = q + 8` (`maddubs` needs no sign moves then), minus `8 · Σ x` per block
-/// from the activation sums: two blocks a step, each into its own accumulator.
+/// Q4_0 as unsigned nibbles `u = q + 8` (`maddubs` needs no sign moves then), minus `8 · d · Σ x` per
+/// block from the activation sums.
 #[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn q4_0(w: &[u8], x: Q8Row<'_>) -> f32 {
-    offset_blocks::<18, 8>(w, x, |wb| nibbles(wb.add(2)))
+    offset_blocks::<18>(w, x, |wb| nibbles(wb.add(2)), |wb| -8.0 * hp(wb))
 }
 
-/// `Σ_b d_b · xd_b · (Σ u·x − bias · Σ x)` over blocks of `BYTES` bytes whose f16 scale is first and
-/// whose 32 unsigned values `unpack` gives (Q4_0: `u = q + 8`, Q5_0: `u = q + 16`).
+/// `Σ_b xd_b · (d_b · Σ u·x + o_b · Σ x)` over blocks of `BYTES` bytes whose f16 scale `d` is first, whose
+/// 32 unsigned values `unpack` gives and whose offset per unit of `Σ x` is `offset` (Q4_0: `u = q + 8`,
+/// `o = −8d`; Q4_1: the nibbles, `o = m`; Q5_0: `u = q + 16`, `o = −16d`). Two blocks a step, each into
+/// its own accumulator.
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
-unsafe fn offset_blocks<const BYTES: usize, const BIAS: i32>(
+unsafe fn offset_blocks<const BYTES: usize>(
     w: &[u8],
     x: Q8Row<'_>,
     unpack: impl Fn(*const u8) -> __m256i,
+    offset: impl Fn(*const u8) -> f32,
 ) -> f32 {
     let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
     let (mut offs0, mut offs1) = (0f32, 0f32);
@@ -103,9 +106,13 @@ unsafe fn offset_blocks<const BYTES: usize, const BIAS: i32>(
     let one = |b: usize| {
         let wb = wp.add(BYTES * b);
         let s = dot_u8_i8(unpack(wb), load(xp.add(32 * b)));
-        let d = hp(wb) * *dp.add(b);
+        let xd = *dp.add(b);
         let sx = (*sp.add(2 * b) + *sp.add(2 * b + 1)) as f32;
-        (_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), d * sx)
+        (
+            _mm256_set1_ps(hp(wb) * xd),
+            _mm256_cvtepi32_ps(s),
+            offset(wb) * xd * sx,
+        )
     };
     let mut b = 0;
     while b + 1 < nb {
@@ -122,35 +129,13 @@ unsafe fn offset_blocks<const BYTES: usize, const BIAS: i32>(
         acc0 = _mm256_fmadd_ps(d0, s0, acc0);
         offs0 += o0;
     }
-    hsum_ps(_mm256_add_ps(acc0, acc1)) - BIAS as f32 * (offs0 + offs1)
+    hsum_ps(_mm256_add_ps(acc0, acc1)) + offs0 + offs1
 }
 
+/// Q4_1 as its unsigned nibbles, plus `m · Σ x` per block.
 #[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn q4_1(w: &[u8], x: Q8Row<'_>) -> f32 {
-    let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
-    let (mut offs0, mut offs1) = (0f32, 0f32);
-    let (wp, xp, nb) = (w.as_ptr(), x.qs.as_ptr(), x.d.len());
-    let (dp, sp) = (x.d.as_ptr(), x.sums.as_ptr());
-    let mut b = 0;
-    while b + 1 < nb {
-        let (w0, w1) = (wp.add(20 * b), wp.add(20 * b + 20));
-        let s0 = dot_u8_i8(nibbles(w0.add(4)), load(xp.add(32 * b)));
-        let s1 = dot_u8_i8(nibbles(w1.add(4)), load(xp.add(32 * b + 32)));
-        let (xd0, xd1) = (*dp.add(b), *dp.add(b + 1));
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(hp(w0) * xd0), _mm256_cvtepi32_ps(s0), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(hp(w1) * xd1), _mm256_cvtepi32_ps(s1), acc1);
-        offs0 += hp(w0.add(2)) * xd0 * (*sp.add(2 * b) + *sp.add(2 * b + 1)) as f32;
-        offs1 += hp(w1.add(2)) * xd1 * (*sp.add(2 * b + 2) + *sp.add(2 * b + 3)) as f32;
-        b += 2;
-    }
-    if b < nb {
-        let w0 = wp.add(20 * b);
-        let s0 = dot_u8_i8(nibbles(w0.add(4)), load(xp.add(32 * b)));
-        let xd0 = *dp.add(b);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(hp(w0) * xd0), _mm256_cvtepi32_ps(s0), acc0);
-        offs0 += hp(w0.add(2)) * xd0 * (*sp.add(2 * b) + *sp.add(2 * b + 1)) as f32;
-    }
-    hsum_ps(_mm256_add_ps(acc0, acc1)) + offs0 + offs1
+    offset_blocks::<20>(w, x, |wb| nibbles(wb.add(4)), |wb| hp(wb.add(2)))
 }
 
 /// The 32 fifth bits of a Q5_0 block as bytes: 0x10 where the bit is set, 0 where it is clear (OR-ing
@@ -170,13 +155,18 @@ unsafe fn q5_high(qh: u32) -> __m256i {
     _mm256_and_si256(set, _mm256_set1_epi8(0x10))
 }
 
-/// Q5_0 as unsigned five-bit values `u = q + 16`, minus `16 · Σ x` per block.
+/// Q5_0 as unsigned five-bit values `u = q + 16`, minus `16 · d · Σ x` per block.
 #[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn q5_0(w: &[u8], x: Q8Row<'_>) -> f32 {
-    offset_blocks::<22, 16>(w, x, |wb| {
-        let qh = u32::from_le_bytes([*wb.add(2), *wb.add(3), *wb.add(4), *wb.add(5)]);
-        _mm256_or_si256(nibbles(wb.add(6)), q5_high(qh))
-    })
+    offset_blocks::<22>(
+        w,
+        x,
+        |wb| {
+            let qh = u32::from_le_bytes([*wb.add(2), *wb.add(3), *wb.add(4), *wb.add(5)]);
+            _mm256_or_si256(nibbles(wb.add(6)), q5_high(qh))
+        },
+        |wb| -16.0 * hp(wb),
+    )
 }
 
 #[target_feature(enable = "avx2,fma,f16c")]
