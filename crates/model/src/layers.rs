@@ -501,14 +501,10 @@ pub fn attention<B: Backend>(
     });
     let total = k.dims()[2];
     let rep = h / kvh;
-    if rep == 1 {
-        let scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(scale);
-        let p = softmax(scores.add(mask.clone()), 3);
-        return p.matmul(v).swap_dims(1, 2).reshape([b * s, h * hd]);
-    }
     // Grouped-query attention without copying the keys and values `rep` times: query head j reads kv
     // head j / rep, so the `rep` query heads of one kv head are stacked as `rep * s` rows against it
-    // (row r * s + i is head r of the group at position i, whose mask row is i).
+    // (row r * s + i is head r of the group at position i, whose mask row is i). With `rep` 1 (one kv
+    // head per query head) the reshapes are the identity.
     let q = q.reshape([b, kvh, rep * s, hd]);
     let scores = q
         .matmul(k.swap_dims(2, 3))
