@@ -4,6 +4,7 @@
 
 use crate::error::{ModelError, Result};
 use crate::gguf::Gguf;
+pub use crate::host::Activation;
 use crate::qmatrix::{Blob, QuantMatrix};
 use bedside_quant::GgmlType;
 use burn::tensor::activation::softmax;
@@ -55,12 +56,44 @@ impl<B: Backend> Linear<B> {
 fn host_matmul<B: Backend>(q: &QuantMatrix, x: Tensor<B, 2>) -> Tensor<B, 2> {
     let device = x.device();
     let [n, _] = x.dims();
-    let xs = x
-        .into_data()
+    let xs = to_host(x);
+    Tensor::from_data(TensorData::new(q.matmul(&xs, n), [n, q.rows]), &device)
+}
+
+/// A tensor's elements in row-major order on the host.
+pub fn to_host<B: Backend, const D: usize>(x: Tensor<B, D>) -> Vec<f32> {
+    x.into_data()
         .convert::<f32>()
         .into_vec::<f32>()
-        .expect("f32 activations");
-    Tensor::from_data(TensorData::new(q.matmul(&xs, n), [n, q.rows]), &device)
+        .expect("f32 activations")
+}
+
+/// The gated feed-forward layer `down(act(gate(y)) · up(y))`. With the products on the host
+/// ([`Linear::Quant`]) the activation runs there too, between them ([`crate::host::gated`]).
+pub fn gated_ffn<B: Backend>(
+    gate: &Linear<B>,
+    up: &Linear<B>,
+    down: &Linear<B>,
+    y: Tensor<B, 2>,
+    act: Activation,
+) -> Tensor<B, 2> {
+    if let (Linear::Quant(g), Linear::Quant(u)) = (gate, up) {
+        let device = y.device();
+        let [n, _] = y.dims();
+        let ys = to_host(y);
+        let mut h = g.matmul(&ys, n);
+        crate::host::gated(&mut h, &u.matmul(&ys, n), act);
+        if let Linear::Quant(d) = down {
+            return Tensor::from_data(TensorData::new(d.matmul(&h, n), [n, d.rows]), &device);
+        }
+        return down.forward(Tensor::from_data(TensorData::new(h, [n, g.rows]), &device));
+    }
+    let g = gate.forward(y.clone());
+    let h = match act {
+        Activation::Silu => burn::tensor::activation::silu(g),
+        Activation::GeluTanh => gelu_tanh(g),
+    };
+    down.forward(h.mul(up.forward(y)))
 }
 
 /// A `[rows, cols]` table read by row (the token embedding) and used as an output projection (logits
@@ -105,11 +138,20 @@ impl<B: Backend> Table<B> {
 pub struct RmsNorm<B: Backend> {
     pub weight: Tensor<B, 1>,
     pub eps: f64,
+    /// The weight on the host too when the model's glue runs there ([`crate::host`]: models whose
+    /// products run on the host).
+    pub host: Option<Arc<[f32]>>,
 }
 
 impl<B: Backend> RmsNorm<B> {
     /// Normalise over the last dimension and scale (GGUF stores Gemma's `1 + weight` already added).
     pub fn forward<const D: usize>(&self, x: Tensor<B, D>) -> Tensor<B, D> {
+        if let Some(w) = &self.host {
+            let (device, dims) = (x.device(), x.dims());
+            let mut v = to_host(x);
+            crate::host::rms_norm(&mut v, w, self.eps);
+            return Tensor::from_data(TensorData::new(v, dims), &device);
+        }
         // x·x, not `powi_scalar(2)` (an elementwise `powf`, 5% of a Gemma 3 prefill).
         let ms = x.clone().mul(x.clone()).mean_dim(D - 1);
         let w: Tensor<B, D> = self.weight.clone().unsqueeze();
@@ -305,8 +347,11 @@ impl<B: Backend> Loader<'_, B> {
     }
 
     pub fn norm(&self, name: &str, n: usize, eps: f64) -> Result<RmsNorm<B>> {
+        let host = matches!(self.placement, Placement::Host { .. });
+        let w = self.data(name, &[n])?;
         Ok(RmsNorm {
-            weight: self.vector(name, n)?,
+            host: host.then(|| w.clone().into()),
+            weight: Tensor::from_data(TensorData::new(w, [n]), self.device),
             eps,
         })
     }
@@ -339,21 +384,87 @@ pub fn rope_tables<B: Backend>(
     scale: f64,
     device: &B::Device,
 ) -> (Tensor<B, 2>, Tensor<B, 2>) {
-    let half = head_dim / 2;
-    let mut c = Vec::with_capacity(seq * half);
-    let mut s = Vec::with_capacity(seq * half);
-    for p in start..start + seq {
-        for i in 0..half {
-            let inv = base.powf(-((2 * i) as f64) / head_dim as f64);
-            let a = p as f64 / scale * inv;
-            c.push(a.cos() as f32);
-            s.push(a.sin() as f32);
+    let r = Rope::<B>::new(
+        start,
+        seq,
+        head_dim,
+        base,
+        scale,
+        RopeStyle::Half,
+        false,
+        device,
+    );
+    (r.cos, r.sin)
+}
+
+/// The rotary tables of one forward pass: on the device, and on the host when the glue runs there.
+pub struct Rope<B: Backend> {
+    pub cos: Tensor<B, 2>,
+    pub sin: Tensor<B, 2>,
+    pub style: RopeStyle,
+    host: Option<(Vec<f32>, Vec<f32>)>,
+}
+
+impl<B: Backend> Rope<B> {
+    /// Tables for positions `start..start + seq` (see [`rope_tables`]); `host` keeps them on the host.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        start: usize,
+        seq: usize,
+        head_dim: usize,
+        base: f64,
+        scale: f64,
+        style: RopeStyle,
+        host: bool,
+        device: &B::Device,
+    ) -> Self {
+        let (c, s) = crate::host::rope_tables(start, seq, head_dim, base, scale);
+        let half = head_dim / 2;
+        Rope {
+            cos: Tensor::from_data(TensorData::new(c.clone(), [seq, half]), device),
+            sin: Tensor::from_data(TensorData::new(s.clone(), [seq, half]), device),
+            style,
+            host: host.then_some((c, s)),
         }
     }
-    (
-        Tensor::from_data(TensorData::new(c, [seq, half]), device),
-        Tensor::from_data(TensorData::new(s, [seq, half]), device),
-    )
+}
+
+/// Projections `x: [b * s, heads * hd]` as `[b, heads, s, hd]`, each head normalised by `norm` first
+/// when given (Gemma's q/k norms) and rotated. On the host when `rope` is (one pass over contiguous
+/// rows), otherwise as tensor operations.
+pub fn rotated_heads<B: Backend>(
+    x: Tensor<B, 2>,
+    t: &TokenBatch,
+    heads: usize,
+    norm: Option<&RmsNorm<B>>,
+    rope: &Rope<B>,
+) -> Tensor<B, 4> {
+    let [n, width] = x.dims();
+    if let Some((c, s)) = &rope.host {
+        let device = x.device();
+        let mut v = to_host(x);
+        let norm = norm.map(|m| match &m.host {
+            Some(w) => (w.to_vec(), m.eps),
+            None => (to_host(m.weight.clone()), m.eps),
+        });
+        crate::host::norm_rope(
+            &mut v,
+            heads,
+            t.seq,
+            (c, s),
+            rope.style == RopeStyle::Interleaved,
+            norm.as_ref().map(|(w, e)| (&w[..], *e)),
+        );
+        let x = Tensor::from_data(TensorData::new(v, [n, width]), &device);
+        return split_heads(x, t, heads);
+    }
+    let x = match norm {
+        Some(m) => m
+            .forward(x.reshape([n, heads, width / heads]))
+            .reshape([n, width]),
+        None => x,
+    };
+    apply_rope(split_heads(x, t, heads), &rope.cos, &rope.sin, rope.style)
 }
 
 /// Apply rotary embeddings to `x: [batch, heads, seq, head_dim]`.

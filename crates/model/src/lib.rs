@@ -8,6 +8,7 @@ pub mod gguf;
 #[cfg(feature = "wgpu")]
 pub mod gpu_blocks;
 pub mod hf;
+pub mod host;
 pub mod layers;
 pub mod models;
 pub mod pool;

@@ -342,7 +342,6 @@ mod tests {
     /// the instruction set has the kernel), and with a partial last tile (70 rows).
     #[test]
     fn q8_product_is_within_the_activation_rounding_bound() {
-        use crate::quant::dot::Isa;
         let (rows, cols) = (70, 96);
         let (q, w) = q8_matrix(rows, cols);
         let q = q.with_q8(true);

@@ -7,8 +7,8 @@ use super::llama::{check_dims, meta_f64, meta_usize};
 use crate::error::{ModelError, Result};
 use crate::gguf::Gguf;
 use crate::layers::{
-    apply_rope, attention, causal_mask, gelu_tanh, keep_positions, rope_tables, split_heads,
-    KvCache, Linear, Loader, RmsNorm, RopeStyle, Table, TokenBatch,
+    attention, causal_mask, gated_ffn, keep_positions, rotated_heads, split_heads, Activation,
+    KvCache, Linear, Loader, RmsNorm, Rope, RopeStyle, Table, TokenBatch,
 };
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
@@ -145,35 +145,40 @@ impl<B: Backend> Gemma3<B> {
             .embed
             .rows(&t.ids, &device)
             .mul_scalar((c.hidden as f64).sqrt() as f32);
-        let global = rope_tables::<B>(past, s, c.head_dim, c.rope_base, 1.0, &device);
-        let local = rope_tables::<B>(past, s, c.head_dim, LOCAL_ROPE_BASE, 1.0, &device);
+        let host = self.norm.host.is_some();
+        let rope = |base| {
+            Rope::new(
+                past,
+                s,
+                c.head_dim,
+                base,
+                1.0,
+                RopeStyle::Half,
+                host,
+                &device,
+            )
+        };
+        let global = rope(c.rope_base);
+        let local = rope(LOCAL_ROPE_BASE);
         let global_mask = causal_mask::<B>(past, t, None, &device);
         let local_mask = causal_mask::<B>(past, t, Some(c.window), &device);
         let scale = 1.0 / (c.head_dim as f64).sqrt();
-        let n = t.batch * s;
         for (i, (b, layer_cache)) in self.blocks.iter().zip(cache.layers.iter_mut()).enumerate() {
-            let is_global = c.is_global(i);
-            let ((cos, sin), mask) = if is_global {
+            let (rope, mask) = if c.is_global(i) {
                 (&global, &global_mask)
             } else {
                 (&local, &local_mask)
             };
             let y = b.attn_norm.forward(x.clone());
             // Per-head RMSNorm of q and k over head_dim, before the rotation.
-            let head_norm = |norm: &RmsNorm<B>, p: Tensor<B, 2>, heads: usize| {
-                let p = norm.forward(p.reshape([n, heads, c.head_dim]));
-                split_heads(p.reshape([n, heads * c.head_dim]), t, heads)
-            };
-            let q = head_norm(&b.q_norm, b.q.forward(y.clone()), c.heads);
-            let k = head_norm(&b.k_norm, b.k.forward(y.clone()), c.kv_heads);
+            let q = rotated_heads(b.q.forward(y.clone()), t, c.heads, Some(&b.q_norm), rope);
+            let k = rotated_heads(b.k.forward(y.clone()), t, c.kv_heads, Some(&b.k_norm), rope);
             let v = split_heads(b.v.forward(y), t, c.kv_heads);
-            let q = apply_rope(q, cos, sin, RopeStyle::Half);
-            let k = apply_rope(k, cos, sin, RopeStyle::Half);
             let a = attention(q, k, v, layer_cache, scale, mask);
             x = x.add(b.post_attn_norm.forward(b.o.forward(a)));
             let y = b.ffn_norm.forward(x.clone());
-            let f = gelu_tanh(b.gate.forward(y.clone())).mul(b.up.forward(y));
-            x = x.add(b.post_ffn_norm.forward(b.down.forward(f)));
+            let f = gated_ffn(&b.gate, &b.up, &b.down, y, Activation::GeluTanh);
+            x = x.add(b.post_ffn_norm.forward(f));
         }
         cache.len += s;
         let x = keep_positions(x, t, last_only);

@@ -4,10 +4,9 @@
 use crate::error::{ModelError, Result};
 use crate::gguf::{Gguf, MetaValue};
 use crate::layers::{
-    apply_rope, attention, causal_mask, keep_positions, rope_tables, split_heads, KvCache, Linear,
-    Loader, RmsNorm, RopeStyle, Table, TokenBatch,
+    attention, causal_mask, gated_ffn, keep_positions, rotated_heads, split_heads, Activation,
+    KvCache, Linear, Loader, RmsNorm, Rope, RopeStyle, Table, TokenBatch,
 };
-use burn::tensor::activation::silu;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
@@ -189,22 +188,28 @@ impl<B: Backend> Llama<B> {
         let device = self.norm.weight.device();
         let past = cache.len;
         let mut x = self.embed.rows(&t.ids, &device);
-        let (cos, sin) =
-            rope_tables::<B>(past, t.seq, c.head_dim, c.rope_base, c.rope_scale, &device);
+        let host = self.norm.host.is_some();
+        let rope = Rope::new(
+            past,
+            t.seq,
+            c.head_dim,
+            c.rope_base,
+            c.rope_scale,
+            c.rope_style,
+            host,
+            &device,
+        );
         let mask = causal_mask::<B>(past, t, None, &device);
         let scale = 1.0 / (c.head_dim as f64).sqrt();
         for (b, layer_cache) in self.blocks.iter().zip(cache.layers.iter_mut()) {
             let y = b.attn_norm.forward(x.clone());
-            let q = split_heads(b.q.forward(y.clone()), t, c.heads);
-            let k = split_heads(b.k.forward(y.clone()), t, c.kv_heads);
+            let q = rotated_heads(b.q.forward(y.clone()), t, c.heads, None, &rope);
+            let k = rotated_heads(b.k.forward(y.clone()), t, c.kv_heads, None, &rope);
             let v = split_heads(b.v.forward(y), t, c.kv_heads);
-            let q = apply_rope(q, &cos, &sin, c.rope_style);
-            let k = apply_rope(k, &cos, &sin, c.rope_style);
             let a = attention(q, k, v, layer_cache, scale, &mask);
             x = x.add(b.o.forward(a));
             let y = b.ffn_norm.forward(x.clone());
-            let f = silu(b.gate.forward(y.clone())).mul(b.up.forward(y));
-            x = x.add(b.down.forward(f));
+            x = x.add(gated_ffn(&b.gate, &b.up, &b.down, y, Activation::Silu));
         }
         cache.len += t.seq;
         let x = keep_positions(x, t, last_only);
