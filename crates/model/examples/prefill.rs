@@ -1,5 +1,5 @@
 //! Prefill and decode timing of one GGUF model on the flex backend, repeated, for profiling
-//! (`perf record -g cargo run --release -p bedside-model --example prefill -- MODEL [PRECISION] [REPS]`).
+//! (`perf record -g cargo run --release -p bedside-model --example prefill -- MODEL [PRECISION] [REPS] [DECODE]`).
 //! Not a benchmark against a peer: `bedside bench model` is.
 use bedside_model::{Model, Precision};
 use std::sync::Arc;
@@ -15,6 +15,9 @@ fn main() {
     let precision = Precision::parse(args.get(2).map_or("q8-activations", |s| s.as_str()))
         .expect("precision: f32, quantized or q8-activations");
     let reps: usize = args.get(3).map_or(5, |s| s.parse().expect("reps"));
+    let decode: usize = args
+        .get(4)
+        .map_or(16, |s| s.parse().expect("decode tokens"));
     let bytes = std::fs::read(path).expect("reading the model");
     let m = Model::<B>::from_gguf_blob(path, Arc::new(bytes), precision, &Default::default())
         .expect("loading");
@@ -31,7 +34,7 @@ fn main() {
         let mut state = m.prefix(&ids);
         let p = t.elapsed().as_secs_f64();
         let t = Instant::now();
-        for _ in 0..16 {
+        for _ in 0..decode {
             let next = bedside_model::sampling::argmax(&state.last_logits);
             m.step(&mut state, next);
         }
@@ -40,7 +43,7 @@ fn main() {
             "{} tokens: prefill {:.1} tok/s, decode {:.1} tok/s",
             ids.len(),
             ids.len() as f64 / p,
-            16.0 / d
+            decode as f64 / d
         );
     }
 }

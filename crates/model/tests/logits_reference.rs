@@ -153,12 +153,15 @@ fn quantized_path_agrees_with_f32_oracle() {
     }
 }
 
-/// The `q8-activations` tier (8-bit activations, integer dot products) against the f32 oracle, token by
-/// token (one row per product, the path decoding and option scoring take) at every position of every
-/// fixture prompt: top-1 agreement >= 95% and mean KL(f32 || q8) < 2e-2 nats, both printed. llama.cpp
-/// quantises activations the same way; on the same positions its own top-1 agreement with the oracle is
-/// 141/145 (97.2%) for SmolLM2 and 123/128 (96.1%) for Gemma (scripts/llama_cpp_agreement.py,
-/// llama-cpp-python 0.3.36): the positions that flip are near-ties.
+/// The `q8-activations` tier (8-bit activations, integer dot products) against the f32 oracle at every
+/// position of every fixture prompt, fed 12 tokens a product (below `qmatrix::TILE_MIN_ROWS`: the
+/// block-by-block kernels, the products decoding and option scoring take): top-1 agreement >= 95% and
+/// mean KL(f32 || q8) < 2e-2 nats, both printed. llama.cpp quantises activations the same way; on the
+/// same positions its own top-1 agreement with the oracle is 1192/1235 (96.5%) for SmolLM2 and
+/// 1131/1178 (96.0%) for Gemma (scripts/llama_cpp_agreement.py, llama-cpp-python 0.3.36 built without
+/// GGML_NATIVE): the positions that flip are near-ties. (On only the first 48 positions of each prompt
+/// the rate swings by 2-3 points with any change of rounding, llama.cpp's too: 119-123 of 128 for
+/// Gemma, so the test takes them all.)
 #[test]
 fn q8_activations_agree_with_f32_oracle() {
     let fixture: Value =
@@ -169,13 +172,11 @@ fn q8_activations_agree_with_f32_oracle() {
         let (mut agree, mut total, mut kl_sum) = (0usize, 0usize, 0f64);
         for c in fixture["models"][name]["cases"].as_array().unwrap() {
             let prompt = ids(&c["ids"]);
-            let prompt = &prompt[..prompt.len().min(48)];
-            let a = rows(f32m.forward(prompt, &mut f32m.new_cache(), false));
-            let mut state = qm.prefix(&prompt[..1]);
-            let mut b = vec![state.last_logits.clone()];
-            for &t in &prompt[1..] {
-                qm.step(&mut state, t);
-                b.push(state.last_logits.clone());
+            let a = rows(f32m.forward(&prompt, &mut f32m.new_cache(), false));
+            let mut cache = qm.new_cache();
+            let mut b = Vec::new();
+            for chunk in prompt.chunks(12) {
+                b.extend(rows(qm.forward(chunk, &mut cache, false)));
             }
             tally(&a, &b, &mut agree, &mut total, &mut kl_sum);
         }
