@@ -1,16 +1,16 @@
-//! The elementwise glue of a layer on the host, for models whose weights are multiplied on the host
-//! ([`crate::layers::Placement::Host`], the CPU path): RMSNorm, rotary embeddings and the gated
-//! activation computed on plain `f32` rows, in parallel on [`crate::pool`], instead of as chains of
-//! backend tensor operations. On a CPU backend those chains run on one thread, allocate a tensor per
-//! step and walk strided views element by element (`narrow`, broadcasts): profiled on a Gemma 3 270M
-//! prefill (2 cores), RoPE, the norms and GELU took about 40% of the main thread's time while the other
-//! core waited. The activations already come to the host for every quantised product, so these steps
-//! cost one pass over rows that are in cache anyway.
+//! A layer's work besides the quantised products, on the host, for models whose weights are multiplied
+//! there ([`crate::layers::Placement::Host`], the CPU path): RMSNorm, per-head norms and rotary
+//! embeddings, the gated activation, and attention over a KV cache kept on the host, on plain `f32`
+//! rows in parallel on [`crate::pool`], instead of as chains of backend tensor operations. On a CPU
+//! backend those chains ran on one thread, allocated a tensor per step, walked strided views element by
+//! element (`narrow`, `swap_dims`, broadcasts) and copied the whole KV cache at every step (`cat`):
+//! profiled on a Gemma 3 270M prefill (2 cores) they took about half of the main thread's time while the
+//! other core waited. The activations come to the host for every quantised product anyway.
 //!
-//! The arithmetic is the backend path's, per element in the same order (sums of squares may add up in
-//! another order), except GELU's `(1 + tanh z) / 2`, computed as the equal `1 / (1 + exp(-2z))`: libm's
-//! `tanhf` (through `expm1f`) was 12% of a Gemma 3 prefill. The tests check each function against the
-//! tensor version.
+//! The arithmetic is the tensor path's, per element in the same order (sums may add up in another
+//! order), except GELU's `(1 + tanh z) / 2`, computed as the equal `1 / (1 + exp(-2z))`: libm's `tanhf`
+//! (through `expm1f`) was 12% of a Gemma 3 prefill. The tests check each function against the tensor
+//! version.
 
 use crate::pool;
 
@@ -19,16 +19,23 @@ const MIN_TASK_ELEMS: usize = 16 * 1024;
 
 /// Run `f(first_row, rows)` over `data` cut into runs of whole rows of `width`, in parallel.
 pub fn for_rows(data: &mut [f32], width: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
+    for_rows_min(data, width, MIN_TASK_ELEMS.div_ceil(width.max(1)), f)
+}
+
+/// [`for_rows`] with at least `min_rows` rows a task.
+pub fn for_rows_min(
+    data: &mut [f32],
+    width: usize,
+    min_rows: usize,
+    f: impl Fn(usize, &mut [f32]) + Sync,
+) {
     assert!(
         width > 0 && data.len() % width == 0,
         "host: rows of {width}"
     );
     let n = data.len() / width;
     let threads = pool::global().threads();
-    let per = n
-        .div_ceil(threads)
-        .max(MIN_TASK_ELEMS.div_ceil(width))
-        .max(1);
+    let per = n.div_ceil(threads).max(min_rows).max(1);
     let tasks = n.div_ceil(per);
     if tasks <= 1 {
         f(0, data);
@@ -176,6 +183,117 @@ pub fn gated(gate: &mut [f32], up: &[f32], act: Activation) {
     });
 }
 
+/// Keys or values of one layer on the host, `[positions, kv_heads * head_dim]` row-major. Shared by the
+/// forks of a cache (scoring continuations of one prompt); appending to a shared one copies it first.
+pub type HostKv = std::sync::Arc<Vec<f32>>;
+
+/// Causal self-attention of one sequence on the host: `q: [s, heads * hd]` (already rotated) over the
+/// `past` cached positions plus the new ones, whose keys and values `k`, `v: [s, kv_heads * hd]` are
+/// appended to `cache_k`, `cache_v` first. Query head `j` reads kv head `j / (heads / kv_heads)`; a query
+/// at position `p` sees keys `p - window + 1 ..= p` (all of `0..=p` without a window), as
+/// `crate::layers::causal_mask` says. Returns `[s, heads * hd]`. Parallel over (position, head) pairs.
+#[allow(clippy::too_many_arguments)]
+pub fn attention(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    (cache_k, cache_v): (&mut HostKv, &mut HostKv),
+    (heads, kv_heads, hd): (usize, usize, usize),
+    scale: f32,
+    window: Option<usize>,
+) -> Vec<f32> {
+    let kvw = kv_heads * hd;
+    let s = q.len() / (heads * hd);
+    assert!(
+        q.len() == s * heads * hd && k.len() == s * kvw && v.len() == s * kvw,
+        "host attention: shapes"
+    );
+    assert!(
+        cache_k.len() % kvw == 0 && cache_k.len() == cache_v.len(),
+        "host attention: cache"
+    );
+    let past = cache_k.len() / kvw;
+    std::sync::Arc::make_mut(cache_k).extend_from_slice(k);
+    std::sync::Arc::make_mut(cache_v).extend_from_slice(v);
+    let (keys, values) = (&cache_k[..], &cache_v[..]);
+    let rep = heads / kv_heads;
+    let total = past + s;
+    let mut out = vec![0f32; s * heads * hd];
+    let dst = SendPtr(out.as_mut_ptr());
+    // One task per query head: scores = q_h k_g^T (scaled), masked, softmax per row, then p v_g, with
+    // `gemm` reading the heads in place through strides (no copies of q, keys or values).
+    let job = |h: usize| {
+        let g = (h / rep) * hd;
+        let mut p = vec![0f32; s * total];
+        // SAFETY: `q` is [s, heads * hd], `keys`/`values` [total, kvw], `p` [s, total]; the reads and
+        // writes below stay inside them. Task `h` writes only columns h*hd..(h+1)*hd of `out`
+        // (disjoint across tasks), which outlives the pool's run.
+        unsafe {
+            gemm::gemm(
+                s,
+                total,
+                hd,
+                p.as_mut_ptr(),
+                1,
+                total as isize,
+                false,
+                q.as_ptr().add(h * hd),
+                1,
+                (heads * hd) as isize,
+                keys.as_ptr().add(g),
+                kvw as isize,
+                1,
+                0.0,
+                scale,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            );
+        }
+        for (i, row) in p.chunks_exact_mut(total).enumerate() {
+            let pos = past + i;
+            let lo = window.map_or(0, |w| (pos + 1).saturating_sub(w));
+            row[..lo].fill(0.0);
+            row[pos + 1..].fill(0.0);
+            let live = &mut row[lo..=pos];
+            let max = live.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let mut sum = 0f32;
+            for x in live.iter_mut() {
+                *x = (*x - max).exp();
+                sum += *x;
+            }
+            let inv = 1.0 / sum;
+            live.iter_mut().for_each(|x| *x *= inv);
+        }
+        unsafe {
+            gemm::gemm(
+                s,
+                hd,
+                total,
+                dst.get().add(h * hd),
+                1,
+                (heads * hd) as isize,
+                false,
+                p.as_ptr(),
+                1,
+                total as isize,
+                values.as_ptr().add(g),
+                1,
+                kvw as isize,
+                0.0,
+                1.0,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            );
+        }
+    };
+    pool::global().run(heads, &job);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,6 +401,55 @@ mod tests {
                         &format!("{style:?}, norm {with_norm}"),
                     );
                 }
+            }
+        }
+
+        #[test]
+        fn attention_equals_the_tensor_path_over_a_cache_with_gqa_and_a_window() {
+            use crate::layers::{causal_mask, self_attention, LayerCache};
+            let (heads, kvh, hd) = (4, 2, 8);
+            let dev = Default::default();
+            let qn = norm(&data(hd, 7), true);
+            let kn = norm(&data(hd, 8), true);
+            for window in [None, Some(4)] {
+                let run = |host: bool| {
+                    let mut cache: Option<LayerCache<B>> = None;
+                    let mut outs = Vec::new();
+                    // 5 positions, then 3 more over the cache, then one (a decoding step), from a fork.
+                    let mut past = 0;
+                    for (s, seed) in [(5usize, 10u32), (3, 20), (1, 30)] {
+                        let t = TokenBatch::one(&vec![1; s]);
+                        let m = |w: usize, k: u32| {
+                            Tensor::<B, 2>::from_data(
+                                TensorData::new(data(s * w, seed + k), [s, w]),
+                                &dev,
+                            )
+                        };
+                        let rope =
+                            Rope::<B>::new(past, s, hd, 10_000.0, 1.0, RopeStyle::Half, host, &dev);
+                        let mask = causal_mask::<B>(past, &t, window, &dev);
+                        let mut fork = cache.clone();
+                        let out = self_attention(
+                            (m(heads * hd, 1), m(kvh * hd, 2), m(kvh * hd, 3)),
+                            &t,
+                            (heads, kvh),
+                            Some((&qn, &kn)),
+                            &rope,
+                            &mut fork,
+                            (0.3, &mask, window),
+                        );
+                        assert_eq!(matches!(fork, Some(LayerCache::Host { .. })), host);
+                        cache = fork;
+                        past += s;
+                        outs.extend(out.into_data().into_vec::<f32>().unwrap());
+                    }
+                    outs
+                };
+                close(
+                    &run(true),
+                    &run(false),
+                    &format!("attention, window {window:?}"),
+                );
             }
         }
 

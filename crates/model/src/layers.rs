@@ -5,6 +5,7 @@
 use crate::error::{ModelError, Result};
 use crate::gguf::Gguf;
 pub use crate::host::Activation;
+use crate::host::HostKv;
 use crate::qmatrix::{Blob, QuantMatrix};
 use bedside_quant::GgmlType;
 use burn::tensor::activation::softmax;
@@ -535,11 +536,18 @@ impl TokenBatch {
     }
 }
 
-/// Keys and values of one layer for the positions seen so far: `[batch, kv_heads, seq, head_dim]`.
+/// Keys and values of one layer for the positions seen so far.
 #[derive(Debug, Clone)]
-pub struct LayerCache<B: Backend> {
-    pub k: Tensor<B, 4>,
-    pub v: Tensor<B, 4>,
+pub enum LayerCache<B: Backend> {
+    /// `[batch, kv_heads, seq, head_dim]` tensors on the device.
+    Tensor { k: Tensor<B, 4>, v: Tensor<B, 4> },
+    /// One sequence's on the host, `[seq, kv_heads * head_dim]` ([`crate::host::attention`]).
+    Host {
+        k: HostKv,
+        v: HostKv,
+        kv_heads: usize,
+        head_dim: usize,
+    },
 }
 
 /// The KV cache of a whole model. Cloning it is cheap (tensors are shared, never mutated in place), so a
@@ -589,6 +597,70 @@ pub fn causal_mask<B: Backend>(
     Tensor::<B, 3>::from_data(TensorData::new(mask, [b, s, total]), device).unsqueeze_dim(1)
 }
 
+/// One layer's self-attention from its projections `q: [b * s, heads * hd]` and `k`, `v: [b * s,
+/// kv_heads * hd]`: q and k normalised per head by `norms` when given (Gemma) and rotated, then attention
+/// over `cache` (extended) under `mask` (from [`causal_mask`] with the same `window`), each query scaled
+/// by `scale`. Returns `[b * s, heads * hd]`. With the glue on the host ([`Rope`] holding host tables)
+/// and one sequence, it all runs on the host ([`crate::host::attention`], the cache kept there too);
+/// otherwise as tensor operations.
+#[allow(clippy::too_many_arguments)]
+pub fn self_attention<B: Backend>(
+    (q, k, v): (Tensor<B, 2>, Tensor<B, 2>, Tensor<B, 2>),
+    t: &TokenBatch,
+    (heads, kv_heads): (usize, usize),
+    norms: Option<(&RmsNorm<B>, &RmsNorm<B>)>,
+    rope: &Rope<B>,
+    cache: &mut Option<LayerCache<B>>,
+    (scale, mask, window): (f64, &Tensor<B, 4>, Option<usize>),
+) -> Tensor<B, 2> {
+    let host = t.batch == 1 && !matches!(cache, Some(LayerCache::Tensor { .. }));
+    let Some((c, sn)) = rope.host.as_ref().filter(|_| host) else {
+        let q = rotated_heads(q, t, heads, norms.map(|n| n.0), rope);
+        let k = rotated_heads(k, t, kv_heads, norms.map(|n| n.1), rope);
+        return attention(q, k, split_heads(v, t, kv_heads), cache, scale, mask);
+    };
+    let [n, width] = q.dims();
+    let head_dim = width / heads;
+    let device = q.device();
+    let interleaved = rope.style == RopeStyle::Interleaved;
+    let weight = |m: &RmsNorm<B>| match &m.host {
+        Some(w) => (w.to_vec(), m.eps),
+        None => (to_host(m.weight.clone()), m.eps),
+    };
+    let (qn, kn) = match norms {
+        Some((a, b)) => (Some(weight(a)), Some(weight(b))),
+        None => (None, None),
+    };
+    fn as_ref(w: &Option<(Vec<f32>, f64)>) -> Option<(&[f32], f64)> {
+        w.as_ref().map(|(w, e)| (&w[..], *e))
+    }
+    let mut qs = to_host(q);
+    crate::host::norm_rope(&mut qs, heads, t.seq, (c, sn), interleaved, as_ref(&qn));
+    let mut ks = to_host(k);
+    crate::host::norm_rope(&mut ks, kv_heads, t.seq, (c, sn), interleaved, as_ref(&kn));
+    let vs = to_host(v);
+    let (mut ck, mut cv) = match cache.take() {
+        Some(LayerCache::Host { k, v, .. }) => (k, v),
+        _ => Default::default(),
+    };
+    let out = crate::host::attention(
+        &qs,
+        &ks,
+        &vs,
+        (&mut ck, &mut cv),
+        (heads, kv_heads, head_dim),
+        scale as f32,
+        window,
+    );
+    *cache = Some(LayerCache::Host {
+        k: ck,
+        v: cv,
+        kv_heads,
+        head_dim,
+    });
+    Tensor::from_data(TensorData::new(out, [n, width]), &device)
+}
+
 /// Attention of `q: [b, heads, s, hd]` over the cached keys plus the new `k`, `v: [b, kv_heads, s, hd]`,
 /// under `mask` (from [`causal_mask`]), appending the new keys and values to `cache`. Returns
 /// `[b * s, heads * hd]`.
@@ -603,10 +675,33 @@ pub fn attention<B: Backend>(
     let [b, h, s, hd] = q.dims();
     let kvh = k.dims()[1];
     let (k, v) = match cache.take() {
-        Some(c) => (Tensor::cat(vec![c.k, k], 2), Tensor::cat(vec![c.v, v], 2)),
+        Some(LayerCache::Tensor { k: ck, v: cv }) => {
+            (Tensor::cat(vec![ck, k], 2), Tensor::cat(vec![cv, v], 2))
+        }
+        Some(LayerCache::Host {
+            k: ck,
+            v: cv,
+            kv_heads,
+            head_dim,
+        }) => {
+            // A one-sequence host cache continued by the tensor path: `[1, kv_heads, seq, hd]`.
+            let device = k.device();
+            let seq = ck.len() / (kv_heads * head_dim);
+            let t = |c: HostKv| {
+                Tensor::<B, 4>::from_data(
+                    TensorData::new((*c).clone(), [1, seq, kv_heads, head_dim]),
+                    &device,
+                )
+                .swap_dims(1, 2)
+            };
+            (
+                Tensor::cat(vec![t(ck), k], 2),
+                Tensor::cat(vec![t(cv), v], 2),
+            )
+        }
         None => (k, v),
     };
-    *cache = Some(LayerCache {
+    *cache = Some(LayerCache::Tensor {
         k: k.clone(),
         v: v.clone(),
     });

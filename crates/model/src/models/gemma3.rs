@@ -7,8 +7,8 @@ use super::llama::{check_dims, meta_f64, meta_usize};
 use crate::error::{ModelError, Result};
 use crate::gguf::Gguf;
 use crate::layers::{
-    attention, causal_mask, gated_ffn, keep_positions, rotated_heads, split_heads, Activation,
-    KvCache, Linear, Loader, RmsNorm, Rope, RopeStyle, Table, TokenBatch,
+    causal_mask, gated_ffn, keep_positions, self_attention, Activation, KvCache, Linear, Loader,
+    RmsNorm, Rope, RopeStyle, Table, TokenBatch,
 };
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
@@ -164,17 +164,26 @@ impl<B: Backend> Gemma3<B> {
         let local_mask = causal_mask::<B>(past, t, Some(c.window), &device);
         let scale = 1.0 / (c.head_dim as f64).sqrt();
         for (i, (b, layer_cache)) in self.blocks.iter().zip(cache.layers.iter_mut()).enumerate() {
-            let (rope, mask) = if c.is_global(i) {
-                (&global, &global_mask)
+            let (rope, mask, window) = if c.is_global(i) {
+                (&global, &global_mask, None)
             } else {
-                (&local, &local_mask)
+                (&local, &local_mask, Some(c.window))
             };
             let y = b.attn_norm.forward(x.clone());
             // Per-head RMSNorm of q and k over head_dim, before the rotation.
-            let q = rotated_heads(b.q.forward(y.clone()), t, c.heads, Some(&b.q_norm), rope);
-            let k = rotated_heads(b.k.forward(y.clone()), t, c.kv_heads, Some(&b.k_norm), rope);
-            let v = split_heads(b.v.forward(y), t, c.kv_heads);
-            let a = attention(q, k, v, layer_cache, scale, mask);
+            let a = self_attention(
+                (
+                    b.q.forward(y.clone()),
+                    b.k.forward(y.clone()),
+                    b.v.forward(y),
+                ),
+                t,
+                (c.heads, c.kv_heads),
+                Some((&b.q_norm, &b.k_norm)),
+                rope,
+                layer_cache,
+                (scale, mask, window),
+            );
             x = x.add(b.post_attn_norm.forward(b.o.forward(a)));
             let y = b.ffn_norm.forward(x.clone());
             let f = gated_ffn(&b.gate, &b.up, &b.down, y, Activation::GeluTanh);

@@ -4,8 +4,8 @@
 use crate::error::{ModelError, Result};
 use crate::gguf::{Gguf, MetaValue};
 use crate::layers::{
-    attention, causal_mask, gated_ffn, keep_positions, rotated_heads, split_heads, Activation,
-    KvCache, Linear, Loader, RmsNorm, Rope, RopeStyle, Table, TokenBatch,
+    causal_mask, gated_ffn, keep_positions, self_attention, Activation, KvCache, Linear, Loader,
+    RmsNorm, Rope, RopeStyle, Table, TokenBatch,
 };
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
@@ -203,10 +203,19 @@ impl<B: Backend> Llama<B> {
         let scale = 1.0 / (c.head_dim as f64).sqrt();
         for (b, layer_cache) in self.blocks.iter().zip(cache.layers.iter_mut()) {
             let y = b.attn_norm.forward(x.clone());
-            let q = rotated_heads(b.q.forward(y.clone()), t, c.heads, None, &rope);
-            let k = rotated_heads(b.k.forward(y.clone()), t, c.kv_heads, None, &rope);
-            let v = split_heads(b.v.forward(y), t, c.kv_heads);
-            let a = attention(q, k, v, layer_cache, scale, &mask);
+            let a = self_attention(
+                (
+                    b.q.forward(y.clone()),
+                    b.k.forward(y.clone()),
+                    b.v.forward(y),
+                ),
+                t,
+                (c.heads, c.kv_heads),
+                None,
+                &rope,
+                layer_cache,
+                (scale, &mask, None),
+            );
             x = x.add(b.o.forward(a));
             let y = b.ffn_norm.forward(x.clone());
             x = x.add(gated_ffn(&b.gate, &b.up, &b.down, y, Activation::Silu));
