@@ -11,7 +11,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let path = args
         .get(1)
-        .expect("usage: prefill MODEL.gguf [precision] [reps]");
+        .expect("usage: prefill MODEL.gguf [precision] [reps] [decode tokens]");
     let precision = Precision::parse(args.get(2).map_or("q8-activations", |s| s.as_str()))
         .expect("precision: f32, quantized or q8-activations");
     let reps: usize = args.get(3).map_or(5, |s| s.parse().expect("reps"));

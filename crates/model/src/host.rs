@@ -55,12 +55,14 @@ pub fn for_rows_min(
     pool::global().run(tasks, &job);
 }
 
+/// A pointer to an output buffer whose disjoint parts parallel tasks write (each use says why that is
+/// safe).
 #[derive(Clone, Copy)]
-struct SendPtr(*mut f32);
+pub(crate) struct SendPtr(pub(crate) *mut f32);
 unsafe impl Send for SendPtr {}
 unsafe impl Sync for SendPtr {}
 impl SendPtr {
-    fn get(self) -> *mut f32 {
+    pub(crate) fn get(self) -> *mut f32 {
         self.0
     }
 }

@@ -375,29 +375,6 @@ pub enum RopeStyle {
     Half,
 }
 
-/// cos and sin tables `[seq, head_dim/2]` for positions `start..start+seq`; with linear RoPE scaling
-/// (`scale` > 1) position p is rotated as p / scale.
-pub fn rope_tables<B: Backend>(
-    start: usize,
-    seq: usize,
-    head_dim: usize,
-    base: f64,
-    scale: f64,
-    device: &B::Device,
-) -> (Tensor<B, 2>, Tensor<B, 2>) {
-    let r = Rope::<B>::new(
-        start,
-        seq,
-        head_dim,
-        base,
-        scale,
-        RopeStyle::Half,
-        false,
-        device,
-    );
-    (r.cos, r.sin)
-}
-
 /// The rotary tables of one forward pass: on the device, and on the host when the glue runs there.
 pub struct Rope<B: Backend> {
     pub cos: Tensor<B, 2>,
@@ -407,7 +384,8 @@ pub struct Rope<B: Backend> {
 }
 
 impl<B: Backend> Rope<B> {
-    /// Tables for positions `start..start + seq` (see [`rope_tables`]); `host` keeps them on the host.
+    /// Tables for positions `start..start + seq` (see [`crate::host::rope_tables`]); `host` keeps them on
+    /// the host.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         start: usize,
@@ -441,21 +419,9 @@ pub fn rotated_heads<B: Backend>(
     rope: &Rope<B>,
 ) -> Tensor<B, 4> {
     let [n, width] = x.dims();
-    if let Some((c, s)) = &rope.host {
+    if rope.host.is_some() {
         let device = x.device();
-        let mut v = to_host(x);
-        let norm = norm.map(|m| match &m.host {
-            Some(w) => (w.to_vec(), m.eps),
-            None => (to_host(m.weight.clone()), m.eps),
-        });
-        crate::host::norm_rope(
-            &mut v,
-            heads,
-            t.seq,
-            (c, s),
-            rope.style == RopeStyle::Interleaved,
-            norm.as_ref().map(|(w, e)| (&w[..], *e)),
-        );
+        let v = rotate_on_host(x, t, heads, norm, rope);
         let x = Tensor::from_data(TensorData::new(v, [n, width]), &device);
         return split_heads(x, t, heads);
     }
@@ -466,6 +432,32 @@ pub fn rotated_heads<B: Backend>(
         None => x,
     };
     apply_rope(split_heads(x, t, heads), &rope.cos, &rope.sin, rope.style)
+}
+
+/// [`rotated_heads`]'s host pass (`rope` must hold host tables): the projections' rows on the host,
+/// each head normalised by `norm` when given and rotated, still `[b * s, heads * hd]`.
+fn rotate_on_host<B: Backend>(
+    x: Tensor<B, 2>,
+    t: &TokenBatch,
+    heads: usize,
+    norm: Option<&RmsNorm<B>>,
+    rope: &Rope<B>,
+) -> Vec<f32> {
+    let (c, s) = rope.host.as_ref().expect("rotate_on_host: host tables");
+    let w = norm.map(|m| match &m.host {
+        Some(w) => (std::borrow::Cow::Borrowed(&w[..]), m.eps),
+        None => (std::borrow::Cow::Owned(to_host(m.weight.clone())), m.eps),
+    });
+    let mut v = to_host(x);
+    crate::host::norm_rope(
+        &mut v,
+        heads,
+        t.seq,
+        (c, s),
+        rope.style == RopeStyle::Interleaved,
+        w.as_ref().map(|(w, e)| (&w[..], *e)),
+    );
+    v
 }
 
 /// Apply rotary embeddings to `x: [batch, heads, seq, head_dim]`.
@@ -613,31 +605,18 @@ pub fn self_attention<B: Backend>(
     cache: &mut Option<LayerCache<B>>,
     (scale, mask, window): (f64, &Tensor<B, 4>, Option<usize>),
 ) -> Tensor<B, 2> {
-    let host = t.batch == 1 && !matches!(cache, Some(LayerCache::Tensor { .. }));
-    let Some((c, sn)) = rope.host.as_ref().filter(|_| host) else {
+    let on_host =
+        rope.host.is_some() && t.batch == 1 && !matches!(cache, Some(LayerCache::Tensor { .. }));
+    if !on_host {
         let q = rotated_heads(q, t, heads, norms.map(|n| n.0), rope);
         let k = rotated_heads(k, t, kv_heads, norms.map(|n| n.1), rope);
         return attention(q, k, split_heads(v, t, kv_heads), cache, scale, mask);
-    };
+    }
     let [n, width] = q.dims();
     let head_dim = width / heads;
     let device = q.device();
-    let interleaved = rope.style == RopeStyle::Interleaved;
-    let weight = |m: &RmsNorm<B>| match &m.host {
-        Some(w) => (w.to_vec(), m.eps),
-        None => (to_host(m.weight.clone()), m.eps),
-    };
-    let (qn, kn) = match norms {
-        Some((a, b)) => (Some(weight(a)), Some(weight(b))),
-        None => (None, None),
-    };
-    fn as_ref(w: &Option<(Vec<f32>, f64)>) -> Option<(&[f32], f64)> {
-        w.as_ref().map(|(w, e)| (&w[..], *e))
-    }
-    let mut qs = to_host(q);
-    crate::host::norm_rope(&mut qs, heads, t.seq, (c, sn), interleaved, as_ref(&qn));
-    let mut ks = to_host(k);
-    crate::host::norm_rope(&mut ks, kv_heads, t.seq, (c, sn), interleaved, as_ref(&kn));
+    let qs = rotate_on_host(q, t, heads, norms.map(|n| n.0), rope);
+    let ks = rotate_on_host(k, t, kv_heads, norms.map(|n| n.1), rope);
     let vs = to_host(v);
     let (mut ck, mut cv) = match cache.take() {
         Some(LayerCache::Host { k, v, .. }) => (k, v),

@@ -12,6 +12,7 @@
 //!   time are unpacked once into a tile and multiplied with every row ([`crate::quant::tile`]), where the
 //!   instruction set has that kernel. Both compute the same integer sums; only the order of the float
 //!   additions differs.
+use crate::host::SendPtr;
 use crate::quant::dot::{self, Isa};
 use crate::quant::q8::{has_kernels, Q8Acts};
 use crate::quant::tile::{Tile, TILE_ROWS as TILE8};
@@ -255,16 +256,6 @@ thread_local! {
     static TILE_SCRATCH: std::cell::RefCell<(Tile, Vec<f32>)> = std::cell::RefCell::new(Default::default());
     /// Each worker thread's tile buffer, reused across products (no allocation or zeroing per tile).
     static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-#[derive(Clone, Copy)]
-struct SendPtr(*mut f32);
-unsafe impl Send for SendPtr {}
-unsafe impl Sync for SendPtr {}
-impl SendPtr {
-    fn get(self) -> *mut f32 {
-        self.0
-    }
 }
 
 /// Threads the quantised products run on ([`crate::pool`]: every core natively, one in a wasm worker
